@@ -1,0 +1,10 @@
+# Every dependency is a Debian 12 package (scripts/setup.sh installs them); nothing is downloaded.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS unit_test_framework)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Protobuf 3.21 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)

@@ -1,0 +1,46 @@
+#include "cli/common_flags.h"
+
+#include "observe/log.h"
+#include "runtime/thread_slot.h"
+
+namespace monomesh::cli {
+
+std::vector<Flag> loggingFlags() {
+  Flag level{"log_output_level", FlagType::String, "default:info",
+             "Minimum level per scope: <level> or <scope>:<level>,... (levels: debug, info, warn, error, none)"};
+  level.check = [](const std::string& v) { return observe::checkLogLevels(v); };
+  return {level,
+          Flag{"log_as_json", FlagType::Bool, "", "Write log lines as JSON objects"},
+          Flag{"log_target", FlagType::String, "stdout", "Where logs go: stdout, stderr or a file path"}};
+}
+
+std::vector<Flag> runtimeFlags(const std::string& drain_default) {
+  Flag concurrency{"concurrency", FlagType::Int, "0", "Worker threads (0: one per core)"};
+  concurrency.min = 0;
+  concurrency.max = runtime::kMaxWorkers;
+  return {concurrency,
+          Flag{"drain-duration", FlagType::Duration, drain_default,
+               "How long SIGTERM/SIGINT lets in-flight work finish before a hard stop"}};
+}
+
+std::optional<std::string> applyLoggingFlags(const ParsedFlags& flags) {
+  observe::LogOptions options;
+  options.output_level = flags.str("log_output_level");
+  options.as_json = flags.boolean("log_as_json");
+  options.target = flags.str("log_target");
+  return observe::configureLogging(options);
+}
+
+runtime::RuntimeOptions runtimeOptionsFrom(const ParsedFlags& flags) {
+  runtime::RuntimeOptions options;
+  options.concurrency = unsigned(flags.integer("concurrency"));
+  options.drain_duration = std::chrono::duration_cast<std::chrono::milliseconds>(flags.duration("drain-duration"));
+  return options;
+}
+
+std::vector<Flag> concat(std::vector<Flag> a, const std::vector<Flag>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace monomesh::cli

@@ -1,0 +1,231 @@
+#include "config/loader.h"
+
+#include <cstring>
+#include <fstream>
+#include <google/protobuf/message.h>
+#include <sstream>
+
+#include "config/yaml_proto_reader.h"
+
+namespace monomesh::config {
+
+namespace pb = google::protobuf;
+
+namespace {
+
+bool isDns1123Label(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !(c == '-' && i > 0 && i + 1 < s.size())) return false;
+  }
+  return true;
+}
+
+bool isDns1123Subdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63) return false;
+    for (size_t i = 0; i < label.size(); ++i) {
+      char c = label[i];
+      bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      if (!alnum && !(c == '-' && i > 0 && i + 1 < label.size())) return false;
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
+class DocumentLoader {
+ public:
+  DocumentLoader(const std::string& file, const LoadOptions& options, LoadResult& out)
+      : file_(file), options_(options), out_(out) {}
+
+  void load(const YAML::Node& doc) {
+    if (!doc.IsDefined() || doc.IsNull()) return;  // empty document between `---`
+    if (!doc.IsMap()) {
+      error(doc, "", "", "a document must be a mapping with apiVersion, kind and metadata, got " + describeNode(doc));
+      return;
+    }
+    std::string api_version = scalar(doc, "apiVersion"), kind = scalar(doc, "kind");
+    if (kind == "List" && (api_version == "v1" || api_version.empty())) {
+      const YAML::Node items = doc["items"];
+      if (items.IsDefined() && !items.IsNull() && !items.IsSequence()) {
+        error(items, "", "items", "expected a list, got " + describeNode(items));
+        return;
+      }
+      if (items.IsSequence())
+        for (const auto& item : items) load(item);
+      return;
+    }
+    if (api_version.empty() || kind.empty()) {
+      error(doc, "", api_version.empty() ? "apiVersion" : "kind",
+            "required (every object names its apiVersion and kind)");
+      return;
+    }
+    std::string group = api_version.find('/') == std::string::npos ? "" : api_version.substr(0, api_version.find('/'));
+    const SchemaRegistry& registry = *options_.registry;
+    const Schema* schema = registry.find(api_version, kind);
+    if (schema == nullptr) {
+      if (!SchemaRegistry::isIstioGroup(group)) {
+        out_.skipped.push_back({position(doc), api_version, kind, scalar(doc["metadata"], "name")});
+        return;
+      }
+      auto versions = registry.versionsOf(group);
+      const Schema* same_kind = nullptr;
+      for (const auto& s : registry.all())
+        if (s.group == group && s.kind == kind) same_kind = &s;
+      if (same_kind != nullptr) {
+        error(doc["apiVersion"], "", "apiVersion",
+              "\"" + api_version + "\" is not an Istio 1.1 API version for " + kind + "; use " + same_kind->apiVersion());
+      } else {
+        error(doc["kind"], "", "kind", "unknown kind \"" + kind + "\" in " + group);
+      }
+      return;
+    }
+
+    Resource resource;
+    resource.schema = schema;
+    resource.origin = position(doc);
+    size_t errors_before = out_.errors.size();
+    readMetadata(doc, *schema, resource.meta);
+    std::string subject = ResourceKey{schema, resource.meta.namespace_, resource.meta.name}.str();
+    for (size_t i = errors_before; i < out_.errors.size(); ++i) out_.errors[i].subject = subject;
+
+    const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(schema->message);
+    std::unique_ptr<pb::Message> body(prototype->New());
+    YamlProtoReader reader(file_, ReadOptions{schema->strict, options_.max_errors_per_object});
+    if (schema->body == Body::Spec) {
+      for (auto it = doc.begin(); it != doc.end(); ++it) {
+        std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+        if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec" && key != "status")
+          error(it->first, subject, key, "unknown top-level field (an Istio object has apiVersion, kind, metadata and spec)");
+      }
+      reader.read(doc["spec"], *body, "spec");
+    } else {
+      reader.read(doc, *body, "");
+    }
+    for (auto& e : reader.takeErrors()) {
+      e.subject = subject;
+      out_.errors.push_back(std::move(e));
+    }
+    if (out_.errors.size() != errors_before) return;
+    resource.body = std::shared_ptr<const pb::Message>(body.release());
+    out_.resources.push_back(std::move(resource));
+  }
+
+ private:
+  SourcePosition position(const YAML::Node& node) const {
+    YAML::Mark m = node.Mark();
+    return SourcePosition{file_, m.line + 1, m.column + 1};
+  }
+
+  void error(const YAML::Node& node, const std::string& subject, const std::string& path, std::string message) {
+    SourcePosition pos = node.IsDefined() && node.Mark().line >= 0 ? position(node) : SourcePosition{file_, 0, 0};
+    out_.errors.push_back(ConfigError{pos, subject, path, std::move(message)});
+  }
+
+  static std::string scalar(const YAML::Node& map, const char* key) {
+    if (!map.IsDefined() || !map.IsMap()) return "";
+    const YAML::Node v = map[key];
+    return v.IsDefined() && v.IsScalar() ? v.Scalar() : "";
+  }
+
+  void readStringMap(const YAML::Node& node, const std::string& path, std::map<std::string, std::string>& out) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsMap()) {
+      error(node, "", path, "expected a mapping of strings, got " + describeNode(node));
+      return;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsScalar()) {
+        error(it->second, "", path, "keys and values must be strings, got " + describeNode(it->second));
+        continue;
+      }
+      const std::string& key = it->first.Scalar();
+      std::string kpath = path + "[\"" + key + "\"]";
+      // Kubernetes reads YAML as JSON: an unquoted 1 or true there is not a string.
+      if (it->second.Tag() == "?" && describeNode(it->second).rfind("the string", 0) != 0) {
+        error(it->second, "", kpath, "expected a string, got " + describeNode(it->second) + " (quote it)");
+        continue;
+      }
+      if (!out.emplace(key, it->second.Scalar()).second) error(it->first, "", kpath, "key set more than once");
+    }
+  }
+
+  void readMetadata(const YAML::Node& doc, const Schema& schema, ObjectMeta& meta) {
+    const YAML::Node md = doc["metadata"];
+    if (!md.IsDefined() || !md.IsMap()) {
+      error(md.IsDefined() ? md : doc, "", "metadata",
+            md.IsDefined() ? "expected a mapping, got " + describeNode(md) : "required (metadata.name names the object)");
+      return;
+    }
+    meta.name = scalar(md, "name");
+    meta.namespace_ = scalar(md, "namespace");
+    meta.resource_version = scalar(md, "resourceVersion");
+    meta.uid = scalar(md, "uid");
+    meta.creation_timestamp = scalar(md, "creationTimestamp");
+    if (std::string g = scalar(md, "generation"); !g.empty()) {
+      try {
+        meta.generation = std::stoll(g);
+      } catch (...) {
+        error(md["generation"], "", "metadata.generation", "expected an integer, got " + describeNode(md["generation"]));
+      }
+    }
+    readStringMap(md["labels"], "metadata.labels", meta.labels);
+    readStringMap(md["annotations"], "metadata.annotations", meta.annotations);
+    if (meta.name.empty()) {
+      error(md["name"].IsDefined() ? md["name"] : md, "", "metadata.name", "required");
+    } else if (!isDns1123Subdomain(meta.name)) {
+      error(md["name"], "", "metadata.name",
+            "\"" + meta.name + "\" is not a valid name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)");
+    }
+    if (!schema.namespaced()) {
+      meta.namespace_.clear();  // Kubernetes ignores a namespace on cluster-scoped objects
+    } else if (meta.namespace_.empty()) {
+      meta.namespace_ = options_.default_namespace;
+    } else if (!isDns1123Label(meta.namespace_)) {
+      error(md["namespace"], "", "metadata.namespace", "\"" + meta.namespace_ + "\" is not a valid namespace name");
+    }
+  }
+
+  const std::string& file_;
+  const LoadOptions& options_;
+  LoadResult& out_;
+};
+
+}  // namespace
+
+LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options) {
+  LoadResult result;
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1, e.mark.column + 1}, "", "",
+                                        "invalid YAML: " + e.msg});
+    return result;
+  }
+  DocumentLoader loader(file, options, result);
+  for (const auto& doc : docs) loader.load(doc);
+  return result;
+}
+
+LoadResult loadFile(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{SourcePosition{path, 0, 0}, "", "", std::string("cannot read: ") + std::strerror(errno)});
+    return result;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return loadYaml(buffer.str(), path, options);
+}
+
+}  // namespace monomesh::config

@@ -1,0 +1,40 @@
+// Turns YAML or JSON text (one or many `---` documents, or a `kind: List`) into resources.
+// Objects of Istio's API groups must be exactly right; Kubernetes objects the mesh does not read
+// (Deployment, ServiceAccount...) are skipped with a note. A file is all or nothing: any error
+// means none of its resources should be applied.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/resource.h"
+#include "config/schema.h"
+
+namespace monomesh::config {
+
+struct SkippedObject {
+  SourcePosition position;
+  std::string api_version;
+  std::string kind;
+  std::string name;
+};
+
+struct LoadResult {
+  std::vector<Resource> resources;
+  ConfigErrors errors;
+  std::vector<SkippedObject> skipped;
+  bool ok() const { return errors.empty(); }
+};
+
+struct LoadOptions {
+  std::string default_namespace = "default";
+  const SchemaRegistry* registry = &SchemaRegistry::builtin();
+  size_t max_errors_per_object = 20;
+};
+
+LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options = {});
+
+// Reads the file first; an unreadable file is one error naming it.
+LoadResult loadFile(const std::string& path, const LoadOptions& options = {});
+
+}  // namespace monomesh::config

@@ -1,0 +1,55 @@
+// Reads a YAML (or JSON) node into a protobuf message following protobuf's JSON mapping, the
+// way Istio and Envoy read their YAML: lowerCamelCase or snake_case field names, enums by name,
+// Go-style durations ("5s", "1m"), Struct/Value/Any/wrappers. Every error names the line,
+// column and field path. In strict mode (Istio's API groups) unknown fields and mistyped
+// scalars are errors; lenient mode (Kubernetes objects) skips fields the mesh does not model.
+#pragma once
+#include <google/protobuf/message.h>
+#include <string>
+#include <yaml-cpp/yaml.h>
+
+#include "config/source_position.h"
+
+namespace monomesh::config {
+
+struct ReadOptions {
+  bool strict = true;
+  size_t max_errors = 20;  // stop collecting after this many
+};
+
+class YamlProtoReader {
+ public:
+  YamlProtoReader(std::string file, ReadOptions options = {}) : file_(std::move(file)), options_(options) {}
+
+  // Merges `node` into `message`; `path` prefixes error paths ("spec"). Returns true when no error.
+  bool read(const YAML::Node& node, google::protobuf::Message& message, const std::string& path);
+
+  const ConfigErrors& errors() const { return errors_; }
+  ConfigErrors takeErrors() { return std::move(errors_); }
+
+  SourcePosition position(const YAML::Node& node) const;
+
+ private:
+  void readMessage(const YAML::Node& node, google::protobuf::Message& message, const std::string& path,
+                   std::string_view skip_key = {});
+  void readField(const YAML::Node& node, google::protobuf::Message& message,
+                 const google::protobuf::FieldDescriptor* field, const std::string& path);
+  void readMap(const YAML::Node& node, google::protobuf::Message& message,
+               const google::protobuf::FieldDescriptor* field, const std::string& path);
+  void readScalarInto(const YAML::Node& node, google::protobuf::Message& message,
+                      const google::protobuf::FieldDescriptor* field, const std::string& path);
+  bool readWellKnown(const YAML::Node& node, google::protobuf::Message& message, const std::string& path);
+  void readValue(const YAML::Node& node, google::protobuf::Message& value, const std::string& path);
+  void readAny(const YAML::Node& node, google::protobuf::Message& any, const std::string& path);
+  void fail(const YAML::Node& node, const std::string& path, std::string message);
+
+  std::string file_;
+  ReadOptions options_;
+  ConfigErrors errors_;
+  YAML::Mark last_mark_;
+};
+
+// Human description of a node's shape for messages: "a list", "a mapping", "the number 80".
+std::string describeNode(const YAML::Node& node);
+
+}  // namespace monomesh::config

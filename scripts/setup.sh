@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that Monomesh's build, tests and benchmarks need.
+# Idempotent and quiet: it prints nothing when nothing is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-test1.81-dev
+  libssl-dev libprotobuf-dev protobuf-compiler
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libnghttp2-dev
+  # real peers for integration tests and benchmarks
+  curl openssl python3 python3-grpcio python3-protobuf
+  nginx-light haproxy wrk nghttp2-client
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts nginx on install; the tests start their own instances on free ports.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx haproxy >/dev/null 2>&1 || true; fi
+service nginx stop >/dev/null 2>&1 || true
+service haproxy stop >/dev/null 2>&1 || true
