@@ -43,6 +43,10 @@ int CommandLine::run(int argc, char** argv) const {
   args.erase(args.begin());
   bool help_wanted = false;
   if (name == "help") {
+    if (args[0] == "--help" || args[0] == "-h") {
+      std::fputs(help().c_str(), stdout);
+      return kExitOk;
+    }
     name = args[0];
     help_wanted = true;
   }
@@ -64,6 +68,11 @@ int CommandLine::run(int argc, char** argv) const {
   ParsedFlags parsed;
   if (auto err = parseFlags(command->flags, args, parsed)) {
     std::fprintf(stderr, "monomesh %s: %s (run 'monomesh %s --help')\n", name.c_str(), err->c_str(), name.c_str());
+    return kExitUsage;
+  }
+  if (!command->takes_arguments && !parsed.positional().empty()) {
+    std::fprintf(stderr, "monomesh %s: unexpected argument \"%s\" (run 'monomesh %s --help')\n", name.c_str(),
+                 parsed.positional().front().c_str(), name.c_str());
     return kExitUsage;
   }
   try {

@@ -25,6 +25,7 @@ struct Command {
   std::string details;   // paragraph for `monomesh <command> --help`
   std::vector<Flag> flags;
   std::function<int(const ParsedFlags&)> run;
+  bool takes_arguments = false;  // positional arguments besides flags (validate's files)
 };
 
 class CommandLine {

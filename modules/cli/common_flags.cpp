@@ -1,5 +1,7 @@
 #include "cli/common_flags.h"
 
+#include <filesystem>
+
 #include "observe/log.h"
 #include "runtime/thread_slot.h"
 
@@ -9,9 +11,17 @@ std::vector<Flag> loggingFlags() {
   Flag level{"log_output_level", FlagType::String, "default:info",
              "Minimum level per scope: <level> or <scope>:<level>,... (levels: debug, info, warn, error, none)"};
   level.check = [](const std::string& v) { return observe::checkLogLevels(v); };
-  return {level,
-          Flag{"log_as_json", FlagType::Bool, "", "Write log lines as JSON objects"},
-          Flag{"log_target", FlagType::String, "stdout", "Where logs go: stdout, stderr or a file path"}};
+  Flag target{"log_target", FlagType::String, "stdout", "Where logs go: stdout, stderr or a file path"};
+  target.check = [](const std::string& v) -> std::optional<std::string> {
+    if (v == "stdout" || v == "stderr") return std::nullopt;
+    std::error_code ec;
+    std::filesystem::path p(v);
+    auto parent = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(parent, ec)) return "folder " + parent.string() + " does not exist";
+    if (std::filesystem::is_directory(p, ec)) return "is a folder";
+    return std::nullopt;
+  };
+  return {level, Flag{"log_as_json", FlagType::Bool, "", "Write log lines as JSON objects"}, target};
 }
 
 std::vector<Flag> runtimeFlags(const std::string& drain_default) {

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -25,14 +23,6 @@ bool isConfigFile(const fs::path& p) {
 bool hidden(const fs::path& p) {
   auto name = p.filename().string();
   return !name.empty() && name[0] == '.';  // editor swap files, Kubernetes' ..data links
-}
-
-std::optional<std::string> readWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 struct SourceMetrics {
@@ -132,8 +122,17 @@ void DirectorySource::rescan() {
   std::map<std::string, LoadResult> reloaded;
   std::map<std::string, std::string> contents;
   for (const auto& path : paths) {
-    auto content = readWhole(path);
-    if (!content) continue;  // vanished between listing and reading
+    std::string read_error;
+    auto content = readConfigFile(path, options_.load.max_file_bytes, read_error);
+    if (!content) {
+      if (!std::filesystem::exists(path)) continue;  // vanished between listing and reading
+      content = "\x01unreadable: " + read_error;  // never valid YAML content; retried next rescan
+      auto& state = files_[path];
+      if (state.errors.empty()) log.error("{}: {} (keeping its previous content)", path, read_error);
+      state.content = *content;
+      state.errors = {ConfigError{SourcePosition{path, 0, 0}, "", "", read_error}};
+      continue;
+    }
     auto it = files_.find(path);
     if (it != files_.end() && it->second.content == *content && it->second.errors.empty()) continue;
     reloaded.emplace(path, loadYaml(*content, path, options_.load));
@@ -147,50 +146,76 @@ void DirectorySource::rescan() {
     return;
   }
 
-  // 2. Who would own each key if every loadable file were accepted.
-  std::map<ResourceKey, std::string> owner;
-  for (const auto& [path, state] : files_) {
-    if (reloaded.count(path) && reloaded[path].ok()) continue;
-    if (std::find(removed.begin(), removed.end(), path) != removed.end()) continue;
-    for (const auto& key : state.applied) owner[key] = path;
+  // 2. Decide which reloaded files are accepted. Every object belongs to exactly one file. A
+  // rejected file keeps the objects it had; an accepted one claims what it now defines. When two
+  // files claim one object, the file that already had it keeps it (else the first by path), and
+  // the other is rejected. Rejections only grow, so this settles in at most one pass per file.
+  std::set<std::string> accepted;
+  for (auto& [path, result] : reloaded) {
+    if (!result.ok()) continue;
+    std::set<ResourceKey> own;
+    for (const auto& r : result.resources)
+      if (!own.insert(r.key()).second) result.errors.push_back({r.origin, r.key().str(), "", "defined twice in this file"});
+    if (result.ok()) accepted.insert(path);
   }
+  auto keysOf = [&](const std::string& path) -> std::vector<ResourceKey> {
+    if (accepted.count(path)) {
+      std::vector<ResourceKey> keys;
+      for (const auto& r : reloaded[path].resources) keys.push_back(r.key());
+      return keys;
+    }
+    auto it = files_.find(path);
+    return it == files_.end() ? std::vector<ResourceKey>{} : it->second.applied;
+  };
+  std::set<std::string> live;  // every file that is present, in path order
+  for (const auto& [path, state] : files_)
+    if (present.count(path)) live.insert(path);
+  for (const auto& [path, result] : reloaded) live.insert(path);
+  std::map<ResourceKey, std::string> owner;
+  for (bool settled = false; !settled;) {
+    settled = true;
+    owner.clear();
+    for (const auto& path : live) {
+      for (const auto& key : keysOf(path)) {
+        auto [it, fresh] = owner.emplace(key, path);
+        if (fresh) continue;
+        // Conflict: the file that held the key before keeps it.
+        auto held = [&](const std::string& p) {
+          auto f = files_.find(p);
+          return f != files_.end() && std::count(f->second.applied.begin(), f->second.applied.end(), key) > 0;
+        };
+        std::string loser = held(it->second) ? path : held(path) ? it->second : path;
+        if (!accepted.count(loser)) loser = loser == path ? it->second : path;  // a rejected file keeps what it had
+        std::string winner = loser == path ? it->second : path;
+        for (const auto& r : reloaded[loser].resources)
+          if (r.key() == key) reloaded[loser].errors.push_back({r.origin, key.str(), "", "already defined in " + winner});
+        accepted.erase(loser);
+        settled = false;
+        break;
+      }
+      if (!settled) break;
+    }
+  }
+
+  // 3. One transaction: what accepted files define, minus what nobody owns any more.
   std::vector<Change> changes;
   for (auto& [path, result] : reloaded) {
     FileState& state = files_[path];
     state.content = contents[path];
-    if (result.ok()) {
-      std::set<ResourceKey> own;
-      for (const auto& r : result.resources) {
-        ResourceKey key = r.key();
-        if (!own.insert(key).second) {
-          result.errors.push_back({r.origin, key.str(), "", "defined twice in this file"});
-          continue;
-        }
-        auto o = owner.find(key);
-        if (o != owner.end() && o->second != path)
-          result.errors.push_back({r.origin, key.str(), "", "already defined in " + o->second});
-      }
-    }
-    if (!result.ok()) {
+    if (!accepted.count(path)) {
       state.errors = result.errors;
       for (const auto& e : result.errors) log.error("{} (keeping the previous content of this file)", e.str());
-      for (const auto& key : state.applied) owner[key] = path;  // previous content stays
       continue;
     }
     state.errors.clear();
-    std::set<ResourceKey> fresh;
-    for (const auto& r : result.resources) {
-      fresh.insert(r.key());
-      owner[r.key()] = path;
-    }
     for (const auto& key : state.applied)
-      if (!fresh.count(key)) changes.push_back(Delete{key});
-    state.applied.assign(fresh.begin(), fresh.end());
+      if (!owner.count(key)) changes.push_back(Delete{key});
+    state.applied = keysOf(path);
     for (auto& r : result.resources) changes.push_back(Upsert{std::move(r)});
   }
   for (const auto& path : removed) {
     for (const auto& key : files_[path].applied)
-      if (owner.find(key) == owner.end()) changes.push_back(Delete{key});
+      if (!owner.count(key)) changes.push_back(Delete{key});
     files_.erase(path);
   }
   // Deletes first, so an object moving from one file to another is not deleted after its upsert.

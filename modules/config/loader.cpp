@@ -1,11 +1,12 @@
 #include "config/loader.h"
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <google/protobuf/message.h>
-#include <sstream>
 
 #include "config/yaml_proto_reader.h"
+#include <yaml-cpp/depthguard.h>
 
 namespace monomesh::config {
 
@@ -52,6 +53,7 @@ class DocumentLoader {
       error(doc, "", "", "a document must be a mapping with apiVersion, kind and metadata, got " + describeNode(doc));
       return;
     }
+    if (!uniqueKeys(doc, "")) return;
     std::string api_version = scalar(doc, "apiVersion"), kind = scalar(doc, "kind");
     if (kind == "List" && (api_version == "v1" || api_version.empty())) {
       const YAML::Node items = doc["items"];
@@ -80,11 +82,12 @@ class DocumentLoader {
       const Schema* same_kind = nullptr;
       for (const auto& s : registry.all())
         if (s.group == group && s.kind == kind) same_kind = &s;
+      std::string subject = kind + " " + describeName(doc);
       if (same_kind != nullptr) {
-        error(doc["apiVersion"], "", "apiVersion",
+        error(doc["apiVersion"], subject, "apiVersion",
               "\"" + api_version + "\" is not an Istio 1.1 API version for " + kind + "; use " + same_kind->apiVersion());
       } else {
-        error(doc["kind"], "", "kind", "unknown kind \"" + kind + "\" in " + group);
+        error(doc["kind"], subject, "kind", "unknown kind \"" + kind + "\" in " + group);
       }
       return;
     }
@@ -101,10 +104,10 @@ class DocumentLoader {
     std::unique_ptr<pb::Message> body(prototype->New());
     YamlProtoReader reader(file_, ReadOptions{schema->strict, options_.max_errors_per_object});
     if (schema->body == Body::Spec) {
-      for (auto it = doc.begin(); it != doc.end(); ++it) {
-        std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      for (const auto& entry : doc) {
+        std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
         if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec" && key != "status")
-          error(it->first, subject, key, "unknown top-level field (an Istio object has apiVersion, kind, metadata and spec)");
+          error(entry.first, subject, key, "unknown top-level field (an Istio object has apiVersion, kind, metadata and spec)");
       }
       reader.read(doc["spec"], *body, "spec");
     } else {
@@ -130,6 +133,28 @@ class DocumentLoader {
     out_.errors.push_back(ConfigError{pos, subject, path, std::move(message)});
   }
 
+  // A key given twice is an error: the reader of the first would silently ignore the second.
+  bool uniqueKeys(const YAML::Node& map, const std::string& prefix) {
+    std::map<std::string, int> seen;
+    bool ok = true;
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) continue;
+      const std::string& key = entry.first.Scalar();
+      auto [it, fresh] = seen.emplace(key, entry.first.Mark().line + 1);
+      if (!fresh) {
+        error(entry.first, "", prefix + key, "set more than once (first at line " + std::to_string(it->second) + ")");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  // "ns/name" from the metadata as written (namespace defaulted), for error subjects.
+  std::string describeName(const YAML::Node& doc) const {
+    std::string ns = scalar(doc["metadata"], "namespace"), name = scalar(doc["metadata"], "name");
+    return (ns.empty() ? options_.default_namespace : ns) + "/" + name;
+  }
+
   static std::string scalar(const YAML::Node& map, const char* key) {
     if (!map.IsDefined() || !map.IsMap()) return "";
     const YAML::Node v = map[key];
@@ -142,19 +167,19 @@ class DocumentLoader {
       error(node, "", path, "expected a mapping of strings, got " + describeNode(node));
       return;
     }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar() || !it->second.IsScalar()) {
-        error(it->second, "", path, "keys and values must be strings, got " + describeNode(it->second));
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar() || !entry.second.IsScalar()) {
+        error(entry.second, "", path, "keys and values must be strings, got " + describeNode(entry.second));
         continue;
       }
-      const std::string& key = it->first.Scalar();
+      const std::string& key = entry.first.Scalar();
       std::string kpath = path + "[\"" + key + "\"]";
       // Kubernetes reads YAML as JSON: an unquoted 1 or true there is not a string.
-      if (it->second.Tag() == "?" && describeNode(it->second).rfind("the string", 0) != 0) {
-        error(it->second, "", kpath, "expected a string, got " + describeNode(it->second) + " (quote it)");
+      if (entry.second.Tag() == "?" && describeNode(entry.second).rfind("the string", 0) != 0) {
+        error(entry.second, "", kpath, "expected a string, got " + describeNode(entry.second) + " (quote it to make it a string)");
         continue;
       }
-      if (!out.emplace(key, it->second.Scalar()).second) error(it->first, "", kpath, "key set more than once");
+      if (!out.emplace(key, entry.second.Scalar()).second) error(entry.first, "", kpath, "key set more than once");
     }
   }
 
@@ -165,17 +190,24 @@ class DocumentLoader {
             md.IsDefined() ? "expected a mapping, got " + describeNode(md) : "required (metadata.name names the object)");
       return;
     }
+    if (!uniqueKeys(md, "metadata.")) return;
+    for (const char* key : {"name", "namespace"}) {
+      const YAML::Node v = md[key];
+      if (v.IsDefined() && v.IsScalar() && v.Tag() == "?" && describeNode(v).rfind("the string", 0) != 0) {
+        error(v, "", std::string("metadata.") + key,
+              "expected a string, got " + describeNode(v) + " (quote it to make it a string)");
+        return;
+      }
+    }
     meta.name = scalar(md, "name");
     meta.namespace_ = scalar(md, "namespace");
     meta.resource_version = scalar(md, "resourceVersion");
     meta.uid = scalar(md, "uid");
     meta.creation_timestamp = scalar(md, "creationTimestamp");
     if (std::string g = scalar(md, "generation"); !g.empty()) {
-      try {
-        meta.generation = std::stoll(g);
-      } catch (...) {
+      auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), meta.generation);
+      if (ec != std::errc() || end != g.data() + g.size())
         error(md["generation"], "", "metadata.generation", "expected an integer, got " + describeNode(md["generation"]));
-      }
     }
     readStringMap(md["labels"], "metadata.labels", meta.labels);
     readStringMap(md["annotations"], "metadata.annotations", meta.annotations);
@@ -206,6 +238,9 @@ LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOp
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1, e.mark.column + 1}, "", "",
+                                        "invalid YAML: nested too deeply (more than " + std::to_string(e.depth()) + " levels)"});
   } catch (const YAML::Exception& e) {
     result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1, e.mark.column + 1}, "", "",
                                         "invalid YAML: " + e.msg});
@@ -216,16 +251,35 @@ LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOp
   return result;
 }
 
-LoadResult loadFile(const std::string& path, const LoadOptions& options) {
-  std::ifstream in(path, std::ios::binary);
+std::optional<std::string> readConfigFile(const std::string& path, size_t max_bytes, std::string& error) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
+    error = std::string("cannot read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  auto size = static_cast<std::streamoff>(in.tellg());
+  if (size < 0 || size_t(size) > max_bytes) {
+    error = "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes);
+    return std::nullopt;
+  }
+  in.seekg(0);
+  std::string content(size_t(size), '\0');
+  if (!in.read(content.data(), size)) {
+    error = "cannot read: short read";
+    return std::nullopt;
+  }
+  return content;
+}
+
+LoadResult loadFile(const std::string& path, const LoadOptions& options) {
+  std::string error;
+  auto content = readConfigFile(path, options.max_file_bytes, error);
+  if (!content) {
     LoadResult result;
-    result.errors.push_back(ConfigError{SourcePosition{path, 0, 0}, "", "", std::string("cannot read: ") + std::strerror(errno)});
+    result.errors.push_back(ConfigError{SourcePosition{path, 0, 0}, "", "", error});
     return result;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return loadYaml(buffer.str(), path, options);
+  return loadYaml(*content, path, options);
 }
 
 }  // namespace monomesh::config

@@ -3,6 +3,7 @@
 // (Deployment, ServiceAccount...) are skipped with a note. A file is all or nothing: any error
 // means none of its resources should be applied.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +31,16 @@ struct LoadOptions {
   std::string default_namespace = "default";
   const SchemaRegistry* registry = &SchemaRegistry::builtin();
   size_t max_errors_per_object = 20;
+  // Bounds memory per input: a larger file is one error, not read.
+  size_t max_file_bytes = 32u << 20;
 };
 
 LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options = {});
 
-// Reads the file first; an unreadable file is one error naming it.
+// Reads the file first; an unreadable or oversized file is one error naming it.
 LoadResult loadFile(const std::string& path, const LoadOptions& options = {});
+
+// The whole file, or nullopt with `error` set ("cannot read: ...", "... bytes; the limit is ...").
+std::optional<std::string> readConfigFile(const std::string& path, size_t max_bytes, std::string& error);
 
 }  // namespace monomesh::config

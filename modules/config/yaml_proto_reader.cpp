@@ -33,8 +33,10 @@ bool looksLikeNumber(const std::string& s) {
 }
 
 std::optional<bool> parseBool(const std::string& s) {
-  static const char* kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"};
-  static const char* kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"};
+  // YAML 1.1 booleans as Kubernetes' YAML reader resolves them (the one-letter y/n are left as
+  // strings: YAML 1.2 dropped them and names like "y" are common).
+  static const char* kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const char* kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
   for (auto* t : kTrue)
     if (s == t) return true;
   for (auto* f : kFalse)
@@ -170,8 +172,17 @@ void YamlProtoReader::fail(const YAML::Node& node, const std::string& path, std:
   errors_.push_back(ConfigError{position(node), "", path, std::move(message)});
 }
 
+bool YamlProtoReader::spend(const YAML::Node& node, const std::string& path) {
+  if (++values_ <= options_.max_values) return true;
+  if (values_ == options_.max_values + 1)
+    fail(node, path, "too many values (more than " + std::to_string(options_.max_values) +
+                         " after expanding aliases); the rest of the object was not read");
+  return false;
+}
+
 bool YamlProtoReader::read(const YAML::Node& node, pb::Message& message, const std::string& path) {
   size_t before = errors_.size();
+  values_ = 0;
   if (node.IsDefined() && node.Mark().line >= 0) last_mark_ = node.Mark();
   readMessage(node, message, path);
   return errors_.size() == before;
@@ -179,7 +190,7 @@ bool YamlProtoReader::read(const YAML::Node& node, pb::Message& message, const s
 
 void YamlProtoReader::readMessage(const YAML::Node& node, pb::Message& message, const std::string& path,
                                   std::string_view skip_key) {
-  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsDefined() || node.IsNull() || !spend(node, path)) return;
   if (node.Mark().line >= 0) last_mark_ = node.Mark();
   if (readWellKnown(node, message, path)) return;
   if (!node.IsMap()) {
@@ -189,9 +200,9 @@ void YamlProtoReader::readMessage(const YAML::Node& node, pb::Message& message, 
   const pb::Descriptor* d = message.GetDescriptor();
   std::unordered_map<const FD*, YAML::Mark> seen;
   std::unordered_map<const pb::OneofDescriptor*, const FD*> oneofs;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+  for (const auto& entry : node) {
+    const YAML::Node& key = entry.first;
+    const YAML::Node& value = entry.second;
     if (!key.IsScalar()) {
       fail(key, path, "field names must be strings, got " + describeNode(key));
       continue;
@@ -226,6 +237,7 @@ void YamlProtoReader::readMessage(const YAML::Node& node, pb::Message& message, 
 
 void YamlProtoReader::readField(const YAML::Node& node, pb::Message& message, const FD* field,
                                 const std::string& path) {
+  if (!spend(node, path)) return;
   if (node.IsNull() && field->cpp_type() == FD::CPPTYPE_MESSAGE &&
       field->message_type()->full_name() == "google.protobuf.Value" && !field->is_repeated()) {
     readValue(node, *message.GetReflection()->MutableMessage(&message, field), path);
@@ -281,8 +293,8 @@ void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, cons
   const FD* key_field = entry_type->map_key();
   const FD* value_field = entry_type->map_value();
   std::unordered_map<std::string, int> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+  for (const auto& kv : node) {
+    const YAML::Node& key = kv.first;
     if (!key.IsScalar()) {
       fail(key, path, "map keys must be scalars, got " + describeNode(key));
       continue;
@@ -305,7 +317,7 @@ void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, cons
       }
       default: readScalarInto(key, *entry, key_field, kpath); break;
     }
-    const YAML::Node& value = it->second;
+    const YAML::Node& value = kv.second;
     if (value_field->cpp_type() == FD::CPPTYPE_MESSAGE) {
       if (value.IsNull() && value_field->message_type()->full_name() != "google.protobuf.Value") {
         er->MutableMessage(entry, value_field);
@@ -332,29 +344,35 @@ void YamlProtoReader::readScalarInto(const YAML::Node& node, pb::Message& messag
   auto bad = [&](const std::string& why = {}) {
     fail(node, path, "expected " + typeName(field) + ", got " + describeNode(node) + why);
   };
+  // Why a number did not fit an integer field: a fraction, or the range.
+  auto integerWhy = [&](const char* range) -> std::string {
+    if (!looksLikeNumber(s)) return "";
+    if (s.find_first_of(".eE") != std::string::npos) return " (must be a whole number)";
+    return range;
+  };
   // A quoted number is accepted for numeric fields, as protobuf's JSON mapping allows.
   switch (field->cpp_type()) {
     case FD::CPPTYPE_INT32: {
       auto v = parseInteger<int32_t>(s);
-      if (!v) return bad(looksLikeNumber(s) ? " (out of range for a 32-bit integer)" : "");
+      if (!v) return bad(integerWhy(" (out of range for a 32-bit integer)"));
       repeated ? r->AddInt32(&message, field, *v) : r->SetInt32(&message, field, *v);
       return;
     }
     case FD::CPPTYPE_INT64: {
       auto v = parseInteger<int64_t>(s);
-      if (!v) return bad(looksLikeNumber(s) ? " (out of range for a 64-bit integer)" : "");
+      if (!v) return bad(integerWhy(" (out of range for a 64-bit integer)"));
       repeated ? r->AddInt64(&message, field, *v) : r->SetInt64(&message, field, *v);
       return;
     }
     case FD::CPPTYPE_UINT32: {
       auto v = s.starts_with('-') ? std::nullopt : parseInteger<uint32_t>(s);
-      if (!v) return bad(looksLikeNumber(s) ? " (must be 0 to 4294967295)" : "");
+      if (!v) return bad(integerWhy(" (must be 0 to 4294967295)"));
       repeated ? r->AddUInt32(&message, field, *v) : r->SetUInt32(&message, field, *v);
       return;
     }
     case FD::CPPTYPE_UINT64: {
       auto v = s.starts_with('-') ? std::nullopt : parseInteger<uint64_t>(s);
-      if (!v) return bad(looksLikeNumber(s) ? " (must not be negative)" : "");
+      if (!v) return bad(integerWhy(" (must not be negative)"));
       repeated ? r->AddUInt64(&message, field, *v) : r->SetUInt64(&message, field, *v);
       return;
     }
@@ -484,6 +502,7 @@ bool YamlProtoReader::readWellKnown(const YAML::Node& node, pb::Message& message
 }
 
 void YamlProtoReader::readValue(const YAML::Node& node, pb::Message& value, const std::string& path) {
+  if (!spend(node, path)) return;
   const pb::Descriptor* d = value.GetDescriptor();
   const pb::Reflection* r = value.GetReflection();
   if (!node.IsDefined() || node.IsNull()) {

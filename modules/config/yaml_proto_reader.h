@@ -15,6 +15,8 @@ namespace monomesh::config {
 struct ReadOptions {
   bool strict = true;
   size_t max_errors = 20;  // stop collecting after this many
+  // Bounds the work per document: YAML aliases can make a small text expand exponentially.
+  size_t max_values = 1000000;
 };
 
 class YamlProtoReader {
@@ -42,11 +44,14 @@ class YamlProtoReader {
   void readValue(const YAML::Node& node, google::protobuf::Message& value, const std::string& path);
   void readAny(const YAML::Node& node, google::protobuf::Message& any, const std::string& path);
   void fail(const YAML::Node& node, const std::string& path, std::string message);
+  // Counts one visited value; false (with one error) once the budget is spent.
+  bool spend(const YAML::Node& node, const std::string& path);
 
   std::string file_;
   ReadOptions options_;
   ConfigErrors errors_;
   YAML::Mark last_mark_;
+  size_t values_ = 0;
 };
 
 // Human description of a node's shape for messages: "a list", "a mapping", "the number 80".

@@ -1,5 +1,7 @@
 #include "observe/log.h"
 
+#include "observe/json_text.h"
+
 #include <chrono>
 #include <spdlog/details/log_msg.h>
 #include <spdlog/formatter.h>
@@ -14,22 +16,9 @@ const std::vector<std::string> kScopes = {
     "default", "runtime", "admin", "config", "cli", "proxy", "http", "upstream", "xds", "ads",
     "pilot", "registry", "kube", "galley", "validation", "mcp", "security", "multicluster", "demo"};
 
-void appendJsonEscaped(spdlog::memory_buf_t& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", int(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
+void appendJson(spdlog::memory_buf_t& out, std::string_view s) {
+  std::string escaped = jsonEscape(s);
+  out.append(std::string_view(escaped));
 }
 
 std::string_view istioLevelName(spdlog::level::level_enum level) {
@@ -66,9 +55,9 @@ class IstioFormatter final : public spdlog::formatter {
       dest.append(std::string_view("\",\"level\":\""));
       dest.append(istioLevelName(msg.level));
       dest.append(std::string_view("\",\"scope\":\""));
-      appendJsonEscaped(dest, scope.empty() ? "default" : scope);
+      appendJson(dest, scope.empty() ? "default" : scope);
       dest.append(std::string_view("\",\"msg\":\""));
-      appendJsonEscaped(dest, text);
+      appendJson(dest, text);
       dest.append(std::string_view("\"}\n"));
     } else {
       dest.append(std::string_view(stamp));

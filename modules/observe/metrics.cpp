@@ -67,6 +67,7 @@ void MetricsRegistry::checkNames(const std::string& name, const std::vector<std:
 
 FamilyBase* MetricsRegistry::find(const std::string& name, MetricType type,
                                   const std::vector<std::string>& labels) {
+  if (callbacks_.count(name)) throw std::invalid_argument("metric " + name + " is already registered as a callback gauge");
   auto it = families_.find(name);
   if (it == families_.end()) return nullptr;
   if (it->second->type() != type || it->second->labelNames() != labels)

@@ -1,5 +1,6 @@
 #include "runtime/drain.h"
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -33,7 +34,11 @@ void Drain::start(std::string reason) {
     if (!ec) finish("timed out");
   });
   for (auto& [name, participant] : participants_) {
-    participant([this] { boost::asio::post(main_, [this] { participantDone(); }); });
+    // Each participant counts once, however often it reports.
+    auto reported = std::make_shared<std::atomic<bool>>(false);
+    participant([this, reported] {
+      if (!reported->exchange(true)) boost::asio::post(main_, [this] { participantDone(); });
+    });
   }
 }
 

@@ -26,23 +26,28 @@ std::optional<std::chrono::nanoseconds> parseDuration(std::string_view s) {
   }
   if (s == "0") return std::chrono::nanoseconds(0);
   if (s.empty()) return std::nullopt;
-  long double total = 0;
+  // Exact integer arithmetic, as Go's time.ParseDuration: fractions are truncated to nanoseconds.
+  using u128 = unsigned __int128;
+  const u128 limit = u128(std::numeric_limits<int64_t>::max()) + (negative ? 1 : 0);
+  u128 total = 0;
   while (!s.empty()) {
     size_t i = 0;
-    uint64_t whole = 0;
+    u128 whole = 0;
     bool digits = false;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (whole > std::numeric_limits<uint64_t>::max() / 10) return std::nullopt;
-      whole = whole * 10 + uint64_t(s[i] - '0');
+      whole = whole * 10 + unsigned(s[i] - '0');
+      if (whole > limit) return std::nullopt;
       ++i;
       digits = true;
     }
-    long double fraction = 0, scale = 1;
+    u128 fraction = 0, scale = 1;
     if (i < s.size() && s[i] == '.') {
       ++i;
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        scale /= 10;
-        fraction += (s[i] - '0') * scale;
+        if (scale < u128(1000000000000000000ULL)) {  // digits past 18 cannot change nanoseconds
+          fraction = fraction * 10 + unsigned(s[i] - '0');
+          scale *= 10;
+        }
         ++i;
         digits = true;
       }
@@ -58,11 +63,11 @@ std::optional<std::chrono::nanoseconds> parseDuration(std::string_view s) {
     }
     if (unit == nullptr) return std::nullopt;
     s.remove_prefix(unit->name.size());
-    total += (static_cast<long double>(whole) + fraction) * unit->nanos;
-    if (total > static_cast<long double>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    total += whole * u128(unit->nanos) + fraction * u128(unit->nanos) / scale;
+    if (total > limit) return std::nullopt;
   }
-  auto nanos = static_cast<int64_t>(total + 0.5L);
-  return std::chrono::nanoseconds(negative ? -nanos : nanos);
+  if (negative) return std::chrono::nanoseconds(total == limit ? std::numeric_limits<int64_t>::min() : -int64_t(total));
+  return std::chrono::nanoseconds(int64_t(total));
 }
 
 std::string formatDuration(std::chrono::nanoseconds d) {

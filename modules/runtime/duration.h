@@ -11,7 +11,7 @@ namespace monomesh::runtime {
 // nullopt when the text is not a duration; negative values are allowed ("-1s").
 std::optional<std::chrono::nanoseconds> parseDuration(std::string_view text);
 
-// The shortest exact Go-style spelling: "45s", "1.5s", "100ms", "0s".
+// An exact spelling in one unit that parseDuration reads back: "45s", "1.5s", "100ms", "3600s", "0s".
 std::string formatDuration(std::chrono::nanoseconds d);
 
 }  // namespace monomesh::runtime

@@ -30,12 +30,14 @@ tcp::acceptor openReusePortAcceptor(asio::io_context& context, const tcp::endpoi
 }
 
 struct WorkerListener::State : std::enable_shared_from_this<WorkerListener::State> {
-  State(asio::io_context& ctx, size_t index, OnAccept* on_accept, const std::string* name)
-      : acceptor(ctx), worker(index), on_accept(on_accept), name(name) {}
+  State(asio::io_context& ctx, size_t index, std::shared_ptr<const OnAccept> on_accept,
+        std::shared_ptr<const std::string> name)
+      : acceptor(ctx), worker(index), on_accept(std::move(on_accept)), name(std::move(name)) {}
   tcp::acceptor acceptor;
   size_t worker;
-  OnAccept* on_accept;
-  const std::string* name;
+  // Shared, so a connection accepted just before close() never calls into a destroyed listener.
+  std::shared_ptr<const OnAccept> on_accept;
+  std::shared_ptr<const std::string> name;
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec,
@@ -57,19 +59,23 @@ struct WorkerListener::State : std::enable_shared_from_this<WorkerListener::Stat
 };
 
 WorkerListener::WorkerListener(Runtime& runtime, std::string name, OnAccept on_accept)
-    : runtime_(runtime), name_(std::move(name)), on_accept_(std::move(on_accept)) {}
+    : runtime_(runtime),
+      name_(std::make_shared<const std::string>(std::move(name))),
+      on_accept_(std::make_shared<const OnAccept>(std::move(on_accept))) {}
 
 WorkerListener::~WorkerListener() { close(); }
 
 boost::system::error_code WorkerListener::listen(const tcp::endpoint& requested) {
+  close();  // listening again replaces the previous acceptors
   boost::system::error_code ec;
   tcp::endpoint endpoint = requested;
   std::vector<std::shared_ptr<State>> states;
   for (size_t i = 0; i < runtime_.workerCount(); ++i) {
-    auto state = std::make_shared<State>(runtime_.worker(i), i, &on_accept_, &name_);
+    auto state = std::make_shared<State>(runtime_.worker(i), i, on_accept_, name_);
     state->acceptor = openReusePortAcceptor(runtime_.worker(i), endpoint, ec);
     if (ec) {
-      for (auto& s : states) s->acceptor.close(ec);
+      boost::system::error_code ignored;  // keep `ec`: it is what the caller needs to see
+      for (auto& s : states) s->acceptor.close(ignored);
       return ec;
     }
     if (i == 0) endpoint = state->acceptor.local_endpoint();  // port 0: later binds join it

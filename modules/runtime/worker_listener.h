@@ -36,13 +36,13 @@ class WorkerListener {
   // Stops accepting on every worker; established connections are not touched.
   void close();
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return *name_; }
 
  private:
   struct State;
   Runtime& runtime_;
-  std::string name_;
-  OnAccept on_accept_;
+  std::shared_ptr<const std::string> name_;
+  std::shared_ptr<const OnAccept> on_accept_;
   boost::asio::ip::tcp::endpoint local_;
   std::vector<std::shared_ptr<State>> states_;
 };

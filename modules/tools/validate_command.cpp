@@ -9,34 +9,15 @@
 
 #include "cli/command_line.h"
 #include "config/loader.h"
+#include "observe/json_text.h"
 #include "tools/tools.h"
 
 namespace monomesh::tools {
 
 namespace fs = std::filesystem;
+using observe::jsonEscape;
 
 namespace {
-
-std::string jsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 // Expands folders into their YAML/JSON files (sorted); "-" stays as standard input.
 std::vector<std::string> expandInputs(const std::vector<std::string>& inputs, std::vector<std::string>& missing) {
@@ -72,7 +53,7 @@ cli::Command validateCommand() {
     if (v == "text" || v == "json") return std::nullopt;
     return "expected text or json";
   };
-  return cli::Command{
+  cli::Command command{
       "validate", cli::CommandGroup::Tool, "Check Istio config files (like istioctl validate)",
       "monomesh validate -f FILE|DIR|- [-f ...] [flags]",
       "Reads each file (folders recursively; '-' is standard input) and prints every problem as\n"
@@ -139,6 +120,8 @@ cli::Command validateCommand() {
         }
         return errors.empty() ? cli::kExitOk : cli::kExitFailure;
       }};
+  command.takes_arguments = true;
+  return command;
 }
 
 }  // namespace monomesh::tools
