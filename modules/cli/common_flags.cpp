@@ -25,10 +25,7 @@ std::vector<Flag> loggingFlags() {
 }
 
 std::vector<Flag> runtimeFlags(const std::string& drain_default) {
-  Flag concurrency{"concurrency", FlagType::Int, "0", "Worker threads (0: one per core)"};
-  concurrency.min = 0;
-  concurrency.max = runtime::kMaxWorkers;
-  return {concurrency,
+  return {intFlag("concurrency", "0", "Worker threads (0: one per core)", 0, runtime::kMaxWorkers),
           Flag{"drain-duration", FlagType::Duration, drain_default,
                "How long SIGTERM/SIGINT lets in-flight work finish before a hard stop"}};
 }
@@ -51,6 +48,10 @@ runtime::RuntimeOptions runtimeOptionsFrom(const ParsedFlags& flags) {
 std::vector<Flag> concat(std::vector<Flag> a, const std::vector<Flag>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
+}
+
+std::vector<Flag> roleFlags(std::vector<Flag> own, const std::string& drain_default) {
+  return concat(concat(std::move(own), runtimeFlags(drain_default)), loggingFlags());
 }
 
 }  // namespace monomesh::cli

@@ -20,4 +20,7 @@ runtime::RuntimeOptions runtimeOptionsFrom(const ParsedFlags& flags);
 
 std::vector<Flag> concat(std::vector<Flag> a, const std::vector<Flag>& b);
 
+// A role's own flags followed by the runtime and logging flags every role shares.
+std::vector<Flag> roleFlags(std::vector<Flag> own, const std::string& drain_default = "45s");
+
 }  // namespace monomesh::cli

@@ -37,6 +37,13 @@ std::optional<long> toLong(const std::string& s) {
 
 }  // namespace
 
+Flag intFlag(std::string name, std::string default_value, std::string help, long min, long max) {
+  Flag flag{std::move(name), FlagType::Int, std::move(default_value), std::move(help)};
+  flag.min = min;
+  flag.max = max;
+  return flag;
+}
+
 std::optional<std::string> checkFlagValue(const Flag& flag, const std::string& value) {
   auto bad = [&](const std::string& why) {
     return "invalid value \"" + value + "\" for --" + flag.name + ": " + why;

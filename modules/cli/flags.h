@@ -41,6 +41,12 @@ class ParsedFlags {
   std::vector<std::string> positional_;
 };
 
+// An Int flag limited to min..max (ports: 0..65535).
+Flag intFlag(std::string name, std::string default_value, std::string help, long min, long max);
+inline Flag portFlag(std::string name, std::string default_value, std::string help) {
+  return intFlag(std::move(name), std::move(default_value), std::move(help), 0, 65535);
+}
+
 // Parses args (after the command name). Returns a one-line error naming the flag or value.
 // "--help"/"-h" are not handled here.
 std::optional<std::string> parseFlags(const std::vector<Flag>& flags, const std::vector<std::string>& args,

@@ -60,27 +60,24 @@ void MetricCells::addDouble(uint32_t id, double delta) noexcept {
   }
 }
 
-uint64_t MetricCells::sum(uint32_t id) const noexcept {
-  uint64_t total = 0;
+template <class T, class Convert>
+T MetricCells::sumAs(uint32_t id, Convert convert) const noexcept {
+  T total{};
   for (const auto& slot_ptr : slots_) {
     const Slot* slot = slot_ptr.load(std::memory_order_acquire);
     if (slot == nullptr) continue;
     const std::atomic<uint64_t>* chunk = slot->chunks[id / kChunkCells].load(std::memory_order_acquire);
-    if (chunk != nullptr) total += chunk[id % kChunkCells].load(std::memory_order_relaxed);
+    if (chunk != nullptr) total += convert(chunk[id % kChunkCells].load(std::memory_order_relaxed));
   }
   return total;
 }
 
+uint64_t MetricCells::sum(uint32_t id) const noexcept {
+  return sumAs<uint64_t>(id, [](uint64_t bits) { return bits; });
+}
+
 double MetricCells::sumDouble(uint32_t id) const noexcept {
-  double total = 0;
-  for (const auto& slot_ptr : slots_) {
-    const Slot* slot = slot_ptr.load(std::memory_order_acquire);
-    if (slot == nullptr) continue;
-    const std::atomic<uint64_t>* chunk = slot->chunks[id / kChunkCells].load(std::memory_order_acquire);
-    if (chunk != nullptr)
-      total += std::bit_cast<double>(chunk[id % kChunkCells].load(std::memory_order_relaxed));
-  }
-  return total;
+  return sumAs<double>(id, [](uint64_t bits) { return std::bit_cast<double>(bits); });
 }
 
 }  // namespace monomesh::observe

@@ -55,6 +55,8 @@ class MetricCells {
     if (chunk == nullptr) chunk = createChunk(*s, id / kChunkCells);
     return chunk[id % kChunkCells];
   }
+  template <class T, class Convert>
+  T sumAs(uint32_t id, Convert convert) const noexcept;
   Slot* createSlot(int slot) noexcept;
   std::atomic<uint64_t>* createChunk(Slot& slot, uint32_t chunk) noexcept;
 

@@ -77,24 +77,12 @@ FamilyBase* MetricsRegistry::find(const std::string& name, MetricType type,
 
 Family<Counter>& MetricsRegistry::counter(const std::string& name, const std::string& help,
                                           std::vector<std::string> labels) {
-  checkNames(name, labels);
-  std::lock_guard lock(mutex_);
-  if (auto* f = find(name, MetricType::Counter, labels)) return static_cast<Family<Counter>&>(*f);
-  auto family = std::make_unique<Family<Counter>>(cells_, name, help, MetricType::Counter, std::move(labels));
-  auto& ref = *family;
-  families_.emplace(name, std::move(family));
-  return ref;
+  return family<Counter>(name, help, MetricType::Counter, std::move(labels));
 }
 
 Family<Gauge>& MetricsRegistry::gauge(const std::string& name, const std::string& help,
                                       std::vector<std::string> labels) {
-  checkNames(name, labels);
-  std::lock_guard lock(mutex_);
-  if (auto* f = find(name, MetricType::Gauge, labels)) return static_cast<Family<Gauge>&>(*f);
-  auto family = std::make_unique<Family<Gauge>>(cells_, name, help, MetricType::Gauge, std::move(labels));
-  auto& ref = *family;
-  families_.emplace(name, std::move(family));
-  return ref;
+  return family<Gauge>(name, help, MetricType::Gauge, std::move(labels));
 }
 
 Family<Histogram>& MetricsRegistry::histogram(const std::string& name, const std::string& help,
@@ -109,11 +97,7 @@ Family<Histogram>& MetricsRegistry::histogram(const std::string& name, const std
   std::lock_guard lock(mutex_);
   if (auto* f = find(name, MetricType::Histogram, labels)) return static_cast<Family<Histogram>&>(*f);
   const std::vector<double>& stored = bounds_storage_.emplace_back(std::move(bounds));
-  auto family = std::make_unique<Family<Histogram>>(cells_, name, help, MetricType::Histogram,
-                                                    std::move(labels), std::cref(stored));
-  auto& ref = *family;
-  families_.emplace(name, std::move(family));
-  return ref;
+  return addFamily<Histogram>(name, help, MetricType::Histogram, std::move(labels), std::cref(stored));
 }
 
 void MetricsRegistry::callbackGauge(const std::string& name, const std::string& help,

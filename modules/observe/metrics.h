@@ -147,6 +147,26 @@ class MetricsRegistry {
 
  private:
   FamilyBase* find(const std::string& name, MetricType type, const std::vector<std::string>& labels);
+
+  // Registers (or finds) a family of counters or gauges.
+  template <class M>
+  Family<M>& family(const std::string& name, const std::string& help, MetricType type,
+                    std::vector<std::string> labels) {
+    checkNames(name, labels);
+    std::lock_guard lock(mutex_);
+    if (auto* f = find(name, type, labels)) return static_cast<Family<M>&>(*f);
+    return addFamily<M>(name, help, type, std::move(labels));
+  }
+
+  // Call with mutex_ held.
+  template <class M, class... Extra>
+  Family<M>& addFamily(const std::string& name, const std::string& help, MetricType type,
+                       std::vector<std::string> labels, Extra... extra) {
+    auto created = std::make_unique<Family<M>>(cells_, name, help, type, std::move(labels), extra...);
+    auto& ref = *created;
+    families_.emplace(name, std::move(created));
+    return ref;
+  }
   static void checkNames(const std::string& name, const std::vector<std::string>& labels);
 
   MetricCells cells_;

@@ -50,6 +50,19 @@ void appendHeader(std::string& out, const std::string& name, const std::string& 
   out += '\n';
 }
 
+// Counters and gauges: one "name{labels} value" line per series.
+template <class M>
+void renderSamples(std::string& out, const FamilyBase& base, const char* type) {
+  appendHeader(out, base.name(), base.help(), type);
+  static_cast<const Family<M>&>(base).forEach([&](const LabelValues& v, const M& metric) {
+    out += base.name();
+    appendLabels(out, base.labelNames(), v);
+    out += ' ';
+    out += std::to_string(metric.value());
+    out += '\n';
+  });
+}
+
 }  // namespace
 
 std::string formatPrometheusValue(double v) {
@@ -65,28 +78,8 @@ std::string renderPrometheus(const MetricsRegistry& registry) {
     const auto& name = base.name();
     const auto& labels = base.labelNames();
     switch (base.type()) {
-      case MetricType::Counter: {
-        appendHeader(out, name, base.help(), "counter");
-        static_cast<const Family<Counter>&>(base).forEach([&](const LabelValues& v, const Counter& c) {
-          out += name;
-          appendLabels(out, labels, v);
-          out += ' ';
-          out += std::to_string(c.value());
-          out += '\n';
-        });
-        break;
-      }
-      case MetricType::Gauge: {
-        appendHeader(out, name, base.help(), "gauge");
-        static_cast<const Family<Gauge>&>(base).forEach([&](const LabelValues& v, const Gauge& g) {
-          out += name;
-          appendLabels(out, labels, v);
-          out += ' ';
-          out += std::to_string(g.value());
-          out += '\n';
-        });
-        break;
-      }
+      case MetricType::Counter: renderSamples<Counter>(out, base, "counter"); break;
+      case MetricType::Gauge: renderSamples<Gauge>(out, base, "gauge"); break;
       case MetricType::Histogram: {
         appendHeader(out, name, base.help(), "histogram");
         static_cast<const Family<Histogram>&>(base).forEach([&](const LabelValues& v, const Histogram& h) {

@@ -8,17 +8,14 @@ namespace monomesh::roles {
 cli::Command demoCommand() {
   using cli::Flag;
   using cli::FlagType;
-  Flag ingress{"ingress-port", FlagType::Int, "8080", "Ingress gateway port on 127.0.0.1"};
-  ingress.min = 0;
-  ingress.max = 65535;
   std::vector<Flag> flags = {
       Flag{"config-dir", FlagType::String, "", "Config folder to watch (default: created with the sample config)"},
-      ingress,
+      cli::portFlag("ingress-port", "8080", "Ingress gateway port on 127.0.0.1"),
   };
   return cli::Command{
       "demo", cli::CommandGroup::Role, "The whole mesh and a sample application in one process", "",
       "Runs galley, pilot, an ingress gateway and one sidecar per sample workload on this machine.",
-      cli::concat(cli::concat(flags, cli::runtimeFlags("5s")), cli::loggingFlags()),
+      cli::roleFlags(flags, "5s"),
       [](const cli::ParsedFlags& f) {
         return notAvailable("demo", "the single-node demo (it needs the proxy, pilot and galley roles)", 7, f);
       }};

@@ -17,7 +17,7 @@ cli::Command multiclusterSyncCommand() {
   return cli::Command{
       "multicluster-sync", cli::CommandGroup::Role, "Remote cluster registries for multicluster meshes", "",
       "Watches the remote clusters named in Istio's multicluster secrets and feeds their services to Pilot.",
-      cli::concat(cli::concat(flags, cli::runtimeFlags()), cli::loggingFlags()),
+      cli::roleFlags(flags),
       [](const cli::ParsedFlags& f) {
         return notAvailable("multicluster-sync", "multicluster (remote registries, split-horizon EDS)", 8, f);
       }};

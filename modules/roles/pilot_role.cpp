@@ -23,7 +23,7 @@ cli::Command pilotCommand() {
   return cli::Command{
       "pilot", cli::CommandGroup::Role, "Service discovery and Istio config to xDS (ADS server)", "",
       "Watches service registries and Istio config and serves Envoy v3 xDS to every proxy.",
-      cli::concat(cli::concat(flags, cli::runtimeFlags()), cli::loggingFlags()),
+      cli::roleFlags(flags),
       [](const cli::ParsedFlags& f) { return notAvailable("pilot", "Pilot (registries, xDS builders, ADS)", 5, f); }};
 }
 

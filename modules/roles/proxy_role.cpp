@@ -8,13 +8,10 @@ namespace monomesh::roles {
 cli::Command proxyCommand() {
   using cli::Flag;
   using cli::FlagType;
-  Flag concurrency{"concurrency", FlagType::Int, "0", "Worker threads (0: one per core)"};
-  concurrency.min = 0;
-  concurrency.max = 63;
   std::vector<Flag> flags = {
       Flag{"config-path", FlagType::String, "", "Envoy v3 bootstrap file (YAML or JSON)", 'c'},
       Flag{"config-yaml", FlagType::String, "", "Bootstrap YAML merged over --config-path"},
-      concurrency,
+      cli::runtimeFlags().front(),  // --concurrency, as Envoy's
       Flag{"drain-time-s", FlagType::Int, "600", "Seconds to drain connections on shutdown"},
       Flag{"service-cluster", FlagType::String, "", "Local service cluster name (node.cluster)"},
       Flag{"service-node", FlagType::String, "", "Local service node name (node.id)"},
