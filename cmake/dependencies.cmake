@@ -8,3 +8,6 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)
+# RE2: the regex engine Envoy's safe_regex is defined by; linear time on any input (no ReDoS,
+# no recursion), unlike std::regex.
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-test1.81-dev
   libssl-dev libprotobuf-dev protobuf-compiler
-  libyaml-cpp-dev libspdlog-dev libfmt-dev libnghttp2-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libnghttp2-dev libre2-dev
   # real peers for integration tests and benchmarks
   curl openssl python3 python3-grpcio python3-protobuf
   nginx-light haproxy wrk nghttp2-client

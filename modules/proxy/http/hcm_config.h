@@ -1,0 +1,49 @@
+// An HttpConnectionManager compiled for serving: routes, filter chain, header handling,
+// timeouts, limits, access logs and its Envoy stats (http.<stat_prefix>.*).
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "observe/stats_store.h"
+#include "proxy/http/access_log.h"
+#include "proxy/http/http_filters.h"
+#include "proxy/http/route_table.h"
+
+namespace monomesh::proxy {
+
+struct HcmStats {
+  observe::Counter *rq_total, *rq_1xx, *rq_2xx, *rq_3xx, *rq_4xx, *rq_5xx, *cx_total, *cx_destroy, *no_route,
+      *no_cluster, *rq_timeout, *rq_too_large, *header_overflow, *rq_direct_response, *rq_redirect, *cx_protocol_error;
+  observe::Gauge *cx_active, *rq_active;
+  HcmStats(observe::StatsStore& store, const std::string& prefix);
+};
+
+struct HcmConfig {
+  std::string stat_prefix;
+  std::shared_ptr<const RouteTable> routes;
+  std::string rds_name;  // routes come from RDS when set (control-plane issue)
+  std::vector<HttpFilterSlot> filters;  // run before the router, in order
+  bool use_remote_address = false;
+  bool skip_xff_append = false;
+  bool generate_request_id = true;
+  bool preserve_external_request_id = false;
+  size_t max_request_headers_bytes = 60 * 1024;
+  std::chrono::milliseconds request_timeout{0};
+  std::chrono::milliseconds stream_idle_timeout{300000};
+  std::chrono::milliseconds idle_timeout{3600000};
+  std::chrono::milliseconds request_headers_timeout{0};
+  std::string server_name = "envoy";
+  bool websocket = false;  // HCM-level upgrade_configs
+  std::vector<std::shared_ptr<const AccessLogger>> access_logs;
+  std::shared_ptr<HcmStats> stats;
+
+  // Throws std::invalid_argument naming the field and the problem.
+  static std::shared_ptr<const HcmConfig> compile(
+      const envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager& hcm,
+      observe::StatsStore& stats);
+};
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,802 @@
+#include "proxy/http/http1_connection.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "observe/log.h"
+
+namespace monomesh::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kChunk = 16 * 1024;
+constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
+
+bool isHopByHop(std::string_view name) {
+  static const char* kHop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"};
+  for (const char* h : kHop)
+    if (beast::iequals(name, h)) return true;
+  return false;
+}
+
+// Drops hop-by-hop headers, including any the Connection header names.
+void stripHopByHop(http::fields& fields, bool keep_upgrade) {
+  std::vector<std::string> named;
+  for (auto it = fields.find(http::field::connection); it != fields.end() && beast::iequals(it->name_string(), "connection"); ++it) {
+    std::string_view v = it->value();
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+      while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+      if (!token.empty()) named.emplace_back(token);
+    }
+  }
+  for (auto it = fields.begin(); it != fields.end();) {
+    std::string_view name = it->name_string();
+    bool drop = isHopByHop(name) && !(keep_upgrade && (beast::iequals(name, "upgrade") || beast::iequals(name, "connection")));
+    for (const auto& n : named) drop |= beast::iequals(name, n) && !(keep_upgrade && beast::iequals(name, "upgrade"));
+    it = drop ? fields.erase(it) : std::next(it);
+  }
+}
+
+std::string uuid4(std::mt19937_64& random) {
+  uint64_t a = random(), b = random();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", unsigned(a >> 32), unsigned((a >> 16) & 0xffff),
+                unsigned(a & 0xffff), unsigned(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+void countStatus(const HcmStats& s, unsigned status) {
+  s.rq_total->inc();
+  if (status < 200) s.rq_1xx->inc();
+  else if (status < 300) s.rq_2xx->inc();
+  else if (status < 400) s.rq_3xx->inc();
+  else if (status < 500) s.rq_4xx->inc();
+  else s.rq_5xx->inc();
+}
+
+void countUpstreamStatus(const ClusterStats& s, unsigned status) {
+  s.rq_total->inc();
+  if (status >= 200 && status < 300) s.rq_2xx->inc();
+  else if (status >= 300 && status < 400) s.rq_3xx->inc();
+  else if (status >= 400 && status < 500) s.rq_4xx->inc();
+  else if (status >= 500) s.rq_5xx->inc();
+}
+
+// Outlier detection: consecutive 5xx / gateway failures eject a host for base * times ejected.
+void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, const HostSet& set) {
+  const auto& o = cluster.outlier;
+  if (!o.enabled) return;
+  if (status < 500) {
+    host.consecutive_5xx.store(0, std::memory_order_relaxed);
+    host.consecutive_gateway.store(0, std::memory_order_relaxed);
+    return;
+  }
+  bool gateway = status == 502 || status == 503 || status == 504;
+  uint32_t n5 = host.consecutive_5xx.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint32_t ng = gateway ? host.consecutive_gateway.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+  bool eject = (o.enforce_5xx && n5 >= o.consecutive_5xx) || (o.enforce_gateway_failure && gateway && ng >= o.consecutive_gateway_failure);
+  if (!eject) return;
+  auto now = Clock::now();
+  size_t ejected = 0;
+  for (const auto& h : set.hosts) ejected += h->ejected(now);
+  if (set.hosts.empty() || (ejected + 1) * 100 > size_t(o.max_ejection_percent) * set.hosts.size()) {
+    // Envoy always allows at least one ejection when the percentage rounds to zero hosts.
+    if (!(ejected == 0 && o.max_ejection_percent > 0)) return;
+  }
+  if (host.ejected(now)) return;
+  uint32_t times = host.times_ejected.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto until = now + o.base_ejection_time * times;
+  host.ejected_until_ns.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  host.consecutive_5xx.store(0, std::memory_order_relaxed);
+  host.consecutive_gateway.store(0, std::memory_order_relaxed);
+  cluster.stats->outlier_ejections_total->inc();
+  cluster.stats->outlier_ejections_consecutive_5xx->inc();
+  observe::logScope("upstream").info("cluster {}: ejected {} for {} ms", cluster.name, host.str(),
+                                     (o.base_ejection_time * times).count());
+}
+
+std::vector<std::pair<std::string, std::string>> overloaded() {
+  std::vector<std::pair<std::string, std::string>> h;
+  h.emplace_back("x-envoy-overloaded", "true");
+  return h;
+}
+
+class Http1Session {
+ public:
+  Http1Session(tcp::socket socket, std::shared_ptr<const HcmConfig> config, ProxyWorker& worker)
+      : down_(std::move(socket)), config_(std::move(config)), worker_(worker), chunk_(new char[kChunk]) {
+    boost::system::error_code ec;
+    remote_ = down_.socket().remote_endpoint(ec);
+    local_ = down_.socket().local_endpoint(ec);
+  }
+
+  asio::awaitable<void> run();
+
+ private:
+  struct RequestState {
+    http::request_parser<http::buffer_body>* parser = nullptr;
+    std::string method, target, original_target;
+    bool head = false;
+    bool keep_alive = true;
+    unsigned status = 0;
+    std::string flags;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    std::string upstream_host, cluster;
+    std::string route_name;
+    std::chrono::system_clock::time_point start;
+    Clock::time_point start_steady;
+    http::fields response_headers;
+    std::vector<std::pair<std::string, std::string>> extra_response_headers;
+  };
+
+  asio::awaitable<bool> handleRequest(http::request_parser<http::buffer_body>& parser);
+  asio::awaitable<bool> localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
+                                   std::vector<std::pair<std::string, std::string>> headers = {});
+  asio::awaitable<bool> forward(RequestState& rs, http::request_parser<http::buffer_body>& parser, const VirtualHost& vh,
+                                const Route& route, RequestContext& ctx);
+  asio::awaitable<bool> tunnel(UpstreamConnection& up);
+  asio::awaitable<bool> drainRequestBody(http::request_parser<http::buffer_body>& parser, std::string* into, size_t limit);
+  void finish(RequestState& rs, const http::fields& request_fields);
+  void mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request);
+
+  beast::tcp_stream down_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<const HcmConfig> config_;
+  ProxyWorker& worker_;
+  std::unique_ptr<char[]> chunk_;
+  tcp::endpoint remote_, local_;
+};
+
+asio::awaitable<void> Http1Session::run() {
+  const HcmStats& stats = *config_->stats;
+  stats.cx_total->inc();
+  stats.cx_active->inc();
+  ++worker_.connections;
+  for (;;) {
+    http::request_parser<http::buffer_body> parser;
+    parser.header_limit(uint32_t(config_->max_request_headers_bytes));
+    parser.body_limit(boost::none);  // bodies are streamed; memory stays bounded by the chunk buffer
+    auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
+    down_.expires_after(idle);
+    auto [ec, n] = co_await http::async_read_header(down_, buffer_, parser, nothrow);
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        stats.header_overflow->inc();
+        RequestState rs;
+        rs.start = std::chrono::system_clock::now();
+        rs.keep_alive = false;
+        co_await localReply(rs, 431, "request header too large", "");
+      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
+                 ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+        stats.cx_protocol_error->inc();
+        RequestState rs;
+        rs.start = std::chrono::system_clock::now();
+        rs.keep_alive = false;
+        co_await localReply(rs, 400, "bad request", "DPE");
+      }
+      break;
+    }
+    bool keep = co_await handleRequest(parser);
+    if (!keep || worker_.draining) break;
+  }
+  boost::system::error_code ignored;
+  down_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  down_.close();
+  --worker_.connections;
+  stats.cx_active->dec();
+  stats.cx_destroy->inc();
+}
+
+asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
+                                               std::vector<std::pair<std::string, std::string>> headers) {
+  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::server, config_->server_name);
+  if (!body.empty()) res.set(http::field::content_type, "text/plain");
+  for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
+  for (auto& [k, v] : headers) res.set(k, v);
+  bool keep = rs.keep_alive && !worker_.draining;
+  res.keep_alive(keep);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  if (rs.head) res.body().clear();
+  rs.status = status;
+  if (flags && *flags) rs.flags = flags;
+  rs.response_headers = res.base();
+  rs.bytes_out = rs.head ? 0 : res.payload_size().value_or(0);
+  down_.expires_after(config_->stream_idle_timeout);
+  boost::system::error_code ec;
+  if (rs.head) {
+    http::response_serializer<http::string_body> sr{res};
+    auto [wec, wn] = co_await http::async_write_header(down_, sr, nothrow);
+    ec = wec;
+  } else {
+    auto [wec, wn] = co_await http::async_write(down_, res, nothrow);
+    ec = wec;
+  }
+  co_return !ec && keep;
+}
+
+asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::buffer_body>& parser, std::string* into,
+                                                     size_t limit) {
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk_.get();
+    parser.get().body().size = kChunk;
+    down_.expires_after(config_->stream_idle_timeout);
+    auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
+    if (ec && ec != http::error::need_buffer) co_return false;
+    size_t got = kChunk - parser.get().body().size;
+    if (into) {
+      if (into->size() + got > limit) co_return false;
+      into->append(chunk_.get(), got);
+    }
+  }
+  co_return true;
+}
+
+void Http1Session::finish(RequestState& rs, const http::fields& request_fields) {
+  countStatus(*config_->stats, rs.status);
+  if (config_->access_logs.empty()) return;
+  AccessLogEntry e;
+  e.start = rs.start;
+  e.method = rs.method;
+  e.path = rs.original_target;
+  e.request_headers = &request_fields;
+  e.response_headers = &rs.response_headers;
+  e.response_code = rs.status;
+  e.response_flags = rs.flags;
+  e.bytes_received = rs.bytes_in;
+  e.bytes_sent = rs.bytes_out;
+  e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - rs.start_steady);
+  e.upstream_host = rs.upstream_host;
+  e.upstream_cluster = rs.cluster;
+  e.route_name = rs.route_name;
+  e.downstream_remote = remote_.address().to_string() + ":" + std::to_string(remote_.port());
+  e.downstream_local = local_.address().to_string() + ":" + std::to_string(local_.port());
+  for (const auto& logger : config_->access_logs) logger->log(e);
+}
+
+asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buffer_body>& parser) {
+  auto& req = parser.get();
+  const HcmStats& stats = *config_->stats;
+  stats.rq_active->inc();
+  struct ActiveGuard {
+    const HcmStats& s;
+    ~ActiveGuard() { s.rq_active->dec(); }
+  } guard{stats};
+
+  RequestState rs;
+  rs.parser = &parser;
+  rs.start = std::chrono::system_clock::now();
+  rs.start_steady = Clock::now();
+  rs.method = std::string(req.method_string());
+  rs.target = std::string(req.target());
+  rs.original_target = rs.target;
+  rs.head = req.method() == http::verb::head;
+  rs.keep_alive = req.keep_alive();
+
+  // Request headers the proxy owns.
+  if (config_->generate_request_id &&
+      (req.find("x-request-id") == req.end() || !config_->preserve_external_request_id) &&
+      req.find("x-request-id") == req.end())
+    req.set("x-request-id", uuid4(worker_.random));
+  if (config_->use_remote_address) {
+    if (!config_->skip_xff_append) {
+      std::string ip = remote_.address().to_string();
+      auto xff = req.find("x-forwarded-for");
+      req.set("x-forwarded-for", xff == req.end() ? ip : std::string(xff->value()) + "," + ip);
+    }
+    req.set("x-forwarded-proto", "http");
+  } else if (req.find("x-forwarded-proto") == req.end()) {
+    req.set("x-forwarded-proto", "http");
+  }
+
+  std::string host(req[http::field::host]);
+  RequestContext ctx{req.base(), rs.method, rs.target};
+  ctx.random = worker_.random();
+  const RouteTable* table = config_->routes.get();
+  const VirtualHost* vh = table ? table->findVirtualHost(host) : nullptr;
+  const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, req.base(), ctx.random) : nullptr;
+  ctx.vhost = vh;
+  ctx.route = route;
+
+  bool keep = true;
+  // Filters before the router, in order.
+  for (const auto& filter : config_->filters) {
+    FilterResult result = filter.on_request(filter.config.get(), ctx);
+    if (result.kind == FilterResult::Kind::Delay) {
+      asio::steady_timer timer(co_await asio::this_coro::executor, result.delay);
+      co_await timer.async_wait(nothrow);
+    } else if (result.kind == FilterResult::Kind::LocalReply) {
+      rs.extra_response_headers = ctx.response_headers;
+      if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      keep = co_await localReply(rs, result.status, std::move(result.body), ctx.response_flags.c_str());
+      finish(rs, req.base());
+      co_return keep;
+    }
+  }
+  rs.flags = ctx.response_flags;
+  rs.extra_response_headers = ctx.response_headers;
+
+  if (route == nullptr) {
+    stats.no_route->inc();
+    if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+    keep = co_await localReply(rs, 404, "", "NR");
+    finish(rs, req.base());
+    co_return keep;
+  }
+  rs.route_name = route->name;
+  switch (route->action) {
+    case Route::Action::DirectResponse: {
+      stats.rq_direct_response->inc();
+      if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      std::vector<std::pair<std::string, std::string>> headers;
+      http::fields extra;
+      route->response_headers.apply(extra);
+      vh->response_headers.apply(extra);
+      table->responseHeaders().apply(extra);
+      for (const auto& f : extra) headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      keep = co_await localReply(rs, route->direct_status, route->direct_body, "", std::move(headers));
+      finish(rs, req.base());
+      co_return keep;
+    }
+    case Route::Action::Redirect: {
+      stats.rq_redirect->inc();
+      if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      std::string scheme = route->redirect_scheme.empty() ? "http" : route->redirect_scheme;
+      std::string h = route->redirect_host.empty() ? host : route->redirect_host;
+      if (route->redirect_port != 0) {
+        if (auto colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos) h = h.substr(0, colon);
+        h += ":" + std::to_string(route->redirect_port);
+      } else if (!route->redirect_scheme.empty() && route->redirect_host.empty()) {
+        // A scheme change drops the old scheme's port, as Envoy does for https_redirect.
+        if (auto colon = h.rfind(':'); colon != std::string::npos) h = h.substr(0, colon);
+      }
+      std::string path = rs.target;
+      std::string query;
+      if (auto q = path.find('?'); q != std::string::npos) {
+        query = path.substr(q);
+        path = path.substr(0, q);
+      }
+      if (!route->redirect_path.empty()) {
+        path = route->redirect_path;
+        if (auto q = path.find('?'); q != std::string::npos) {
+          query = path.substr(q);
+          path = path.substr(0, q);
+        }
+      } else if (!route->redirect_prefix.empty()) {
+        path = route->redirect_prefix + path.substr(std::min(route->path.size(), path.size()));
+      }
+      if (route->strip_query) query.clear();
+      // (A named vector: GCC 12 miscompiles braced initializer lists inside co_await.)
+      std::vector<std::pair<std::string, std::string>> location;
+      location.emplace_back("location", scheme + "://" + h + path + query);
+      keep = co_await localReply(rs, route->redirect_code, "", "", std::move(location));
+      finish(rs, req.base());
+      co_return keep;
+    }
+    default: break;
+  }
+  keep = co_await forward(rs, parser, *vh, *route, ctx);
+  finish(rs, req.base());
+  co_return keep;
+}
+
+asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
+  // Raw bytes both ways until either side closes; bytes already buffered go first.
+  auto pump = [](beast::tcp_stream& from, beast::flat_buffer& pending, beast::tcp_stream& to,
+                 std::chrono::milliseconds idle) -> asio::awaitable<void> {
+    if (pending.size() != 0) {
+      auto [ec, n] = co_await asio::async_write(to, pending.data(), nothrow);
+      if (ec) co_return;
+      pending.consume(n);
+    }
+    std::array<char, 16 * 1024> buf;
+    for (;;) {
+      from.expires_after(idle);
+      auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), nothrow);
+      if (ec) break;
+      to.expires_after(idle);
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), nothrow);
+      if (wec) break;
+    }
+    boost::system::error_code ignored;
+    to.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  };
+  using namespace asio::experimental::awaitable_operators;
+  co_await (pump(down_, buffer_, up.stream, config_->stream_idle_timeout) &&
+            pump(up.stream, up.buffer, down_, config_->stream_idle_timeout));
+  co_return false;
+}
+
+void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request) {
+  const UpstreamSnapshot* clusters = worker_.clusters();
+  const ClusterEntry* entry = clusters ? clusters->find(policy.cluster) : nullptr;
+  if (entry == nullptr) return;
+  auto copy = std::make_shared<http::request<http::string_body>>(request);
+  // Envoy marks shadow traffic by suffixing the authority with "-shadow".
+  std::string host(copy->base()[http::field::host]);
+  if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
+    host.insert(colon, "-shadow");
+  else
+    host += "-shadow";
+  copy->set(http::field::host, host);
+  ClusterEntry target = *entry;
+  ProxyWorker& worker = worker_;
+  asio::co_spawn(
+      down_.get_executor(),
+      [copy, target, &worker]() -> asio::awaitable<void> {
+        Host* h = worker.balancer(*target.info).choose(*target.hosts, std::nullopt, {}, Clock::now(), worker.random);
+        if (h == nullptr) co_return;
+        HostPtr host_ptr;
+        for (const auto& candidate : target.hosts->hosts)
+          if (candidate.get() == h) host_ptr = candidate;
+        auto acquired = co_await worker.pool.acquire(target.info, host_ptr);
+        if (!acquired.connection) co_return;
+        auto& up = *acquired.connection;
+        up.stream.expires_after(std::chrono::seconds(15));
+        auto [wec, wn] = co_await http::async_write(up.stream, *copy, nothrow);
+        if (wec) co_return;
+        http::response_parser<http::string_body> rp;
+        rp.body_limit(1024 * 1024);
+        auto [rec, rn] = co_await http::async_read(up.stream, up.buffer, rp, nothrow);
+        if (rec) co_return;
+        countUpstreamStatus(*target.info->stats, rp.get().result_int());
+        ++up.requests;
+        worker.pool.release(std::move(acquired.connection), rp.get().keep_alive());
+      },
+      asio::detached);
+}
+
+asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_parser<http::buffer_body>& parser,
+                                            const VirtualHost& vh, const Route& route, RequestContext& ctx) {
+  auto& req = parser.get();
+  const HcmStats& stats = *config_->stats;
+
+  // Which cluster.
+  std::string cluster_name = route.cluster;
+  const WeightedTarget* weighted = nullptr;
+  if (route.action == Route::Action::ClusterHeader) {
+    auto it = req.find(route.cluster);
+    cluster_name = it == req.end() ? "" : std::string(it->value());
+  } else if (route.action == Route::Action::Weighted) {
+    uint64_t pick = (ctx.random >> 20) % route.total_weight;
+    for (const auto& t : route.weighted) {
+      if (pick < t.weight) {
+        weighted = &t;
+        break;
+      }
+      pick -= t.weight;
+    }
+    cluster_name = weighted->cluster;
+  }
+  rs.cluster = cluster_name;
+  const UpstreamSnapshot* clusters = worker_.clusters();
+  const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
+  if (entry == nullptr) {
+    stats.no_cluster->inc();
+    if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+    co_return co_await localReply(rs, 503, "", "NC");
+  }
+  const ClusterInfo& cluster = *entry->info;
+  const ClusterStats& cstats = *cluster.stats;
+
+  // Upgrades (WebSocket) need the route or the connection manager to allow them.
+  bool upgrade = false;
+  if (auto u = req.find(http::field::upgrade); u != req.end()) {
+    if (beast::iequals(u->value(), "websocket") && (route.websocket || config_->websocket)) {
+      upgrade = true;
+    } else {
+      if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      co_return co_await localReply(rs, 403, "upgrade not allowed", "");
+    }
+  }
+
+  // Expect: 100-continue is answered here; the upstream never sees it.
+  if (auto e = req.find(http::field::expect); e != req.end()) {
+    if (beast::iequals(e->value(), "100-continue") && !parser.is_done()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [cec, cn] = co_await asio::async_write(down_, asio::buffer(kContinue), nothrow);
+      if (cec) co_return false;
+    }
+    req.erase(http::field::expect);
+  }
+
+  // Request rewrites: path, host, headers (route, then weighted cluster, virtual host, table).
+  std::string rewritten = route.rewritePath(rs.target);
+  if (rewritten != rs.target) {
+    req.set("x-envoy-original-path", rs.target);
+    req.target(rewritten);
+  }
+  if (!route.host_rewrite.empty()) req.set(http::field::host, route.host_rewrite);
+  stripHopByHop(req.base(), upgrade);
+  if (upgrade) {
+    req.set(http::field::connection, "Upgrade");
+  }
+  route.request_headers.apply(req.base());
+  if (weighted) weighted->request_headers.apply(req.base());
+  vh.request_headers.apply(req.base());
+  config_->routes->requestHeaders().apply(req.base());
+
+  // Small bodies are read first, so that the request can be retried and mirrored.
+  bool buffered = !upgrade && (parser.is_done() || (parser.content_length() && *parser.content_length() <= kBufferedBodyLimit));
+  std::string body;
+  if (buffered && !parser.is_done()) {
+    if (!co_await drainRequestBody(parser, &body, kBufferedBodyLimit)) co_return false;
+  }
+  rs.bytes_in = buffered ? body.size() : 0;
+  http::request<http::string_body> whole;
+  if (buffered) {
+    whole.base() = req.base();
+    whole.body() = std::move(body);
+    if (whole.body().empty() && !parser.content_length() && !parser.chunked()) {
+      whole.erase(http::field::content_length);
+    } else {
+      whole.content_length(whole.body().size());
+    }
+    whole.keep_alive(true);
+    for (const auto& m : route.mirrors)
+      if ((ctx.random >> 7) % 1000000 < m.per_million) mirror(m, whole);
+  } else {
+    req.keep_alive(true);
+  }
+
+  const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
+  uint32_t attempts_left = (retry && buffered) ? retry->num_retries + 1 : 1;
+  std::vector<const Host*> tried;
+  auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
+  std::optional<uint64_t> hash;
+  for (const auto& hp : route.hash) {
+    std::optional<std::string> key;
+    if (hp.kind == HashPolicy::Kind::Header) {
+      if (auto it = req.find(hp.name); it != req.end()) key = std::string(it->value());
+    } else if (hp.kind == HashPolicy::Kind::SourceIp) {
+      key = remote_.address().to_string();
+    }
+    if (key) {
+      hash = hashKey(*key);
+      if (hp.terminal) break;
+    }
+  }
+
+  for (uint32_t attempt = 0; attempt < attempts_left; ++attempt) {
+    bool last = attempt + 1 == attempts_left;
+    if (attempt > 0) {
+      if (cluster.breakers->retries.load(std::memory_order_relaxed) >= cluster.limits.max_retries) {
+        cstats.rq_retry_overflow->inc();
+        break;
+      }
+      cluster.breakers->retries.fetch_add(1, std::memory_order_relaxed);
+      cstats.rq_retry->inc();
+      auto cap = std::min(retry->backoff_max, retry->backoff_base * (1u << std::min<uint32_t>(attempt - 1, 10)));
+      asio::steady_timer backoff(co_await asio::this_coro::executor,
+                                 std::chrono::milliseconds(cap.count() > 0 ? worker_.random() % uint64_t(cap.count() + 1) : 0));
+      co_await backoff.async_wait(nothrow);
+      cluster.breakers->retries.fetch_sub(1, std::memory_order_relaxed);
+    }
+    Host* chosen = worker_.balancer(cluster).choose(*entry->hosts, hash, retry && retry->previous_hosts ? tried : std::vector<const Host*>{},
+                                                    Clock::now(), worker_.random);
+    if (chosen == nullptr) {
+      if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      co_return co_await localReply(rs, 503, "no healthy upstream", "UH");
+    }
+    tried.push_back(chosen);
+    HostPtr host;
+    for (const auto& h : entry->hosts->hosts)
+      if (h.get() == chosen) host = h;
+    rs.upstream_host = host->str();
+    if (cluster.breakers->requests.load(std::memory_order_relaxed) >= cluster.limits.max_requests) {
+      cstats.rq_pending_overflow->inc();
+      if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+                                    "UO", overloaded());
+    }
+    auto acquired = co_await worker_.pool.acquire(entry->info, host);
+    if (acquired.error == ConnectError::Overflow) {
+      if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+                                    "UO", overloaded());
+    }
+    if (!acquired.connection) {
+      recordOutcome(cluster, *host, 503, *entry->hosts);
+      if (!last && retry && (retry->on_connect_failure || retry->on_5xx || retry->on_gateway_error || retry->on_reset)) continue;
+      if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      rs.flags = attempt > 0 ? "URX,UF" : "UF";
+      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                                    rs.flags.c_str());
+    }
+    UpstreamConnection& up = *acquired.connection;
+    cluster.breakers->requests.fetch_add(1, std::memory_order_relaxed);
+    host->active_requests.fetch_add(1, std::memory_order_relaxed);
+    cstats.rq_active->inc();
+    struct Active {
+      const ClusterInfo& c;
+      Host& h;
+      ~Active() {
+        c.breakers->requests.fetch_sub(1, std::memory_order_relaxed);
+        h.active_requests.fetch_sub(1, std::memory_order_relaxed);
+        c.stats->rq_active->dec();
+      }
+    } active{cluster, *host};
+    auto sent_at = Clock::now();
+    auto try_deadline = deadline;
+    if (retry && retry->per_try_timeout.count() > 0) try_deadline = std::min(deadline, sent_at + retry->per_try_timeout);
+
+    // Send the request.
+    boost::system::error_code ec;
+    if (buffered) {
+      up.stream.expires_at(try_deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : try_deadline);
+      auto [wec, wn] = co_await http::async_write(up.stream, whole, nothrow);
+      ec = wec;
+    } else {
+      http::request_serializer<http::buffer_body> sr{req};
+      up.stream.expires_after(config_->stream_idle_timeout);
+      auto [hec, hn] = co_await http::async_write_header(up.stream, sr, nothrow);
+      ec = hec;
+      while (!ec && !sr.is_done()) {
+        if (!parser.is_done()) {
+          req.body().data = chunk_.get();
+          req.body().size = kChunk;
+          down_.expires_after(config_->stream_idle_timeout);
+          auto [rec, rn] = co_await http::async_read(down_, buffer_, parser, nothrow);
+          if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
+          req.body().size = kChunk - req.body().size;
+          rs.bytes_in += req.body().size;
+          req.body().data = chunk_.get();
+          req.body().more = !parser.is_done();
+        } else {
+          req.body().data = nullptr;
+          req.body().size = 0;
+          req.body().more = false;
+        }
+        up.stream.expires_after(config_->stream_idle_timeout);
+        auto [bec, bn] = co_await http::async_write(up.stream, sr, nothrow);
+        ec = bec == http::error::need_buffer ? boost::system::error_code() : bec;
+      }
+    }
+    if (ec) {
+      // A reused keep-alive connection the server closed meanwhile: retry once on a fresh one.
+      recordOutcome(cluster, *host, 503, *entry->hosts);
+      if (buffered && (acquired.reused || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
+        if (acquired.reused) ++attempts_left;
+        continue;
+      }
+      rs.flags = "UC";
+      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+                                    "UC");
+    }
+
+    // Read the response header (skipping interim 1xx).
+    std::optional<http::response_parser<http::buffer_body>> parser_slot;
+    auto freshParser = [&]() -> http::response_parser<http::buffer_body>& {
+      auto& p = parser_slot.emplace();
+      p.body_limit(boost::none);
+      if (rs.head) p.skip(true);
+      return p;
+    };
+    up.stream.expires_at(try_deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : try_deadline);
+    auto [rec, rn] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
+    while (!rec && parser_slot->get().result_int() / 100 == 1 && parser_slot->get().result_int() != 101) {
+      auto [again, an] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
+      rec = again;
+    }
+    auto& rp = *parser_slot;
+    if (rec) {
+      bool timeout = rec == beast::error::timeout;
+      recordOutcome(cluster, *host, timeout ? 504 : 503, *entry->hosts);
+      if (timeout) {
+        bool per_try = try_deadline != deadline;
+        (per_try ? cstats.rq_per_try_timeout : cstats.rq_timeout)->inc();
+        if (per_try && !last) continue;
+        rs.flags = "UT";
+        co_return co_await localReply(rs, 504, "upstream request timeout", "UT");
+      }
+      if (buffered && (acquired.reused || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
+        if (acquired.reused) ++attempts_left;
+        continue;
+      }
+      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+                                    "UC");
+    }
+    auto& res = rp.get();
+    unsigned status = res.result_int();
+    recordOutcome(cluster, *host, status, *entry->hosts);
+    countUpstreamStatus(cstats, status);
+    ++up.requests;
+    if (!last && retry && retry->retriesStatus(status)) {
+      // Discard this response; the connection is only reusable when its body is read.
+      continue;
+    }
+
+    // Relay the response.
+    auto service_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
+    bool upstream_keep = res.keep_alive();
+    if (status == 101 && upgrade) {
+      res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
+      http::response_serializer<http::buffer_body> sr{res};
+      auto [wec, wn] = co_await http::async_write_header(down_, sr, nothrow);
+      rs.status = 101;
+      rs.response_headers = res.base();
+      if (wec) co_return false;
+      co_return co_await tunnel(up);
+    }
+    stripHopByHop(res.base(), false);
+    res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
+    res.set(http::field::server, config_->server_name);
+    for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
+    route.response_headers.apply(res.base());
+    if (weighted) weighted->response_headers.apply(res.base());
+    vh.response_headers.apply(res.base());
+    config_->routes->responseHeaders().apply(res.base());
+    bool keep = rs.keep_alive && !worker_.draining;
+    res.keep_alive(keep);
+    if (rp.chunked()) res.chunked(true);
+    rs.status = status;
+    rs.response_headers = res.base();
+    http::response_serializer<http::buffer_body> sr{res};
+    down_.expires_after(config_->stream_idle_timeout);
+    auto [hec, hn] = co_await http::async_write_header(down_, sr, nothrow);
+    if (hec) co_return false;
+    bool complete = rs.head || rp.is_done();
+    while (!complete || !sr.is_done()) {
+      if (!rp.is_done()) {
+        res.body().data = chunk_.get();
+        res.body().size = kChunk;
+        up.stream.expires_at(deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : deadline);
+        auto [bec, bn] = co_await http::async_read(up.stream, up.buffer, rp, nothrow);
+        if (bec && bec != http::error::need_buffer) {
+          rs.flags = bec == beast::error::timeout ? "UT" : "UC";
+          co_return false;  // headers are out: all that is left is to close
+        }
+        res.body().size = kChunk - res.body().size;
+        rs.bytes_out += res.body().size;
+        res.body().data = chunk_.get();
+        res.body().more = !rp.is_done();
+      } else {
+        res.body().data = nullptr;
+        res.body().size = 0;
+        res.body().more = false;
+      }
+      if (rs.head) break;
+      down_.expires_after(config_->stream_idle_timeout);
+      auto [wec, wn] = co_await http::async_write(down_, sr, nothrow);
+      if (wec && wec != http::error::need_buffer) co_return false;
+      complete = rp.is_done();
+      if (sr.is_done()) break;
+    }
+    if (!buffered && !parser.is_done() && !co_await drainRequestBody(parser, nullptr, 0)) keep = false;
+    worker_.pool.release(std::move(acquired.connection), upstream_keep && rp.is_done());
+    co_return keep;
+  }
+  rs.flags = rs.flags.empty() ? "URX" : rs.flags + ",URX";
+  co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. retries exhausted",
+                                rs.flags.c_str());
+}
+
+}  // namespace
+
+asio::awaitable<void> serveHttp1(tcp::socket socket, std::shared_ptr<const HcmConfig> config, ProxyWorker& worker) {
+  Http1Session session(std::move(socket), std::move(config), worker);
+  co_await session.run();
+}
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,53 @@
+// A Listener compiled for serving: its address, listener filters (original_dst, tls_inspector),
+// filter chains with their match conditions, and each chain's terminal network filter
+// (http_connection_manager or tcp_proxy) compiled once.
+#pragma once
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "observe/stats_store.h"
+#include "proxy/http/hcm_config.h"
+#include "proxy/tcp/tcp_proxy.h"
+
+namespace monomesh::proxy {
+
+struct CidrMatch {
+  boost::asio::ip::address prefix;
+  unsigned length = 0;
+  bool contains(const boost::asio::ip::address& a) const;
+};
+
+struct FilterChainConfig {
+  std::string name;
+  std::optional<uint32_t> destination_port;
+  std::vector<CidrMatch> prefix_ranges;
+  std::vector<std::string> server_names, application_protocols;
+  std::string transport_protocol;
+  std::shared_ptr<const HcmConfig> http;
+  std::shared_ptr<const TcpProxyConfig> tcp;
+};
+
+struct ListenerConfig {
+  std::string name;
+  boost::asio::ip::tcp::endpoint address;
+  bool bind_to_port = true;
+  bool use_original_dst = false;  // hand connections to the listener of their original destination
+  std::vector<FilterChainConfig> chains;
+  std::optional<FilterChainConfig> default_chain;
+  envoy::config::listener::v3::Listener config;  // as given, for /config_dump
+  observe::Counter *cx_total, *no_filter_chain;
+  observe::Gauge* cx_active;
+
+  // The chain for a connection to `destination` (the most specific match), or nullptr.
+  const FilterChainConfig* select(const boost::asio::ip::tcp::endpoint& destination) const;
+
+  // Throws std::invalid_argument naming the field that is wrong.
+  static std::shared_ptr<const ListenerConfig> compile(const envoy::config::listener::v3::Listener& listener,
+                                                       observe::StatsStore& stats);
+};
+
+}  // namespace monomesh::proxy

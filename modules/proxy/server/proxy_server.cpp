@@ -1,0 +1,228 @@
+#include "proxy/server/proxy_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <linux/netfilter_ipv4.h>
+#include <netinet/in.h>
+#include <set>
+
+#include "observe/admin_handlers.h"
+#include "observe/log.h"
+#include "proxy/config/bootstrap_loader.h"
+#include "proxy/http/http1_connection.h"
+
+namespace monomesh::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+const ListenerConfig* ListenerSnapshot::find(const std::string& name) const {
+  for (const auto& l : listeners)
+    if (l->name == name) return l.get();
+  return nullptr;
+}
+
+const ListenerConfig* ListenerSnapshot::byAddress(const tcp::endpoint& address) const {
+  const ListenerConfig* wildcard = nullptr;
+  for (const auto& l : listeners) {
+    if (l->address == address) return l.get();
+    if (l->address.port() == address.port() && l->address.address().is_unspecified()) wildcard = l.get();
+  }
+  return wildcard;
+}
+
+ProxyServer::ProxyServer(ProxyOptions options) : options_(std::move(options)) {}
+
+ProxyServer::~ProxyServer() = default;
+
+std::string ProxyServer::initBootstrap() {
+  auto errors = loadBootstrap(options_.config_path, options_.config_yaml, bootstrap_);
+  if (!errors.empty()) {
+    std::string out;
+    for (const auto& e : errors) out += "\n  " + e.str();
+    return "the bootstrap is invalid:" + out;
+  }
+  if (options_.config_path.empty() && options_.config_yaml.empty()) return "no bootstrap: give --config-path or --config-yaml";
+  if (!options_.service_cluster.empty()) bootstrap_.mutable_node()->set_cluster(options_.service_cluster);
+  if (!options_.service_node.empty()) bootstrap_.mutable_node()->set_id(options_.service_node);
+  return {};
+}
+
+std::string ProxyServer::initClusters() {
+  std::set<std::string> names;
+  const auto& clusters = bootstrap_.static_resources().clusters();
+  for (int i = 0; i < clusters.size(); ++i) {
+    try {
+      auto info = ClusterInfo::compile(clusters[i], stats_);
+      if (!names.insert(info->name).second) return "static_resources.clusters[" + std::to_string(i) + "]: duplicate cluster name \"" + info->name + "\"";
+      cluster_infos_.push_back(std::move(info));
+    } catch (const std::exception& e) {
+      return "static_resources.clusters[" + std::to_string(i) + "] (" + clusters[i].name() + "): " + e.what();
+    }
+  }
+  return {};
+}
+
+std::string ProxyServer::initListeners() {
+  auto snapshot = std::make_shared<ListenerSnapshot>();
+  std::set<std::string> names;
+  const auto& listeners = bootstrap_.static_resources().listeners();
+  for (int i = 0; i < listeners.size(); ++i) {
+    try {
+      auto l = ListenerConfig::compile(listeners[i], stats_);
+      if (!names.insert(l->name).second) return "static_resources.listeners[" + std::to_string(i) + "]: duplicate listener name \"" + l->name + "\"";
+      snapshot->listeners.push_back(std::move(l));
+    } catch (const std::exception& e) {
+      return "static_resources.listeners[" + std::to_string(i) + "] (" + listeners[i].name() + "): " + e.what();
+    }
+  }
+  listener_slot_->publish(std::move(snapshot));
+  return {};
+}
+
+std::string ProxyServer::initAdmin() {
+  if (!bootstrap_.has_admin() || !bootstrap_.admin().address().has_socket_address()) return {};
+  const auto& sa = bootstrap_.admin().address().socket_address();
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(sa.address(), ec);
+  if (ec) return "admin.address: \"" + sa.address() + "\" is not an IP address";
+  admin_ = std::make_unique<observe::AdminServer>(runtime_->main());
+  mountAdmin();
+  if (auto err = admin_->listen(tcp::endpoint(ip, uint16_t(sa.port_value()))))
+    return "admin: cannot listen on " + sa.address() + ":" + std::to_string(sa.port_value()) + ": " + err.message();
+  observe::logScope("admin").info("admin listening on {}:{}", admin_->localEndpoint().address().to_string(),
+                                  admin_->localEndpoint().port());
+  return {};
+}
+
+void ProxyServer::startListeners() {
+  auto snapshot = listener_slot_->latest();
+  for (const auto& l : snapshot->listeners) {
+    if (!l->bind_to_port) continue;
+    std::string name = l->name;
+    auto listener = std::make_unique<runtime::WorkerListener>(
+        *runtime_, name, [this, name](size_t worker, tcp::socket socket) { onAccept(name, worker, std::move(socket)); });
+    if (auto ec = listener->listen(l->address)) {
+      observe::logScope("proxy").error("listener {}: cannot listen on {}:{}: {}", name, l->address.address().to_string(),
+                                       l->address.port(), ec.message());
+      runtime_->stop();
+      return;
+    }
+    observe::logScope("proxy").info("listener {} on {}:{}", name, listener->localEndpoint().address().to_string(),
+                                    listener->localEndpoint().port());
+    bound_.push_back(std::move(listener));
+  }
+  readiness_.markMet("listeners");
+}
+
+tcp::endpoint ProxyServer::listenerAddress(const std::string& name) const {
+  for (const auto& l : bound_)
+    if (name.empty() || l->name() == name) return l->localEndpoint();
+  return {};
+}
+
+void ProxyServer::onAccept(const std::string& listener_name, size_t worker_index, tcp::socket socket) {
+  ProxyWorker& worker = *workers_[worker_index];
+  const auto& snapshot = listener_slot_->onWorker(worker_index);
+  const ListenerConfig* listener = snapshot ? snapshot->find(listener_name) : nullptr;
+  if (listener == nullptr || worker.draining) return;  // socket closes
+  listener->cx_total->inc();
+  boost::system::error_code ec;
+  tcp::endpoint destination = socket.local_endpoint(ec);
+  std::optional<tcp::endpoint> original;
+  if (listener->use_original_dst) {
+    // iptables REDIRECT keeps the address the application dialled; without it, the local one.
+    sockaddr_in addr{};
+    socklen_t len = sizeof(addr);
+    if (::getsockopt(socket.native_handle(), SOL_IP, SO_ORIGINAL_DST, &addr, &len) == 0) {
+      destination = tcp::endpoint(asio::ip::address_v4(ntohl(addr.sin_addr.s_addr)), ntohs(addr.sin_port));
+    }
+    original = destination;
+    // Hand-off: the listener bound to the original destination serves it (Istio's 15001).
+    if (const ListenerConfig* target = snapshot->byAddress(destination); target != nullptr && target != listener) {
+      listener = target;
+    }
+  }
+  const FilterChainConfig* chain = listener->select(destination);
+  if (chain == nullptr) {
+    listener->no_filter_chain->inc();
+    return;
+  }
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto executor = runtime_->worker(worker_index).get_executor();
+  if (chain->http) {
+    asio::co_spawn(executor, serveHttp1(std::move(socket), chain->http, worker), asio::detached);
+  } else if (chain->tcp) {
+    asio::co_spawn(executor, serveTcpProxy(std::move(socket), chain->tcp, worker, original), asio::detached);
+  }
+}
+
+void ProxyServer::beginDrain(std::function<void()> done) {
+  if (draining_) return;
+  draining_ = true;
+  readiness_.markUnmet("draining");
+  for (auto& l : bound_) l->close();
+  // Workers stop keeping connections alive; the drain completes when their connections end.
+  auto check = std::make_shared<std::function<void()>>();
+  auto timer = std::make_shared<asio::steady_timer>(runtime_->main());
+  *check = [this, done, check, timer] {
+    auto remaining = std::make_shared<size_t>(0);
+    runtime_->postToAllWorkers(
+        [this, remaining](size_t i) {
+          workers_[i]->draining = true;
+          // Counted on main after every worker answered (see postToAllWorkers).
+          auto n = workers_[i]->connections;
+          asio::post(runtime_->main(), [remaining, n] { *remaining += n; });
+        },
+        [this, done, check, timer, remaining] {
+          asio::post(runtime_->main(), [this, done, check, timer, remaining] {
+            if (*remaining == 0) {
+              done();
+              return;
+            }
+            timer->expires_after(std::chrono::milliseconds(100));
+            timer->async_wait([check](boost::system::error_code ec) {
+              if (!ec) (*check)();
+            });
+          });
+        });
+  };
+  (*check)();
+}
+
+int ProxyServer::run() {
+  auto fail = [](const std::string& step, const std::string& why) {
+    observe::logScope("proxy").error("start-up step \"{}\" failed: {}", step, why);
+    return 1;
+  };
+  if (auto err = initBootstrap(); !err.empty()) return fail("load bootstrap", err);
+  runtime::RuntimeOptions ro;
+  ro.concurrency = options_.concurrency;
+  ro.drain_duration = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time);
+  runtime_ = std::make_unique<runtime::Runtime>(ro);
+  clusters_ = std::make_unique<ClusterManager>(*runtime_);
+  listener_slot_ = std::make_unique<runtime::SnapshotSlot<ListenerSnapshot>>(*runtime_);
+  for (size_t i = 0; i < runtime_->workerCount(); ++i)
+    workers_.push_back(std::make_unique<ProxyWorker>(i, clusters_->slot()));
+  readiness_.require("clusters");
+  readiness_.require("listeners");
+  if (auto err = initClusters(); !err.empty()) return fail("compile clusters", err);
+  if (auto err = initListeners(); !err.empty()) return fail("compile listeners", err);
+  if (auto err = initAdmin(); !err.empty()) return fail("start admin", err);
+  runtime_->drain().add("listeners", [this](std::function<void()> done) { beginDrain(std::move(done)); });
+  // Clusters warm first (DNS answered once), then listeners accept: as Envoy starts.
+  clusters_->setClusters(cluster_infos_, [this] {
+    readiness_.markMet("clusters");
+    startListeners();
+  });
+  observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",
+                                  runtime_->workerCount(), bootstrap_.static_resources().listeners_size(), cluster_infos_.size());
+  runtime_->run();
+  bound_.clear();
+  if (admin_) admin_->close();
+  return 0;
+}
+
+}  // namespace monomesh::proxy

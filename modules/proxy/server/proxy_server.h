@@ -1,0 +1,73 @@
+// `monomesh proxy`: the composition root of the data plane. Named start-up steps (load the
+// bootstrap, compile clusters and listeners, start the admin server, wait for clusters, bind
+// listeners), each failing with an error that names it; then serve until drained.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "observe/admin_server.h"
+#include "observe/readiness.h"
+#include "observe/stats_store.h"
+#include "proxy/listener/listener_config.h"
+#include "proxy/upstream/cluster_manager.h"
+#include "proxy/worker.h"
+#include "runtime/runtime.h"
+#include "runtime/worker_listener.h"
+
+namespace monomesh::proxy {
+
+struct ProxyOptions {
+  std::string config_path;
+  std::string config_yaml;
+  unsigned concurrency = 0;
+  std::chrono::seconds drain_time{600};
+  std::string service_cluster, service_node;
+};
+
+struct ListenerSnapshot {
+  std::vector<std::shared_ptr<const ListenerConfig>> listeners;
+  const ListenerConfig* find(const std::string& name) const;
+  // The listener bound to exactly this address, or to the wildcard address on its port.
+  const ListenerConfig* byAddress(const boost::asio::ip::tcp::endpoint& address) const;
+};
+
+class ProxyServer {
+ public:
+  explicit ProxyServer(ProxyOptions options);
+  ~ProxyServer();
+
+  // Returns the process exit code: 0 after a clean drain, 1 when a start-up step failed.
+  int run();
+
+  // For tests and the admin: the bound address of a listener ("" name: the first).
+  boost::asio::ip::tcp::endpoint listenerAddress(const std::string& name) const;
+
+ private:
+  std::string initBootstrap();
+  std::string initClusters();
+  std::string initListeners();
+  std::string initAdmin();
+  void startListeners();
+  void onAccept(const std::string& listener, size_t worker, boost::asio::ip::tcp::socket socket);
+  void beginDrain(std::function<void()> done);
+  void mountAdmin();
+
+  ProxyOptions options_;
+  envoy::config::bootstrap::v3::Bootstrap bootstrap_;
+  std::unique_ptr<runtime::Runtime> runtime_;
+  observe::StatsStore stats_;
+  observe::Readiness readiness_;
+  std::unique_ptr<ClusterManager> clusters_;
+  std::unique_ptr<runtime::SnapshotSlot<ListenerSnapshot>> listener_slot_;
+  std::vector<std::unique_ptr<ProxyWorker>> workers_;
+  std::vector<std::unique_ptr<runtime::WorkerListener>> bound_;
+  std::unique_ptr<observe::AdminServer> admin_;
+  std::vector<std::shared_ptr<ClusterInfo>> cluster_infos_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  bool health_failed_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,158 @@
+#include "proxy/tcp/tcp_proxy.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <stdexcept>
+
+namespace monomesh::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
+    const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& p, observe::StatsStore& stats) {
+  auto c = std::make_shared<TcpProxyConfig>();
+  c->stat_prefix = p.stat_prefix();
+  if (c->stat_prefix.empty()) throw std::invalid_argument("stat_prefix: required");
+  if (p.has_weighted_clusters()) {
+    for (const auto& w : p.weighted_clusters().clusters()) {
+      c->clusters.emplace_back(w.name(), w.weight());
+      c->total_weight += w.weight();
+    }
+    if (c->total_weight == 0) throw std::invalid_argument("weighted_clusters: weights sum to 0");
+  } else if (!p.cluster().empty()) {
+    c->clusters.emplace_back(p.cluster(), 1);
+    c->total_weight = 1;
+  } else {
+    throw std::invalid_argument("cluster_specifier: cluster or weighted_clusters is required");
+  }
+  if (p.has_idle_timeout()) c->idle_timeout = std::chrono::milliseconds(p.idle_timeout().seconds() * 1000 + p.idle_timeout().nanos() / 1000000);
+  if (p.has_max_connect_attempts()) c->max_connect_attempts = std::max(1u, p.max_connect_attempts().value());
+  for (const auto& log : p.access_log()) c->access_logs.push_back(AccessLogger::create(log));
+  auto n = [&](const char* stat) { return "tcp." + c->stat_prefix + "." + stat; };
+  c->cx_total = &stats.counter(n("downstream_cx_total"));
+  c->cx_no_route = &stats.counter(n("downstream_cx_no_route"));
+  c->rx_bytes = &stats.counter(n("downstream_cx_rx_bytes_total"));
+  c->tx_bytes = &stats.counter(n("downstream_cx_tx_bytes_total"));
+  c->idle_timeout_count = &stats.counter(n("idle_timeout"));
+  c->connect_fail = &stats.counter(n("upstream_connect_fail"));
+  c->cx_active = &stats.gauge(n("downstream_cx_active"));
+  return c;
+}
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle,
+                           observe::Counter& bytes, uint64_t& total, bool& timed_out) {
+  std::array<char, 16 * 1024> buf;
+  for (;;) {
+    if (idle.count() > 0) from.expires_after(idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), nothrow);
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        timed_out = true;
+        boost::system::error_code ignored;
+        from.socket().close(ignored);
+        to.socket().close(ignored);
+      }
+      break;
+    }
+    bytes.inc(n);
+    total += n;
+    if (idle.count() > 0) to.expires_after(idle);
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), nothrow);
+    if (wec) break;
+  }
+  // Half-close: the other direction keeps flowing until it ends too.
+  boost::system::error_code ignored;
+  to.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const TcpProxyConfig> config, ProxyWorker& worker,
+                                    std::optional<tcp::endpoint> original_dst) {
+  auto start = std::chrono::system_clock::now();
+  auto start_steady = Clock::now();
+  config->cx_total->inc();
+  config->cx_active->inc();
+  beast::tcp_stream down(std::move(socket));
+  std::string flags, upstream_host, cluster_name;
+  uint64_t rx = 0, tx = 0;
+  bool timed_out = false;
+  do {
+    uint64_t pick = worker.random() % config->total_weight;
+    for (const auto& [name, weight] : config->clusters) {
+      if (pick < weight) {
+        cluster_name = name;
+        break;
+      }
+      pick -= weight;
+    }
+    const UpstreamSnapshot* clusters = worker.clusters();
+    const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
+    if (entry == nullptr) {
+      config->cx_no_route->inc();
+      flags = "NR";
+      break;
+    }
+    std::unique_ptr<UpstreamConnection> up;
+    for (uint32_t attempt = 0; attempt < config->max_connect_attempts && !up; ++attempt) {
+      HostPtr host;
+      if (entry->info->type == ClusterInfo::Type::OriginalDst) {
+        if (!original_dst) break;
+        host = std::make_shared<Host>();
+        host->address = *original_dst;
+      } else {
+        Host* chosen = worker.balancer(*entry->info).choose(*entry->hosts, std::nullopt, {}, Clock::now(), worker.random);
+        for (const auto& h : entry->hosts->hosts)
+          if (h.get() == chosen) host = h;
+      }
+      if (!host) {
+        flags = "UH";
+        break;
+      }
+      upstream_host = host->str();
+      // TCP connections are never pooled: each gets its own, counted against max_connections.
+      auto acquired = co_await worker.pool.acquire(entry->info, host, /*reuse=*/false);
+      if (acquired.error == ConnectError::Overflow) {
+        flags = "UO";
+        break;
+      }
+      up = std::move(acquired.connection);
+      if (!up) {
+        flags = "UF";
+        config->connect_fail->inc();
+      }
+    }
+    if (!up) break;
+    flags.clear();
+    using namespace asio::experimental::awaitable_operators;
+    co_await (pump(down, up->stream, config->idle_timeout, *config->rx_bytes, rx, timed_out) &&
+              pump(up->stream, down, config->idle_timeout, *config->tx_bytes, tx, timed_out));
+    if (timed_out) config->idle_timeout_count->inc();
+  } while (false);
+  boost::system::error_code ignored;
+  down.socket().close(ignored);
+  config->cx_active->dec();
+  if (!config->access_logs.empty()) {
+    AccessLogEntry e;
+    e.start = start;
+    e.protocol = "";
+    e.response_flags = flags;
+    e.bytes_received = rx;
+    e.bytes_sent = tx;
+    e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_steady);
+    e.upstream_host = upstream_host;
+    e.upstream_cluster = cluster_name;
+    for (const auto& logger : config->access_logs) logger->log(e);
+  }
+}
+
+}  // namespace monomesh::proxy

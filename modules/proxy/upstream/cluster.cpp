@@ -1,0 +1,135 @@
+#include "proxy/upstream/cluster.h"
+
+#include <stdexcept>
+
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+
+namespace monomesh::proxy {
+
+namespace cv3 = envoy::config::cluster::v3;
+
+namespace {
+int64_t millis(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
+}  // namespace
+
+std::string Host::str() const {
+  return address.address().to_string() + ":" + std::to_string(address.port());
+}
+
+ClusterStats::ClusterStats(observe::StatsStore& s, const std::string& c) {
+  auto n = [&](const char* stat) { return "cluster." + c + "." + stat; };
+  rq_total = &s.counter(n("upstream_rq_total"));
+  rq_2xx = &s.counter(n("upstream_rq_2xx"));
+  rq_3xx = &s.counter(n("upstream_rq_3xx"));
+  rq_4xx = &s.counter(n("upstream_rq_4xx"));
+  rq_5xx = &s.counter(n("upstream_rq_5xx"));
+  rq_timeout = &s.counter(n("upstream_rq_timeout"));
+  rq_per_try_timeout = &s.counter(n("upstream_rq_per_try_timeout"));
+  rq_retry = &s.counter(n("upstream_rq_retry"));
+  rq_retry_overflow = &s.counter(n("upstream_rq_retry_overflow"));
+  rq_pending_overflow = &s.counter(n("upstream_rq_pending_overflow"));
+  cx_total = &s.counter(n("upstream_cx_total"));
+  cx_connect_fail = &s.counter(n("upstream_cx_connect_fail"));
+  cx_connect_timeout = &s.counter(n("upstream_cx_connect_timeout"));
+  cx_overflow = &s.counter(n("upstream_cx_overflow"));
+  cx_destroy = &s.counter(n("upstream_cx_destroy"));
+  outlier_ejections_total = &s.counter(n("outlier_detection.ejections_total"));
+  outlier_ejections_consecutive_5xx = &s.counter(n("outlier_detection.ejections_consecutive_5xx"));
+  membership_change = &s.counter(n("membership_change"));
+  cx_active = &s.gauge(n("upstream_cx_active"));
+  rq_active = &s.gauge(n("upstream_rq_active"));
+  rq_pending_active = &s.gauge(n("upstream_rq_pending_active"));
+  membership_total = &s.gauge(n("membership_total"));
+  membership_healthy = &s.gauge(n("membership_healthy"));
+}
+
+std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe::StatsStore& stats) {
+  auto info = std::make_shared<ClusterInfo>();
+  info->name = c.name();
+  info->config = c;
+  if (info->name.empty()) throw std::invalid_argument("name: required");
+  switch (c.type()) {
+    case cv3::Cluster::STATIC: info->type = Type::Static; break;
+    case cv3::Cluster::STRICT_DNS: info->type = Type::StrictDns; break;
+    case cv3::Cluster::LOGICAL_DNS: info->type = Type::LogicalDns; break;
+    case cv3::Cluster::EDS: info->type = Type::Eds; break;
+    case cv3::Cluster::ORIGINAL_DST: info->type = Type::OriginalDst; break;
+    default: throw std::invalid_argument("type: unsupported discovery type");
+  }
+  switch (c.lb_policy()) {
+    case cv3::Cluster::ROUND_ROBIN: info->lb = LbPolicy::RoundRobin; break;
+    case cv3::Cluster::LEAST_REQUEST: info->lb = LbPolicy::LeastRequest; break;
+    case cv3::Cluster::RANDOM: info->lb = LbPolicy::Random; break;
+    case cv3::Cluster::RING_HASH: info->lb = LbPolicy::RingHash; break;
+    case cv3::Cluster::MAGLEV: info->lb = LbPolicy::Maglev; break;
+    case cv3::Cluster::CLUSTER_PROVIDED: info->lb = LbPolicy::ClusterProvided; break;
+    default: throw std::invalid_argument("lb_policy: unsupported load balancing policy");
+  }
+  if (info->type == Type::OriginalDst && info->lb != LbPolicy::ClusterProvided && c.lb_policy() != cv3::Cluster::ROUND_ROBIN)
+    throw std::invalid_argument("lb_policy: ORIGINAL_DST clusters use CLUSTER_PROVIDED");
+  if (c.has_connect_timeout()) info->connect_timeout = std::chrono::milliseconds(millis(c.connect_timeout()));
+  if (c.has_dns_refresh_rate()) info->dns_refresh = std::chrono::milliseconds(millis(c.dns_refresh_rate()));
+  if (c.has_per_connection_buffer_limit_bytes()) info->per_connection_buffer_limit = c.per_connection_buffer_limit_bytes().value();
+  if (c.has_max_requests_per_connection()) info->max_requests_per_connection = c.max_requests_per_connection().value();
+  if (c.has_ring_hash_lb_config() && c.ring_hash_lb_config().has_minimum_ring_size())
+    info->ring_min_size = c.ring_hash_lb_config().minimum_ring_size().value();
+  if (c.has_circuit_breakers()) {
+    for (const auto& t : c.circuit_breakers().thresholds()) {
+      if (t.priority() != envoy::config::core::v3::DEFAULT) continue;
+      if (t.has_max_connections()) info->limits.max_connections = t.max_connections().value();
+      if (t.has_max_pending_requests()) info->limits.max_pending_requests = t.max_pending_requests().value();
+      if (t.has_max_requests()) info->limits.max_requests = t.max_requests().value();
+      if (t.has_max_retries()) info->limits.max_retries = t.max_retries().value();
+    }
+  }
+  if (c.has_outlier_detection()) {
+    const auto& o = c.outlier_detection();
+    auto& s = info->outlier;
+    s.enabled = true;
+    if (o.has_consecutive_5xx()) s.consecutive_5xx = o.consecutive_5xx().value();
+    if (o.has_consecutive_gateway_failure()) s.consecutive_gateway_failure = o.consecutive_gateway_failure().value();
+    if (o.has_enforcing_consecutive_5xx()) s.enforce_5xx = o.enforcing_consecutive_5xx().value() > 0;
+    if (o.has_enforcing_consecutive_gateway_failure())
+      s.enforce_gateway_failure = o.enforcing_consecutive_gateway_failure().value() > 0;
+    if (o.has_interval()) s.interval = std::chrono::milliseconds(millis(o.interval()));
+    if (o.has_base_ejection_time()) s.base_ejection_time = std::chrono::milliseconds(millis(o.base_ejection_time()));
+    if (o.has_max_ejection_percent()) s.max_ejection_percent = o.max_ejection_percent().value();
+  }
+  if (c.has_eds_cluster_config()) info->eds_service_name = c.eds_cluster_config().service_name();
+  const auto& la = c.load_assignment();
+  for (int i = 0; i < la.endpoints_size(); ++i) {
+    const auto& locality_endpoints = la.endpoints(i);
+    const auto& l = locality_endpoints.locality();
+    std::string locality = l.region() + "/" + l.zone() + "/" + l.sub_zone();
+    for (int j = 0; j < locality_endpoints.lb_endpoints_size(); ++j) {
+      const auto& lb = locality_endpoints.lb_endpoints(j);
+      std::string where = "load_assignment.endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
+      if (!lb.endpoint().address().has_socket_address())
+        throw std::invalid_argument(where + ".endpoint.address: a socket_address is required");
+      const auto& sa = lb.endpoint().address().socket_address();
+      Target t;
+      t.address = sa.address();
+      t.port = uint16_t(sa.port_value());
+      if (sa.port_value() > 65535 || sa.port_value() == 0)
+        throw std::invalid_argument(where + ".endpoint.address.socket_address.port_value: must be 1-65535");
+      t.weight = lb.has_load_balancing_weight() ? lb.load_balancing_weight().value() : 1;
+      t.priority = locality_endpoints.priority();
+      t.locality = locality;
+      auto health = lb.health_status();
+      t.healthy = health == envoy::config::core::v3::UNKNOWN || health == envoy::config::core::v3::HEALTHY;
+      if (info->type == Type::Static) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(t.address, ec);
+        if (ec) throw std::invalid_argument(where + ": STATIC clusters need IP addresses, got \"" + t.address + "\"");
+      }
+      info->targets.push_back(std::move(t));
+    }
+  }
+  if ((info->type == Type::StrictDns || info->type == Type::LogicalDns || info->type == Type::Static) &&
+      info->targets.empty() && info->type != Type::Static)
+    throw std::invalid_argument("load_assignment: DNS clusters need at least one endpoint");
+  info->stats = std::make_shared<ClusterStats>(stats, info->name);
+  return info;
+}
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,115 @@
+// An upstream cluster as the data plane uses it: the immutable settings compiled from an Envoy
+// Cluster (ClusterInfo), the hosts it currently has (HostSet, replaced as DNS or EDS changes),
+// and the state shared by every worker: circuit-breaker counts and each host's outlier state.
+#pragma once
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "observe/stats_store.h"
+
+namespace monomesh::proxy {
+
+using Clock = std::chrono::steady_clock;
+
+struct OutlierSettings {
+  bool enabled = false;
+  uint32_t consecutive_5xx = 5;
+  uint32_t consecutive_gateway_failure = 5;
+  bool enforce_5xx = true;
+  bool enforce_gateway_failure = false;
+  std::chrono::milliseconds interval{10000};
+  std::chrono::milliseconds base_ejection_time{30000};
+  uint32_t max_ejection_percent = 10;
+};
+
+struct CircuitBreakerLimits {
+  uint32_t max_connections = 1024;
+  uint32_t max_pending_requests = 1024;
+  uint32_t max_requests = 1024;
+  uint32_t max_retries = 3;
+};
+
+// One upstream endpoint. Shared by every worker; only atomics change after creation.
+struct Host {
+  boost::asio::ip::tcp::endpoint address;
+  std::string hostname;  // what DNS resolved, or the address text
+  uint32_t weight = 1;
+  uint32_t priority = 0;
+  std::string locality;  // "region/zone/subzone"
+  bool healthy = true;   // from EDS health status
+
+  // Outlier detection, updated by every worker.
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway{0};
+  std::atomic<int64_t> ejected_until_ns{0};  // steady-clock time; 0: not ejected
+  std::atomic<uint32_t> times_ejected{0};
+  std::atomic<int64_t> active_requests{0};  // for LEAST_REQUEST
+
+  std::string str() const;
+  bool ejected(Clock::time_point now) const {
+    return ejected_until_ns.load(std::memory_order_relaxed) > now.time_since_epoch().count();
+  }
+};
+
+using HostPtr = std::shared_ptr<Host>;
+
+struct HostSet {
+  std::vector<HostPtr> hosts;
+  uint64_t version = 0;
+};
+
+struct ClusterStats {
+  observe::Counter *rq_total, *rq_2xx, *rq_3xx, *rq_4xx, *rq_5xx, *rq_timeout, *rq_retry, *rq_retry_overflow,
+      *rq_pending_overflow, *cx_total, *cx_connect_fail, *cx_connect_timeout, *cx_overflow, *cx_destroy,
+      *rq_per_try_timeout, *outlier_ejections_total, *outlier_ejections_consecutive_5xx, *membership_change;
+  observe::Gauge *cx_active, *rq_active, *rq_pending_active, *membership_total, *membership_healthy;
+  ClusterStats(observe::StatsStore& store, const std::string& cluster);
+};
+
+// Counts shared by every worker, so limits hold for the whole proxy as in Envoy.
+struct CircuitBreakerState {
+  std::atomic<uint32_t> connections{0}, pending{0}, requests{0}, retries{0};
+};
+
+struct ClusterInfo {
+  enum class Type { Static, StrictDns, LogicalDns, Eds, OriginalDst };
+  enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev, ClusterProvided };
+
+  std::string name;
+  Type type = Type::Static;
+  LbPolicy lb = LbPolicy::RoundRobin;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds dns_refresh{5000};
+  std::chrono::milliseconds idle_timeout{3600000};
+  uint32_t max_requests_per_connection = 0;  // 0: unlimited
+  uint32_t per_connection_buffer_limit = 1024 * 1024;
+  uint64_t ring_min_size = 1024;
+  CircuitBreakerLimits limits;
+  OutlierSettings outlier;
+  // Endpoints as configured: for STATIC the addresses, for DNS types the names to resolve.
+  struct Target {
+    std::string address;
+    uint16_t port = 0;
+    uint32_t weight = 1;
+    uint32_t priority = 0;
+    std::string locality;
+    bool healthy = true;
+  };
+  std::vector<Target> targets;
+  std::string eds_service_name;
+  envoy::config::cluster::v3::Cluster config;  // as given, for /config_dump
+
+  std::shared_ptr<CircuitBreakerState> breakers = std::make_shared<CircuitBreakerState>();
+  std::shared_ptr<ClusterStats> stats;
+
+  // Throws std::invalid_argument naming the field that is wrong.
+  static std::shared_ptr<ClusterInfo> compile(const envoy::config::cluster::v3::Cluster& cluster,
+                                              observe::StatsStore& stats);
+};
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,89 @@
+#include "proxy/upstream/connection_pool.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <sys/socket.h>
+
+namespace monomesh::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, HostPtr h, std::shared_ptr<const ClusterInfo> c)
+    : stream(executor), host(std::move(h)), cluster(std::move(c)) {
+  cluster->breakers->connections.fetch_add(1, std::memory_order_relaxed);
+  cluster->stats->cx_active->inc();
+}
+
+UpstreamConnection::~UpstreamConnection() {
+  cluster->breakers->connections.fetch_sub(1, std::memory_order_relaxed);
+  cluster->stats->cx_active->dec();
+  cluster->stats->cx_destroy->inc();
+}
+
+namespace {
+
+// An idle keep-alive connection the server has closed (or sent bytes on) must not carry the
+// next request: a non-blocking peek tells without consuming anything.
+bool stillUsable(UpstreamConnection& c) {
+  if (c.buffer.size() != 0) return false;
+  char byte;
+  ssize_t n = ::recv(c.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_ptr<const ClusterInfo> cluster,
+                                                                  HostPtr host, bool reuse) {
+  auto now = Clock::now();
+  if (auto it = idle_.find(host.get()); reuse && it != idle_.end()) {
+    auto& list = it->second;
+    while (!list.empty()) {
+      ConnectionPtr c = std::move(list.back());
+      list.pop_back();
+      if (now - c->idle_since < cluster->idle_timeout && stillUsable(*c)) {
+        co_return Acquired{ConnectError::None, std::move(c), true};
+      }
+    }
+  }
+  if (cluster->breakers->connections.load(std::memory_order_relaxed) >= cluster->limits.max_connections) {
+    cluster->stats->cx_overflow->inc();
+    co_return Acquired{ConnectError::Overflow, nullptr, false};
+  }
+  auto executor = co_await asio::this_coro::executor;
+  auto c = std::make_unique<UpstreamConnection>(executor, host, cluster);
+  cluster->stats->cx_total->inc();
+  c->stream.expires_after(cluster->connect_timeout);
+  auto [ec] = co_await c->stream.async_connect(host->address, asio::as_tuple(asio::use_awaitable));
+  if (ec) {
+    bool timeout = ec == beast::error::timeout;
+    (timeout ? cluster->stats->cx_connect_timeout : cluster->stats->cx_connect_fail)->inc();
+    co_return Acquired{timeout ? ConnectError::Timeout : ConnectError::Failed, nullptr, false};
+  }
+  c->stream.expires_never();
+  boost::system::error_code ignored;
+  c->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  co_return Acquired{ConnectError::None, std::move(c), false};
+}
+
+void ConnectionPool::release(ConnectionPtr c, bool reusable) {
+  if (!c) return;
+  const ClusterInfo& cluster = *c->cluster;
+  if (!reusable || (cluster.max_requests_per_connection != 0 && c->requests >= cluster.max_requests_per_connection))
+    return;  // destroyed here: closes the socket
+  auto& list = idle_[c->host.get()];
+  if (list.size() >= kMaxIdlePerHost) return;
+  c->idle_since = Clock::now();
+  c->stream.expires_never();
+  list.push_back(std::move(c));
+}
+
+size_t ConnectionPool::idleCount() const {
+  size_t n = 0;
+  for (const auto& [host, list] : idle_) n += list.size();
+  return n;
+}
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,53 @@
+// HTTP/1.1 upstream connections of one worker: keep-alive reuse per host (most recently used
+// first), connect with the cluster's connect timeout, and the cluster's max_connections circuit
+// breaker. Connections never move between workers.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/upstream/cluster.h"
+
+namespace monomesh::proxy {
+
+struct UpstreamConnection {
+  UpstreamConnection(boost::asio::any_io_executor executor, HostPtr h, std::shared_ptr<const ClusterInfo> c);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+
+  boost::beast::tcp_stream stream;
+  boost::beast::flat_buffer buffer;
+  HostPtr host;
+  std::shared_ptr<const ClusterInfo> cluster;
+  uint32_t requests = 0;
+  Clock::time_point idle_since;
+};
+using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
+
+enum class ConnectError { None, Overflow, Failed, Timeout };
+
+class ConnectionPool {
+ public:
+  struct Acquired {
+    ConnectError error = ConnectError::None;
+    ConnectionPtr connection;
+    bool reused = false;
+  };
+
+  // Reuses an idle connection to `host` when one is alive (and `reuse`), else connects.
+  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<const ClusterInfo> cluster, HostPtr host, bool reuse = true);
+
+  // Returns a connection after a complete exchange; it is kept only when `reusable`.
+  void release(ConnectionPtr connection, bool reusable);
+
+  size_t idleCount() const;
+
+ private:
+  static constexpr size_t kMaxIdlePerHost = 128;
+  std::unordered_map<const Host*, std::vector<ConnectionPtr>> idle_;
+};
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,35 @@
+// What one worker thread of the proxy owns: its upstream connection pools and load-balancer
+// state, its random source, and whether it is draining. Lives on its worker; never locked.
+#pragma once
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "proxy/upstream/cluster_manager.h"
+#include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/load_balancer.h"
+
+namespace monomesh::proxy {
+
+struct ProxyWorker {
+  ProxyWorker(size_t worker_index, const runtime::SnapshotSlot<UpstreamSnapshot>& upstream_slot)
+      : index(worker_index), upstream(upstream_slot), random(std::random_device{}() ^ (uint64_t(worker_index) << 32)) {}
+
+  size_t index;
+  const runtime::SnapshotSlot<UpstreamSnapshot>& upstream;
+  ConnectionPool pool;
+  std::unordered_map<std::string, LoadBalancer> balancers;
+  std::mt19937_64 random;
+  bool draining = false;
+  size_t connections = 0;
+
+  const UpstreamSnapshot* clusters() const { return upstream.onWorker(index).get(); }
+
+  LoadBalancer& balancer(const ClusterInfo& cluster) {
+    auto it = balancers.find(cluster.name);
+    if (it == balancers.end()) it = balancers.emplace(cluster.name, LoadBalancer(cluster.lb, cluster.ring_min_size)).first;
+    return it->second;
+  }
+};
+
+}  // namespace monomesh::proxy
