@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "observe/log.h"
+#include "proxy/http/http1_writer.h"
 
 namespace monomesh::proxy {
 
@@ -164,6 +165,7 @@ class Http1Session {
   std::shared_ptr<const HcmConfig> config_;
   ProxyWorker& worker_;
   std::unique_ptr<char[]> chunk_;
+  std::string head_, frame_;  // reused for every message head and chunk-size line
   tcp::endpoint remote_, local_;
 };
 
@@ -221,7 +223,7 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   if (rs.head) res.body().clear();
   rs.status = status;
   if (flags && *flags) rs.flags = flags;
-  rs.response_headers = res.base();
+  if (!config_->access_logs.empty()) rs.response_headers = res.base();
   rs.bytes_out = rs.head ? 0 : res.payload_size().value_or(0);
   down_.expires_after(config_->stream_idle_timeout);
   boost::system::error_code ec;
@@ -544,22 +546,16 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     if (!co_await drainRequestBody(parser, &body, kBufferedBodyLimit)) co_return false;
   }
   rs.bytes_in = buffered ? body.size() : 0;
-  http::request<http::string_body> whole;
+  req.keep_alive(true);
   if (buffered) {
-    whole.base() = req.base();
-    whole.body() = std::move(body);
-    if (whole.body().empty() && !parser.content_length() && !parser.chunked()) {
-      whole.erase(http::field::content_length);
-    } else {
-      whole.content_length(whole.body().size());
+    if (body.empty() && !parser.content_length()) req.erase(http::field::content_length);
+    else req.content_length(body.size());
+    if (!route.mirrors.empty()) {
+      http::request<http::string_body> copy{req.base(), body};
+      for (const auto& m : route.mirrors)
+        if ((ctx.random >> 7) % 1000000 < m.per_million) mirror(m, copy);
     }
-    whole.keep_alive(true);
-    for (const auto& m : route.mirrors)
-      if ((ctx.random >> 7) % 1000000 < m.per_million) mirror(m, whole);
-  } else {
-    req.keep_alive(true);
   }
-
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts_left = (retry && buffered) ? retry->num_retries + 1 : 1;
   std::vector<const Host*> tried;
@@ -610,7 +606,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
                                     "UO", overloaded());
     }
-    auto acquired = co_await worker_.pool.acquire(entry->info, host);
+    auto acquired = co_await worker_.pool.acquire(entry->info, host, true, /*verify=*/!buffered);
     if (acquired.error == ConnectError::Overflow) {
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
@@ -641,36 +637,37 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     auto try_deadline = deadline;
     if (retry && retry->per_try_timeout.count() > 0) try_deadline = std::min(deadline, sent_at + retry->per_try_timeout);
 
-    // Send the request.
+    // Send the request: the head and a buffered body in one gathered write.
     boost::system::error_code ec;
+    bool chunked_up = !buffered && parser.chunked();
+    if (chunked_up) req.set(http::field::transfer_encoding, "chunked");
+    head_.clear();
+    appendRequestHead(req, head_);
     if (buffered) {
+      std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(body)};
       up.stream.expires_at(try_deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : try_deadline);
-      auto [wec, wn] = co_await http::async_write(up.stream, whole, nothrow);
+      auto [wec, wn] = co_await asio::async_write(up.stream, out, nothrow);
       ec = wec;
     } else {
-      http::request_serializer<http::buffer_body> sr{req};
       up.stream.expires_after(config_->stream_idle_timeout);
-      auto [hec, hn] = co_await http::async_write_header(up.stream, sr, nothrow);
+      auto [hec, hn] = co_await asio::async_write(up.stream, asio::buffer(head_), nothrow);
       ec = hec;
-      while (!ec && !sr.is_done()) {
-        if (!parser.is_done()) {
-          req.body().data = chunk_.get();
-          req.body().size = kChunk;
-          down_.expires_after(config_->stream_idle_timeout);
-          auto [rec, rn] = co_await http::async_read(down_, buffer_, parser, nothrow);
-          if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
-          req.body().size = kChunk - req.body().size;
-          rs.bytes_in += req.body().size;
-          req.body().data = chunk_.get();
-          req.body().more = !parser.is_done();
-        } else {
-          req.body().data = nullptr;
-          req.body().size = 0;
-          req.body().more = false;
-        }
+      while (!ec && !parser.is_done()) {
+        req.body().data = chunk_.get();
+        req.body().size = kChunk;
+        down_.expires_after(config_->stream_idle_timeout);
+        auto [rec, rn] = co_await http::async_read(down_, buffer_, parser, nothrow);
+        if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
+        size_t got = kChunk - req.body().size;
+        rs.bytes_in += got;
+        frame_.clear();
+        if (chunked_up && got) appendChunkSize(got, frame_);
+        std::array<asio::const_buffer, 4> out{asio::buffer(frame_), asio::buffer(chunk_.get(), got),
+                                              asio::buffer(chunked_up && got ? kCrlf : std::string_view()),
+                                              asio::buffer(chunked_up && parser.is_done() ? kLastChunk : std::string_view())};
         up.stream.expires_after(config_->stream_idle_timeout);
-        auto [bec, bn] = co_await http::async_write(up.stream, sr, nothrow);
-        ec = bec == http::error::need_buffer ? boost::system::error_code() : bec;
+        auto [bec, bn] = co_await asio::async_write(up.stream, out, nothrow);
+        ec = bec;
       }
     }
     if (ec) {
@@ -732,10 +729,11 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     bool upstream_keep = res.keep_alive();
     if (status == 101 && upgrade) {
       res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
-      http::response_serializer<http::buffer_body> sr{res};
-      auto [wec, wn] = co_await http::async_write_header(down_, sr, nothrow);
+      head_.clear();
+      appendResponseHead(res, head_);
+      auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
       rs.status = 101;
-      rs.response_headers = res.base();
+      if (!config_->access_logs.empty()) rs.response_headers = res.base();
       if (wec) co_return false;
       co_return co_await tunnel(up);
     }
@@ -748,16 +746,18 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     vh.response_headers.apply(res.base());
     config_->routes->responseHeaders().apply(res.base());
     bool keep = rs.keep_alive && !worker_.draining;
-    res.keep_alive(keep);
-    if (rp.chunked()) res.chunked(true);
+    if (!keep) res.set(http::field::connection, "close");
+    // A body without a length (chunked, or delimited by the upstream closing) goes out chunked.
+    bool bodyless = rs.head || status == 204 || status == 304;
+    bool chunked_down = !bodyless && !rp.content_length() && (rp.chunked() || !rp.is_done());
+    if (chunked_down) res.set(http::field::transfer_encoding, "chunked");
     rs.status = status;
-    rs.response_headers = res.base();
-    http::response_serializer<http::buffer_body> sr{res};
-    down_.expires_after(config_->stream_idle_timeout);
-    auto [hec, hn] = co_await http::async_write_header(down_, sr, nothrow);
-    if (hec) co_return false;
-    bool complete = rs.head || rp.is_done();
-    while (!complete || !sr.is_done()) {
+    if (!config_->access_logs.empty()) rs.response_headers = res.base();
+    head_.clear();
+    appendResponseHead(res, head_);
+    bool first = true;
+    for (;;) {
+      size_t got = 0;
       if (!rp.is_done()) {
         res.body().data = chunk_.get();
         res.body().size = kChunk;
@@ -765,23 +765,26 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         auto [bec, bn] = co_await http::async_read(up.stream, up.buffer, rp, nothrow);
         if (bec && bec != http::error::need_buffer) {
           rs.flags = bec == beast::error::timeout ? "UT" : "UC";
-          co_return false;  // headers are out: all that is left is to close
+          co_return false;  // the response may have begun: all that is left is to close
         }
-        res.body().size = kChunk - res.body().size;
-        rs.bytes_out += res.body().size;
-        res.body().data = chunk_.get();
-        res.body().more = !rp.is_done();
-      } else {
-        res.body().data = nullptr;
-        res.body().size = 0;
-        res.body().more = false;
+        got = kChunk - res.body().size;
+        rs.bytes_out += got;
       }
-      if (rs.head) break;
-      down_.expires_after(config_->stream_idle_timeout);
-      auto [wec, wn] = co_await http::async_write(down_, sr, nothrow);
-      if (wec && wec != http::error::need_buffer) co_return false;
-      complete = rp.is_done();
-      if (sr.is_done()) break;
+      bool done = rp.is_done();
+      frame_.clear();
+      if (chunked_down && got) appendChunkSize(got, frame_);
+      // The head leaves with the first body bytes (often read together with it).
+      std::array<asio::const_buffer, 5> out{asio::buffer(first ? std::string_view(head_) : std::string_view()),
+                                            asio::buffer(frame_), asio::buffer(chunk_.get(), got),
+                                            asio::buffer(chunked_down && got ? kCrlf : std::string_view()),
+                                            asio::buffer(chunked_down && done ? kLastChunk : std::string_view())};
+      first = false;
+      if (asio::buffer_size(out) != 0) {
+        down_.expires_after(config_->stream_idle_timeout);
+        auto [wec, wn] = co_await asio::async_write(down_, out, nothrow);
+        if (wec) co_return false;
+      }
+      if (done) break;
     }
     if (!buffered && !parser.is_done() && !co_await drainRequestBody(parser, nullptr, 0)) keep = false;
     worker_.pool.release(std::move(acquired.connection), upstream_keep && rp.is_done());

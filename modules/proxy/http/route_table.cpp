@@ -425,7 +425,10 @@ std::shared_ptr<const RouteTable> RouteTable::compile(const rv3::RouteConfigurat
 }
 
 const VirtualHost* RouteTable::findVirtualHost(std::string_view host_in) const {
-  std::string host = lower(host_in);
+  // Most Host headers are already lower case: fold only when needed.
+  bool upper = std::any_of(host_in.begin(), host_in.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  std::string folded = upper ? lower(host_in) : std::string();
+  std::string_view host = upper ? std::string_view(folded) : host_in;
   if (auto it = exact_.find(host); it != exact_.end()) return &hosts_[it->second];
   for (const auto& [suffix, index] : suffixes_)
     if (host.size() > suffix.size() && host.ends_with(suffix)) return &hosts_[index];

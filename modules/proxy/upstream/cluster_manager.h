@@ -21,10 +21,16 @@ struct ClusterEntry {
   std::shared_ptr<const HostSet> hosts;
 };
 
+// Lets a std::string-keyed map be searched with a string_view (no allocation per request).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 struct UpstreamSnapshot {
-  std::unordered_map<std::string, ClusterEntry> clusters;
+  std::unordered_map<std::string, ClusterEntry, StringHash, std::equal_to<>> clusters;
   const ClusterEntry* find(std::string_view name) const {
-    auto it = clusters.find(std::string(name));
+    auto it = clusters.find(name);
     return it == clusters.end() ? nullptr : &it->second;
   }
 };

@@ -36,14 +36,14 @@ bool stillUsable(UpstreamConnection& c) {
 }  // namespace
 
 asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_ptr<const ClusterInfo> cluster,
-                                                                  HostPtr host, bool reuse) {
+                                                                  HostPtr host, bool reuse, bool verify) {
   auto now = Clock::now();
   if (auto it = idle_.find(host.get()); reuse && it != idle_.end()) {
     auto& list = it->second;
     while (!list.empty()) {
       ConnectionPtr c = std::move(list.back());
       list.pop_back();
-      if (now - c->idle_since < cluster->idle_timeout && stillUsable(*c)) {
+      if (now - c->idle_since < cluster->idle_timeout && c->buffer.size() == 0 && (!verify || stillUsable(*c))) {
         co_return Acquired{ConnectError::None, std::move(c), true};
       }
     }

@@ -37,8 +37,11 @@ class ConnectionPool {
     bool reused = false;
   };
 
-  // Reuses an idle connection to `host` when one is alive (and `reuse`), else connects.
-  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<const ClusterInfo> cluster, HostPtr host, bool reuse = true);
+  // Reuses an idle connection to `host` (when `reuse`), else connects. `verify` first checks
+  // without consuming that the server has not closed the idle connection: worth a syscall only
+  // when the request could not be retried on a fresh connection.
+  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<const ClusterInfo> cluster, HostPtr host, bool reuse = true,
+                                           bool verify = true);
 
   // Returns a connection after a complete exchange; it is kept only when `reusable`.
   void release(ConnectionPtr connection, bool reusable);
