@@ -1,5 +1,6 @@
 #include "proxy/http/access_log.h"
 
+#include <charconv>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
@@ -73,7 +74,15 @@ AccessLogFormatter::AccessLogFormatter(const std::string& format) {
       literal += format[i++];
       continue;
     }
-    size_t end = format.find('%', i + 1);
+    // An operator's argument may itself hold '%' (strftime in START_TIME(...)): skip to its ')'.
+    size_t search = i + 1;
+    size_t open = format.find_first_of("(%", i + 1);
+    if (open != std::string::npos && format[open] == '(') {
+      size_t close = format.find(')', open);
+      if (close == std::string::npos) throw std::invalid_argument("format: unterminated operator at offset " + std::to_string(i));
+      search = close;
+    }
+    size_t end = format.find('%', search);
     if (end == std::string::npos) throw std::invalid_argument("format: unterminated operator at offset " + std::to_string(i));
     std::string op = format.substr(i + 1, end - i - 1);
     i = end + 1;
@@ -85,7 +94,10 @@ AccessLogFormatter::AccessLogFormatter(const std::string& format) {
     Piece p;
     // Optional ":N" length limit after a closing parenthesis.
     if (size_t close = op.rfind(')'); close != std::string::npos && close + 1 < op.size() && op[close + 1] == ':') {
-      p.max_length = std::stoul(op.substr(close + 2));
+      std::string digits = op.substr(close + 2);
+      auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p.max_length);
+      if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty())
+        throw std::invalid_argument("format: bad length limit \"" + digits + "\" in %" + op + "%");
       op = op.substr(0, close + 1);
     }
     auto arg = [&](const std::string& prefix) -> std::optional<std::string> {
@@ -145,9 +157,15 @@ void AccessLogFormatter::format(const AccessLogEntry& e, std::string& out) const
       case Piece::Kind::UpstreamHost: v = e.upstream_host.empty() ? "-" : e.upstream_host; break;
       case Piece::Kind::UpstreamCluster: v = e.upstream_cluster.empty() ? "-" : e.upstream_cluster; break;
       case Piece::Kind::DownstreamRemote: v = e.downstream_remote.empty() ? "-" : e.downstream_remote; break;
-      case Piece::Kind::DownstreamRemoteNoPort:
-        v = e.downstream_remote.empty() ? "-" : e.downstream_remote.substr(0, e.downstream_remote.rfind(':'));
+      case Piece::Kind::DownstreamRemoteNoPort: {
+        if (e.downstream_remote.empty()) {
+          v = "-";
+          break;
+        }
+        v = e.downstream_remote.substr(0, e.downstream_remote.rfind(':'));
+        if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
         break;
+      }
       case Piece::Kind::DownstreamLocal: v = e.downstream_local.empty() ? "-" : e.downstream_local; break;
       case Piece::Kind::RouteName: v = e.route_name.empty() ? "-" : e.route_name; break;
       case Piece::Kind::Method: v = std::string(e.method); break;
@@ -185,6 +203,7 @@ std::shared_ptr<const AccessLogger> AccessLogger::create(const envoy::config::ac
     if (!f.format().empty()) format = f.format();
     if (f.has_log_format()) fromFormatString(f.log_format());
     if (f.has_json_format()) json = &f.json_format();
+    if (f.has_typed_json_format()) json = &f.typed_json_format();
   } else if (any.type_url().ends_with("StdoutAccessLog") && any.UnpackTo(&so)) {
     logger->fd_ = 1;
     if (so.has_log_format()) fromFormatString(so.log_format());

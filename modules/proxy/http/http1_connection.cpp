@@ -137,6 +137,12 @@ void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, cons
                                      (o.base_ejection_time * times).count());
 }
 
+// "1.2.3.4:80", "[::1]:80"
+std::string endpointText(const tcp::endpoint& e) {
+  std::string a = e.address().to_string();
+  return (e.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(e.port());
+}
+
 std::vector<std::pair<std::string, std::string>> overloaded() {
   std::vector<std::pair<std::string, std::string>> h;
   h.emplace_back("x-envoy-overloaded", "true");
@@ -293,8 +299,8 @@ void Http1Session::finish(RequestState& rs, const http::fields& request_fields) 
   e.upstream_host = rs.upstream_host;
   e.upstream_cluster = rs.cluster;
   e.route_name = rs.route_name;
-  e.downstream_remote = remote_.address().to_string() + ":" + std::to_string(remote_.port());
-  e.downstream_local = local_.address().to_string() + ":" + std::to_string(local_.port());
+  e.downstream_remote = endpointText(remote_);
+  e.downstream_local = endpointText(local_);
   for (const auto& logger : config_->access_logs) logger->log(e);
 }
 
@@ -408,6 +414,8 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
         }
       } else if (!route->redirect_prefix.empty()) {
         path = route->redirect_prefix + path.substr(std::min(route->path.size(), path.size()));
+      } else if (route->regex_rewrite) {
+        re2::RE2::GlobalReplace(&path, *route->regex_rewrite, route->regex_rewrite_substitution);
       }
       if (route->strip_query) query.clear();
       // (A named vector: GCC 12 miscompiles braced initializer lists inside co_await.)

@@ -57,20 +57,7 @@ std::shared_ptr<const void> parseFault(const google::protobuf::Any& any) {
       throw std::invalid_argument("fault abort: http_status must be 200-599");
     c->abort_per_million = perMillion(f.abort().percentage());
   }
-  for (const auto& h : f.headers()) {
-    envoy::config::route::v3::RouteConfiguration scratch;  // reuse the route compiler for matchers
-    (void)scratch;
-    HeaderMatch m;
-    m.name = h.name();
-    for (auto& ch : m.name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    m.invert = h.invert_match();
-    if (h.has_string_match()) m.value = StringMatch::fromProto(h.string_match());
-    else if (!h.exact_match().empty()) m.value = StringMatch(StringMatch::Kind::Exact, h.exact_match());
-    else if (!h.prefix_match().empty()) m.value = StringMatch(StringMatch::Kind::Prefix, h.prefix_match());
-    else if (h.has_safe_regex_match()) m.value = StringMatch::regex(h.safe_regex_match());
-    else m.kind = HeaderMatch::Kind::Present;
-    c->headers.push_back(std::move(m));
-  }
+  for (const auto& h : f.headers()) c->headers.push_back(compileHeaderMatch(h));
   return c;
 }
 
@@ -161,18 +148,19 @@ std::vector<HttpFilterFactory> builtins() {
   std::vector<HttpFilterFactory> out;
   out.push_back(HttpFilterFactory{
       "envoy.filters.http.router", {"envoy.router"},
-      "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router", "",
+      // Built from the descriptor: this also links the type, so "@type" in YAML resolves.
+      "type.googleapis.com/" + envoy::extensions::filters::http::router::v3::Router::descriptor()->full_name(), "",
       [](const google::protobuf::Any*) -> std::shared_ptr<const void> { return nullptr; }, nullptr, nullptr});
   out.push_back(HttpFilterFactory{
       "envoy.filters.http.fault", {"envoy.fault"},
-      "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
-      "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+      "type.googleapis.com/" + fault::HTTPFault::descriptor()->full_name(),
+      "type.googleapis.com/" + fault::HTTPFault::descriptor()->full_name(),
       [](const google::protobuf::Any* any) -> std::shared_ptr<const void> { return any ? parseFault(*any) : nullptr; },
       [](const google::protobuf::Any& any) { return parseFault(any); }, faultOnRequest});
   out.push_back(HttpFilterFactory{
       "envoy.filters.http.cors", {"envoy.cors"},
-      "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
-      "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+      "type.googleapis.com/" + cors::Cors::descriptor()->full_name(),
+      "type.googleapis.com/" + cors::CorsPolicy::descriptor()->full_name(),
       [](const google::protobuf::Any*) -> std::shared_ptr<const void> { return nullptr; },
       [](const google::protobuf::Any& any) { return parseCorsPolicy(any); }, corsOnRequest});
   return out;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 
 #include "envoy/config/route/v3/route_components.pb.h"
@@ -68,7 +70,7 @@ RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
   return r;
 }
 
-HeaderMatch compileHeaderMatch(const rv3::HeaderMatcher& h) {
+HeaderMatch compileHeaderMatchImpl(const rv3::HeaderMatcher& h) {
   HeaderMatch m;
   m.name = lower(h.name());
   m.invert = h.invert_match();
@@ -126,8 +128,8 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
     default: throw std::invalid_argument("match needs one of prefix, path, safe_regex, path_separated_prefix, connect_matcher");
   }
   if (m.has_case_sensitive()) out.case_sensitive = m.case_sensitive().value();
-  if (!out.case_sensitive) out.path = lower(out.path);
-  for (const auto& h : m.headers()) out.headers.push_back(compileHeaderMatch(h));
+  if (!out.case_sensitive && out.path_kind != Route::PathKind::Regex) out.path = lower(out.path);
+  for (const auto& h : m.headers()) out.headers.push_back(compileHeaderMatchImpl(h));
   for (const auto& q : m.query_parameters()) {
     QueryMatch qm;
     qm.name = q.name();
@@ -202,6 +204,10 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       out.redirect_port = d.port_redirect();
       out.redirect_path = d.path_redirect();
       out.redirect_prefix = d.prefix_rewrite();
+      if (d.has_regex_rewrite()) {
+        out.regex_rewrite = compileRegex(d.regex_rewrite().pattern().regex());
+        out.regex_rewrite_substitution = d.regex_rewrite().substitution();
+      }
       out.strip_query = d.strip_query();
       static const unsigned kCodes[] = {301, 302, 303, 307, 308};
       out.redirect_code = kCodes[std::min<int>(int(d.response_code()), 4)];
@@ -214,9 +220,19 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       if (out.direct_status < 200 || out.direct_status > 599)
         throw std::invalid_argument("direct_response.status " + std::to_string(out.direct_status) + " is not 200-599");
       if (d.has_body()) {
-        if (!d.body().inline_string().empty()) out.direct_body = d.body().inline_string();
-        else if (!d.body().inline_bytes().empty()) out.direct_body = d.body().inline_bytes();
-        else if (!d.body().filename().empty()) throw std::invalid_argument("direct_response.body.filename is not supported yet");
+        const auto& b = d.body();
+        if (!b.inline_string().empty()) out.direct_body = b.inline_string();
+        else if (!b.inline_bytes().empty()) out.direct_body = b.inline_bytes();
+        else if (!b.environment_variable().empty()) {
+          const char* v = std::getenv(b.environment_variable().c_str());
+          if (v == nullptr) throw std::invalid_argument("direct_response.body: environment variable " + b.environment_variable() + " is not set");
+          out.direct_body = v;
+        } else if (!b.filename().empty()) {
+          std::ifstream in(b.filename(), std::ios::binary);
+          if (!in) throw std::invalid_argument("direct_response.body.filename: cannot read " + b.filename());
+          out.direct_body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+          if (out.direct_body.size() > 4096 * 1024) throw std::invalid_argument("direct_response.body.filename: larger than 4 MiB");
+        }
       }
       break;
     }
@@ -239,6 +255,8 @@ HeaderOperation::Action actionOf(const envoy::config::core::v3::HeaderValueOptio
 }
 
 }  // namespace
+
+HeaderMatch compileHeaderMatch(const rv3::HeaderMatcher& h) { return compileHeaderMatchImpl(h); }
 
 HeaderOperations compileHeaderOperations(
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,
@@ -273,7 +291,7 @@ bool HeaderMatch::matches(const Fields& fields) const {
   if (kind == Kind::Present) {
     result = found == present;
   } else if (!found) {
-    result = false;
+    return false;  // as Envoy: a value matcher never matches a missing header, inverted or not
   } else {
     // Several headers of one name are matched as one comma-joined value, as Envoy does.
     std::string joined;
@@ -322,7 +340,7 @@ bool Route::matches(std::string_view method, std::string_view target, const Fiel
   } else {
     std::string_view p = pathOnly(target);
     std::string folded;
-    if (!case_sensitive) {
+    if (!case_sensitive && path_kind != PathKind::Regex) {  // Envoy ignores case_sensitive for regexes
       folded = lower(p);
       p = folded;
     }
@@ -408,9 +426,13 @@ std::shared_ptr<const RouteTable> RouteTable::compile(const rv3::RouteConfigurat
         duplicate = table->any_.has_value();
         table->any_ = index;
       } else if (domain.starts_with("*")) {
-        table->suffixes_.emplace_back(domain.substr(1), index);
+        std::string suffix = domain.substr(1);
+        for (const auto& [existing, i] : table->suffixes_) duplicate |= existing == suffix;
+        table->suffixes_.emplace_back(suffix, index);
       } else if (domain.ends_with("*")) {
-        table->prefixes_.emplace_back(domain.substr(0, domain.size() - 1), index);
+        std::string prefix = domain.substr(0, domain.size() - 1);
+        for (const auto& [existing, i] : table->prefixes_) duplicate |= existing == prefix;
+        table->prefixes_.emplace_back(prefix, index);
       } else {
         duplicate = !table->exact_.emplace(domain, index).second;
       }

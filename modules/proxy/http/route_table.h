@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/config/route/v3/route_components.pb.h"
 #include "proxy/http/string_matcher.h"
 
 namespace monomesh::proxy {
@@ -159,6 +160,9 @@ class RouteTable {
   std::optional<size_t> any_;
   HeaderOperations request_headers_, response_headers_;
 };
+
+// Throws std::invalid_argument for a bad regex.
+HeaderMatch compileHeaderMatch(const envoy::config::route::v3::HeaderMatcher& matcher);
 
 HeaderOperations compileHeaderOperations(
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,

@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/listener/original_dst/v3/original_dst.pb.h"
+#include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 
 namespace monomesh::proxy {
@@ -34,32 +36,36 @@ bool CidrMatch::contains(const asio::ip::address& a) const {
 }
 
 const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& destination) const {
-  const FilterChainConfig* best = nullptr;
-  int best_score = -1;
-  for (const auto& chain : chains) {
-    int score = 0;
-    if (chain.destination_port) {
-      if (*chain.destination_port != destination.port()) continue;
-      score += 1000;
-    }
-    if (!chain.prefix_ranges.empty()) {
-      int longest = -1;
-      for (const auto& c : chain.prefix_ranges)
-        if (c.contains(destination.address())) longest = std::max<int>(longest, int(c.length));
-      if (longest < 0) continue;
-      score += 1 + longest;
-    }
-    // Without TLS, a connection has no SNI or ALPN: chains that require them do not match, and
-    // "raw_buffer" is the transport protocol.
-    if (!chain.server_names.empty() || !chain.application_protocols.empty()) continue;
-    if (!chain.transport_protocol.empty() && chain.transport_protocol != "raw_buffer") continue;
-    if (score > best_score) {
-      best = &chain;
-      best_score = score;
+  // Envoy narrows the candidates one criterion at a time: chains naming the destination port,
+  // else chains naming none; then the longest matching prefix, else chains naming none; then
+  // (without TLS) chains that ask for no server name, transport protocol or ALPN.
+  std::vector<const FilterChainConfig*> candidates;
+  for (const auto& c : chains)
+    if (c.destination_port && *c.destination_port == destination.port()) candidates.push_back(&c);
+  if (candidates.empty())
+    for (const auto& c : chains)
+      if (!c.destination_port) candidates.push_back(&c);
+  std::vector<const FilterChainConfig*> by_ip;
+  int longest = -1;
+  for (const auto* c : candidates) {
+    for (const auto& r : c->prefix_ranges) {
+      if (!r.contains(destination.address())) continue;
+      if (int(r.length) > longest) {
+        longest = int(r.length);
+        by_ip.clear();
+      }
+      if (int(r.length) == longest) by_ip.push_back(c);
     }
   }
-  if (best == nullptr && default_chain) return &*default_chain;
-  return best;
+  if (by_ip.empty())
+    for (const auto* c : candidates)
+      if (c->prefix_ranges.empty()) by_ip.push_back(c);
+  for (const auto* c : by_ip) {
+    if (!c->server_names.empty() || !c->application_protocols.empty()) continue;
+    if (!c->transport_protocol.empty() && c->transport_protocol != "raw_buffer") continue;
+    return c;
+  }
+  return default_chain ? &*default_chain : nullptr;
 }
 
 namespace {
@@ -74,7 +80,11 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
     CidrMatch c;
     c.prefix = asio::ip::make_address(r.address_prefix(), ec);
     if (ec) throw std::invalid_argument(where + ".filter_chain_match.prefix_ranges: \"" + r.address_prefix() + "\" is not an IP address");
-    c.length = r.has_prefix_len() ? r.prefix_len().value() : (c.prefix.is_v4() ? 32 : 128);
+    unsigned width = c.prefix.is_v4() ? 32 : 128;
+    c.length = r.has_prefix_len() ? r.prefix_len().value() : width;
+    if (c.length > width)
+      throw std::invalid_argument(where + ".filter_chain_match.prefix_ranges: prefix_len " + std::to_string(c.length) +
+                                  " is longer than the address (" + std::to_string(width) + " bits)");
     chain.prefix_ranges.push_back(c);
   }
   chain.server_names.assign(m.server_names().begin(), m.server_names().end());
@@ -130,11 +140,13 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
   for (int i = 0; i < l.listener_filters_size(); ++i) {
     const auto& f = l.listener_filters(i);
     const auto& url = f.typed_config().type_url();
+    using envoy::extensions::filters::listener::original_dst::v3::OriginalDst;
+    using envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector;
     if (f.name() == "envoy.filters.listener.original_dst" || f.name() == "envoy.listener.original_dst" ||
-        url.ends_with("original_dst.v3.OriginalDst")) {
+        url.ends_with(OriginalDst::descriptor()->full_name())) {
       c->use_original_dst = true;
     } else if (f.name() == "envoy.filters.listener.tls_inspector" || f.name() == "envoy.listener.tls_inspector" ||
-               url.ends_with("tls_inspector.v3.TlsInspector")) {
+               url.ends_with(TlsInspector::descriptor()->full_name())) {
       // Plaintext connections carry no SNI/ALPN; TLS detection arrives with the TLS issue.
     } else {
       throw std::invalid_argument("listener_filters[" + std::to_string(i) + "] (" + f.name() + "): unknown listener filter");

@@ -44,16 +44,19 @@ void LoadBalancer::rebuild(const HostSet& set, const std::vector<Host*>& usable)
     }
     std::vector<int64_t> entry(kTableSize, -1);
     uint64_t filled = 0;
+    // Weighted: in each round a host claims as many slots as its weight.
     while (filled < kTableSize) {
       for (size_t i = 0; i < usable.size() && filled < kTableSize; ++i) {
-        uint64_t c = (offset[i] + next[i] * skip[i]) % kTableSize;
-        while (entry[c] >= 0) {
+        for (uint32_t w = 0; w < std::max<uint32_t>(1, usable[i]->weight) && filled < kTableSize; ++w) {
+          uint64_t c = (offset[i] + next[i] * skip[i]) % kTableSize;
+          while (entry[c] >= 0) {
+            ++next[i];
+            c = (offset[i] + next[i] * skip[i]) % kTableSize;
+          }
+          entry[c] = int64_t(i);
           ++next[i];
-          c = (offset[i] + next[i] * skip[i]) % kTableSize;
+          ++filled;
         }
-        entry[c] = int64_t(i);
-        ++next[i];
-        ++filled;
       }
     }
     maglev_.resize(kTableSize);
@@ -63,8 +66,8 @@ void LoadBalancer::rebuild(const HostSet& set, const std::vector<Host*>& usable)
 
 Host* LoadBalancer::choose(const HostSet& set, std::optional<uint64_t> hash, const std::vector<const Host*>& avoid,
                            Clock::time_point now, std::mt19937_64& random) {
-  // Usable hosts of the best priority level that has any; fall back to every host, as Envoy's
-  // panic mode does, when none is healthy (better a chance than a certain 503).
+  // Usable hosts of the best priority level that has any; with none, every host, as Envoy's
+  // panic mode does (better a chance than a certain 503).
   std::vector<Host*> usable;
   uint32_t best = UINT32_MAX;
   for (const auto& h : set.hosts) {
@@ -76,8 +79,7 @@ Host* LoadBalancer::choose(const HostSet& set, std::optional<uint64_t> hash, con
     if (h->priority == best) usable.push_back(h.get());
   }
   if (usable.empty()) {
-    for (const auto& h : set.hosts)
-      if (h->healthy) usable.push_back(h.get());
+    for (const auto& h : set.hosts) usable.push_back(h.get());
   }
   if (usable.empty()) return nullptr;
   if (!avoid.empty() && usable.size() > 1) {
