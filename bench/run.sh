@@ -24,3 +24,7 @@ done
 median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "  rounds (objects/s): ${rates[*]}"
 echo "  median: $median objects/s per core  (Galley target: >= 50000; ratio $(python3 -c "print(round($median/50000,2))")x)"
+
+echo
+echo "proxy: monomesh vs nginx vs HAProxy (HTTP/1.1, one core each)"
+python3 bench/proxy_bench.py --rounds "${ROUNDS_PROXY:-3}" --seconds "${SECONDS_PROXY:-5}"
