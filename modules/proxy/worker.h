@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "proxy/upstream/cluster_manager.h"
 #include "proxy/upstream/connection_pool.h"
@@ -22,6 +23,17 @@ struct ProxyWorker {
   std::mt19937_64 random;
   bool draining = false;
   size_t connections = 0;
+  // Downstream connections waiting for their next request: a drain closes these at once, while
+  // connections in the middle of a request finish it and then close.
+  std::unordered_set<boost::asio::ip::tcp::socket*> idle;
+
+  void startDraining() {
+    draining = true;
+    for (auto* socket : idle) {
+      boost::system::error_code ignored;
+      socket->cancel(ignored);
+    }
+  }
 
   const UpstreamSnapshot* clusters() const { return upstream.onWorker(index).get(); }
 

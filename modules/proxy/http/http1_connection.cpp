@@ -207,7 +207,10 @@ asio::awaitable<void> Http1Session::run() {
     parser.body_limit(boost::none);  // bodies are streamed; memory stays bounded by the chunk buffer
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
     down_.expires_after(idle);
+    worker_.idle.insert(&down_.socket());
     auto [ec, n] = co_await http::async_read_header(down_, buffer_, parser, nothrow);
+    worker_.idle.erase(&down_.socket());
+    if (worker_.draining && (ec == asio::error::operation_aborted || ec)) break;
     if (ec) {
       if (ec == http::error::header_limit) {
         stats.header_overflow->inc();

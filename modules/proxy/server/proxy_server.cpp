@@ -171,7 +171,7 @@ void ProxyServer::beginDrain(std::function<void()> done) {
     auto remaining = std::make_shared<size_t>(0);
     runtime_->postToAllWorkers(
         [this, remaining](size_t i) {
-          workers_[i]->draining = true;
+          workers_[i]->startDraining();
           // Counted on main after every worker answered (see postToAllWorkers).
           auto n = workers_[i]->connections;
           asio::post(runtime_->main(), [remaining, n] { *remaining += n; });
