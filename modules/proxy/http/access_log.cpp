@@ -140,6 +140,17 @@ AccessLogFormatter::AccessLogFormatter(const std::string& format) {
   flush();
 }
 
+bool AccessLogFormatter::numeric() const {
+  if (pieces_.size() != 1) return false;
+  switch (pieces_[0].kind) {
+    case Piece::Kind::ResponseCode:
+    case Piece::Kind::BytesReceived:
+    case Piece::Kind::BytesSent:
+    case Piece::Kind::Duration: return true;
+    default: return false;
+  }
+}
+
 void AccessLogFormatter::format(const AccessLogEntry& e, std::string& out) const {
   for (const auto& p : pieces_) {
     std::string v;
@@ -241,7 +252,9 @@ void AccessLogger::log(const AccessLogEntry& entry) const {
       value.clear();
       json_[i].second.format(entry, value);
       if (i) line += ',';
-      line += '"' + observe::jsonEscape(json_[i].first) + "\":\"" + observe::jsonEscape(value) + '"';
+      line += '"' + observe::jsonEscape(json_[i].first) + "\":";
+      if (json_[i].second.numeric()) line += value;
+      else line += '"' + observe::jsonEscape(value) + '"';
     }
     line += "}\n";
   }

@@ -31,6 +31,8 @@ class AccessLogFormatter {
   explicit AccessLogFormatter(const std::string& format);
   static const std::string& defaultFormat();
   void format(const AccessLogEntry& entry, std::string& out) const;
+  // One operator whose value is a number (%RESPONSE_CODE%, %DURATION%...): JSON logs write it bare.
+  bool numeric() const;
 
  private:
   struct Piece {

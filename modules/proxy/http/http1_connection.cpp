@@ -399,9 +399,12 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
       if (route->redirect_port != 0) {
         if (auto colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos) h = h.substr(0, colon);
         h += ":" + std::to_string(route->redirect_port);
-      } else if (!route->redirect_scheme.empty() && route->redirect_host.empty()) {
-        // A scheme change drops the old scheme's port, as Envoy does for https_redirect.
-        if (auto colon = h.rfind(':'); colon != std::string::npos) h = h.substr(0, colon);
+      } else if (!route->redirect_scheme.empty()) {
+        // A scheme change drops a default port (80/443), as Envoy does; other ports stay.
+        if (auto colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos) {
+          std::string_view port = std::string_view(h).substr(colon + 1);
+          if (port == "80" || port == "443") h = h.substr(0, colon);
+        }
       }
       std::string path = rs.target;
       std::string query;
@@ -464,7 +467,13 @@ asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
 
 void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request) {
   const UpstreamSnapshot* clusters = worker_.clusters();
-  const ClusterEntry* entry = clusters ? clusters->find(policy.cluster) : nullptr;
+  std::string_view name = policy.cluster;
+  if (!policy.cluster_header.empty()) {
+    auto it = request.find(policy.cluster_header);
+    if (it == request.end()) return;
+    name = it->value();
+  }
+  const ClusterEntry* entry = clusters ? clusters->find(name) : nullptr;
   if (entry == nullptr) return;
   auto copy = std::make_shared<http::request<http::string_body>>(request);
   // Envoy marks shadow traffic by suffixing the authority with "-shadow".
@@ -688,7 +697,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         req.body().data = chunk_.get();
         req.body().size = kChunk;
         down_.expires_after(config_->stream_idle_timeout);
-        auto [rec, rn] = co_await http::async_read(down_, buffer_, parser, nothrow);
+        auto [rec, rn] = co_await http::async_read_some(down_, buffer_, parser, nothrow);
         if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
         size_t got = kChunk - req.body().size;
         rs.bytes_in += got;
@@ -788,13 +797,21 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     head_.clear();
     appendResponseHead(res, head_);
     bool first = true;
+    if (!rp.is_done() && up.buffer.size() == 0) {
+      // No body bytes are here yet: the head goes now, not when the body arrives.
+      down_.expires_after(config_->stream_idle_timeout);
+      auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
+      if (wec) co_return false;
+      first = false;
+    }
     for (;;) {
       size_t got = 0;
       if (!rp.is_done()) {
         res.body().data = chunk_.get();
         res.body().size = kChunk;
         up.stream.expires_at(deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : deadline);
-        auto [bec, bn] = co_await http::async_read(up.stream, up.buffer, rp, nothrow);
+        // read_some: forward what has arrived instead of waiting for a full buffer.
+        auto [bec, bn] = co_await http::async_read_some(up.stream, up.buffer, rp, nothrow);
         if (bec && bec != http::error::need_buffer) {
           rs.flags = bec == beast::error::timeout ? "UT" : "UC";
           co_return false;  // the response may have begun: all that is left is to close

@@ -129,7 +129,8 @@ FilterResult corsOnRequest(const void*, RequestContext& req) {
   if (c == nullptr || (req.random / 7) % 1000000 >= c->enabled_per_million) return FilterResult::proceed();
   std::string origin(origin_it->value());
   bool allowed = false;
-  for (const auto& m : c->origins) allowed |= m.matches(origin);
+  // As Envoy: a matcher that accepts "*" allows every origin.
+  for (const auto& m : c->origins) allowed |= m.matches(origin) || m.matches("*");
   if (!allowed) return FilterResult::proceed();
   bool preflight = req.method == "OPTIONS" && req.headers.find("access-control-request-method") != req.headers.end();
   req.response_headers.emplace_back("access-control-allow-origin", origin);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "envoy/config/route/v3/route_components.pb.h"
+#include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
 
 namespace monomesh::proxy {
 
@@ -58,8 +59,14 @@ RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
     // gRPC policies (cancelled, deadline-exceeded, ...) apply with the HTTP/2 data plane.
   }
   r.retriable_status_codes.assign(p.retriable_status_codes().begin(), p.retriable_status_codes().end());
-  for (const auto& predicate : p.retry_host_predicate())
-    if (predicate.name() == "envoy.retry_host_predicates.previous_hosts") r.previous_hosts = true;
+  for (const auto& predicate : p.retry_host_predicate()) {
+    using envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate;
+    if (predicate.name() == "envoy.retry_host_predicates.previous_hosts" ||
+        predicate.typed_config().type_url().ends_with(PreviousHostsPredicate::descriptor()->full_name()))
+      r.previous_hosts = true;
+    else
+      throw std::invalid_argument("retry_host_predicate \"" + predicate.name() + "\" is not supported");
+  }
   if (p.host_selection_retry_max_attempts() > 0) r.host_selection_max_attempts = uint32_t(p.host_selection_retry_max_attempts());
   if (p.has_retry_back_off()) {
     r.backoff_base = std::chrono::milliseconds(millis(p.retry_back_off().base_interval()));
@@ -178,6 +185,9 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       for (const auto& mp : a.request_mirror_policies()) {
         MirrorPolicy p;
         p.cluster = mp.cluster();
+        p.cluster_header = lower(mp.cluster_header());
+        if (p.cluster.empty() == p.cluster_header.empty())
+          throw std::invalid_argument("request_mirror_policies: exactly one of cluster and cluster_header is required");
         if (mp.has_runtime_fraction()) p.per_million = perMillion(mp.runtime_fraction().default_value());
         out.mirrors.push_back(std::move(p));
       }

@@ -68,6 +68,7 @@ struct WeightedTarget {
 
 struct MirrorPolicy {
   std::string cluster;
+  std::string cluster_header;  // lower case; the cluster is named by this request header
   uint32_t per_million = 1000000;
 };
 

@@ -106,6 +106,7 @@ void ProxyServer::startListeners() {
     if (auto ec = listener->listen(l->address)) {
       observe::logScope("proxy").error("listener {}: cannot listen on {}:{}: {}", name, l->address.address().to_string(),
                                        l->address.port(), ec.message());
+      start_failed_ = true;
       runtime_->stop();
       return;
     }
@@ -222,7 +223,7 @@ int ProxyServer::run() {
   runtime_->run();
   bound_.clear();
   if (admin_) admin_->close();
-  return 0;
+  return start_failed_ ? 1 : 0;
 }
 
 }  // namespace monomesh::proxy

@@ -68,6 +68,7 @@ class ProxyServer {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool health_failed_ = false;
   bool draining_ = false;
+  bool start_failed_ = false;
 };
 
 }  // namespace monomesh::proxy
