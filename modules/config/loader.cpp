@@ -95,6 +95,7 @@ class DocumentLoader {
     Resource resource;
     resource.schema = schema;
     resource.origin = position(doc);
+    resource.cluster_id = options_.cluster_id;
     size_t errors_before = out_.errors.size();
     readMetadata(doc, *schema, resource.meta);
     std::string subject = ResourceKey{schema, resource.meta.namespace_, resource.meta.name}.str();

@@ -29,6 +29,7 @@ struct LoadResult {
 
 struct LoadOptions {
   std::string default_namespace = "default";
+  std::string cluster_id = "Kubernetes";  // stamped on every resource (Pilot's --clusterID default)
   const SchemaRegistry* registry = &SchemaRegistry::builtin();
   size_t max_errors_per_object = 20;
   // Bounds memory per input: a larger file is one error, not read.

@@ -10,7 +10,7 @@ std::string ResourceKey::str() const {
 }
 
 bool Resource::sameContent(const Resource& other) const {
-  if (schema != other.schema || !(meta == other.meta)) return false;
+  if (schema != other.schema || cluster_id != other.cluster_id || !(meta == other.meta)) return false;
   if (body == other.body) return true;
   if (!body || !other.body) return false;
   return google::protobuf::util::MessageDifferencer::Equals(*body, *other.body);

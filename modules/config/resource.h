@@ -41,7 +41,8 @@ struct Resource {
   ObjectMeta meta;
   std::shared_ptr<const google::protobuf::Message> body;
   SourcePosition origin;
-  uint64_t revision = 0;  // the store version that last wrote it
+  std::string cluster_id;  // the cluster (registry) it came from, for multicluster meshes
+  uint64_t revision = 0;   // the store version that last wrote it
 
   ResourceKey key() const { return ResourceKey{schema, meta.namespace_, meta.name}; }
 
