@@ -193,6 +193,18 @@ class Http1Session {
   ProxyWorker& worker_;
   std::unique_ptr<char[]> chunk_;
   std::string head_, frame_;  // reused for every message head and chunk-size line
+  Clock::time_point down_armed_ = Clock::time_point::max();
+  // Downstream idle deadline: re-armed only when it has drifted by an eighth of the window.
+  void armDown(std::chrono::milliseconds window) {
+    armDeadline(down_, down_armed_, Clock::now() + window, window / 8);
+  }
+  // Upstream deadline: a fixed point (route or per-try timeout), else the stream idle window.
+  void armUp(UpstreamConnection& up, Clock::time_point deadline) {
+    if (deadline == Clock::time_point::max())
+      armDeadline(up.stream, up.armed, Clock::now() + config_->stream_idle_timeout, config_->stream_idle_timeout / 8);
+    else
+      armDeadline(up.stream, up.armed, deadline, Clock::duration::zero());
+  }
   tcp::endpoint remote_, local_;
 };
 
@@ -206,7 +218,7 @@ asio::awaitable<void> Http1Session::run() {
     parser.header_limit(uint32_t(config_->max_request_headers_bytes));
     parser.body_limit(boost::none);  // bodies are streamed; memory stays bounded by the chunk buffer
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
-    down_.expires_after(idle);
+    armDown(idle);
     worker_.idle.insert(&down_.socket());
     auto [ec, n] = co_await http::async_read_header(down_, buffer_, parser, nothrow);
     worker_.idle.erase(&down_.socket());
@@ -255,7 +267,7 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   if (flags && *flags) rs.flags = flags;
   if (!config_->access_logs.empty()) rs.response_headers = res.base();
   rs.bytes_out = rs.head ? 0 : res.payload_size().value_or(0);
-  down_.expires_after(config_->stream_idle_timeout);
+  armDown(config_->stream_idle_timeout);
   boost::system::error_code ec;
   if (rs.head) {
     http::response_serializer<http::string_body> sr{res};
@@ -273,7 +285,7 @@ asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::
   while (!parser.is_done()) {
     parser.get().body().data = chunk_.get();
     parser.get().body().size = kChunk;
-    down_.expires_after(config_->stream_idle_timeout);
+    armDown(config_->stream_idle_timeout);
     auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
     if (ec && ec != http::error::need_buffer) co_return false;
     size_t got = kChunk - parser.get().body().size;
@@ -686,17 +698,17 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     appendRequestHead(req, head_);
     if (buffered) {
       std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(body)};
-      up.stream.expires_at(try_deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : try_deadline);
+      armUp(up, try_deadline);
       auto [wec, wn] = co_await asio::async_write(up.stream, out, nothrow);
       ec = wec;
     } else {
-      up.stream.expires_after(config_->stream_idle_timeout);
+      armUp(up, Clock::time_point::max());
       auto [hec, hn] = co_await asio::async_write(up.stream, asio::buffer(head_), nothrow);
       ec = hec;
       while (!ec && !parser.is_done()) {
         req.body().data = chunk_.get();
         req.body().size = kChunk;
-        down_.expires_after(config_->stream_idle_timeout);
+        armDown(config_->stream_idle_timeout);
         auto [rec, rn] = co_await http::async_read_some(down_, buffer_, parser, nothrow);
         if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
         size_t got = kChunk - req.body().size;
@@ -706,7 +718,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         std::array<asio::const_buffer, 4> out{asio::buffer(frame_), asio::buffer(chunk_.get(), got),
                                               asio::buffer(chunked_up && got ? kCrlf : std::string_view()),
                                               asio::buffer(chunked_up && parser.is_done() ? kLastChunk : std::string_view())};
-        up.stream.expires_after(config_->stream_idle_timeout);
+        armUp(up, Clock::time_point::max());
         auto [bec, bn] = co_await asio::async_write(up.stream, out, nothrow);
         ec = bec;
       }
@@ -731,7 +743,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (rs.head) p.skip(true);
       return p;
     };
-    up.stream.expires_at(try_deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : try_deadline);
+    armUp(up, try_deadline);
     auto [rec, rn] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
     while (!rec && parser_slot->get().result_int() / 100 == 1 && parser_slot->get().result_int() != 101) {
       auto [again, an] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
@@ -799,7 +811,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     bool first = true;
     if (!rp.is_done() && up.buffer.size() == 0) {
       // No body bytes are here yet: the head goes now, not when the body arrives.
-      down_.expires_after(config_->stream_idle_timeout);
+      armDown(config_->stream_idle_timeout);
       auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
       if (wec) co_return false;
       first = false;
@@ -809,7 +821,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (!rp.is_done()) {
         res.body().data = chunk_.get();
         res.body().size = kChunk;
-        up.stream.expires_at(deadline == Clock::time_point::max() ? Clock::now() + config_->stream_idle_timeout : deadline);
+        armUp(up, deadline);
         // read_some: forward what has arrived instead of waiting for a full buffer.
         auto [bec, bn] = co_await http::async_read_some(up.stream, up.buffer, rp, nothrow);
         if (bec && bec != http::error::need_buffer) {
@@ -829,7 +841,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
                                             asio::buffer(chunked_down && done ? kLastChunk : std::string_view())};
       first = false;
       if (asio::buffer_size(out) != 0) {
-        down_.expires_after(config_->stream_idle_timeout);
+        armDown(config_->stream_idle_timeout);
         auto [wec, wn] = co_await asio::async_write(down_, out, nothrow);
         if (wec) co_return false;
       }

@@ -63,6 +63,7 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
     co_return Acquired{timeout ? ConnectError::Timeout : ConnectError::Failed, nullptr, false};
   }
   c->stream.expires_never();
+  c->armed = Clock::time_point::max();
   boost::system::error_code ignored;
   c->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   co_return Acquired{ConnectError::None, std::move(c), false};
@@ -77,6 +78,7 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
   if (list.size() >= kMaxIdlePerHost) return;
   c->idle_since = Clock::now();
   c->stream.expires_never();
+  c->armed = Clock::time_point::max();
   list.push_back(std::move(c));
 }
 

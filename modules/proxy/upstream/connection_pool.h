@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -24,7 +25,19 @@ struct UpstreamConnection {
   std::shared_ptr<const ClusterInfo> cluster;
   uint32_t requests = 0;
   Clock::time_point idle_since;
+  Clock::time_point armed = Clock::time_point::max();  // the stream's current expiry
 };
+
+// Sets a stream's expiry to `when`, but only re-arms its timer when the current expiry is later
+// than `when` or earlier than `when - slack`: each re-arm is a timer-queue update and often a
+// timerfd syscall, and most requests would otherwise re-arm the same deadline several times.
+inline void armDeadline(boost::beast::tcp_stream& stream, Clock::time_point& armed, Clock::time_point when,
+                        Clock::duration slack) {
+  if (armed > when || armed + slack < when) {
+    stream.expires_at(when);
+    armed = when;
+  }
+}
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
 enum class ConnectError { None, Overflow, Failed, Timeout };
