@@ -194,17 +194,29 @@ class Http1Session {
   std::unique_ptr<char[]> chunk_;
   std::string head_, frame_;  // reused for every message head and chunk-size line
   Clock::time_point down_armed_ = Clock::time_point::max();
+  // While a request is being received, HCM request_timeout bounds it as a whole.
+  Clock::time_point request_deadline_ = Clock::time_point::max();
+  bool request_timed_out_ = false;
+  // The stream idle window of the current request (route idle_timeout, else the HCM's).
+  std::chrono::milliseconds stream_idle_{300000};
   // Downstream idle deadline: re-armed only when it has drifted by an eighth of the window.
   void armDown(std::chrono::milliseconds window) {
-    armDeadline(down_, down_armed_, Clock::now() + window, window / 8);
+    auto when = Clock::now() + window;
+    if (request_deadline_ < when) {
+      armDeadline(down_, down_armed_, request_deadline_, Clock::duration::zero());
+    } else {
+      armDeadline(down_, down_armed_, when, window / 8);
+    }
   }
   // Upstream deadline: a fixed point (route or per-try timeout), else the stream idle window.
   void armUp(UpstreamConnection& up, Clock::time_point deadline) {
     if (deadline == Clock::time_point::max())
-      armDeadline(up.stream, up.armed, Clock::now() + config_->stream_idle_timeout, config_->stream_idle_timeout / 8);
+      armDeadline(up.stream, up.armed, Clock::now() + stream_idle_, stream_idle_ / 8);
     else
       armDeadline(up.stream, up.armed, deadline, Clock::duration::zero());
   }
+  // The whole request has been read: request_timeout no longer applies.
+  void requestReceived() { request_deadline_ = Clock::time_point::max(); }
   tcp::endpoint remote_, local_;
 };
 
@@ -253,6 +265,14 @@ asio::awaitable<void> Http1Session::run() {
 
 asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
                                                std::vector<std::pair<std::string, std::string>> headers) {
+  if (request_timed_out_) {
+    // The request did not arrive within HCM request_timeout. The stream's timer has closed the
+    // socket, so no 408 can follow (Envoy sends one); the connection just ends.
+    config_->stats->rq_timeout->inc();
+    rs.status = 408;
+    rs.flags = "DC";
+    co_return false;
+  }
   http::response<http::string_body> res{static_cast<http::status>(status), 11};
   res.set(http::field::server, config_->server_name);
   if (!body.empty()) res.set(http::field::content_type, "text/plain");
@@ -267,7 +287,7 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   if (flags && *flags) rs.flags = flags;
   if (!config_->access_logs.empty()) rs.response_headers = res.base();
   rs.bytes_out = rs.head ? 0 : res.payload_size().value_or(0);
-  armDown(config_->stream_idle_timeout);
+  armDown(stream_idle_);
   boost::system::error_code ec;
   if (rs.head) {
     http::response_serializer<http::string_body> sr{res};
@@ -285,8 +305,9 @@ asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::
   while (!parser.is_done()) {
     parser.get().body().data = chunk_.get();
     parser.get().body().size = kChunk;
-    armDown(config_->stream_idle_timeout);
+    armDown(stream_idle_);
     auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
+    if (ec == beast::error::timeout && request_deadline_ != Clock::time_point::max()) request_timed_out_ = true;
     if (ec && ec != http::error::need_buffer) co_return false;
     size_t got = kChunk - parser.get().body().size;
     if (into) {
@@ -294,6 +315,7 @@ asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::
       into->append(chunk_.get(), got);
     }
   }
+  requestReceived();
   co_return true;
 }
 
@@ -332,6 +354,10 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   rs.parser = &parser;
   rs.start = std::chrono::system_clock::now();
   rs.start_steady = Clock::now();
+  request_timed_out_ = false;
+  stream_idle_ = config_->stream_idle_timeout;
+  request_deadline_ = parser.is_done() || config_->request_timeout.count() == 0 ? Clock::time_point::max()
+                                                                               : rs.start_steady + config_->request_timeout;
   rs.method = std::string(req.method_string());
   rs.target = std::string(req.target());
   rs.original_target = rs.target;
@@ -472,8 +498,8 @@ asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
     to.socket().shutdown(tcp::socket::shutdown_send, ignored);
   };
   using namespace asio::experimental::awaitable_operators;
-  co_await (pump(down_, buffer_, up.stream, config_->stream_idle_timeout) &&
-            pump(up.stream, up.buffer, down_, config_->stream_idle_timeout));
+  co_await (pump(down_, buffer_, up.stream, stream_idle_) &&
+            pump(up.stream, up.buffer, down_, stream_idle_));
   co_return false;
 }
 
@@ -596,7 +622,10 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
   bool buffered = !upgrade && (parser.is_done() || (parser.content_length() && *parser.content_length() <= kBufferedBodyLimit));
   std::string body;
   if (buffered && !parser.is_done()) {
-    if (!co_await drainRequestBody(parser, &body, kBufferedBodyLimit)) co_return false;
+    if (!co_await drainRequestBody(parser, &body, kBufferedBodyLimit)) {
+      if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
+      co_return false;
+    }
   }
   rs.bytes_in = buffered ? body.size() : 0;
   req.keep_alive(true);
@@ -609,6 +638,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         if ((ctx.random >> 7) % 1000000 < m.per_million) mirror(m, copy);
     }
   }
+  if (route.idle_timeout) stream_idle_ = *route.idle_timeout;
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts_left = (retry && buffered) ? retry->num_retries + 1 : 1;
   std::vector<const Host*> tried;
@@ -708,8 +738,12 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       while (!ec && !parser.is_done()) {
         req.body().data = chunk_.get();
         req.body().size = kChunk;
-        armDown(config_->stream_idle_timeout);
+        armDown(stream_idle_);
         auto [rec, rn] = co_await http::async_read_some(down_, buffer_, parser, nothrow);
+        if (rec == beast::error::timeout && request_deadline_ != Clock::time_point::max()) {
+          request_timed_out_ = true;
+          co_return co_await localReply(rs, 408, "", "");  // counts it; the socket is already closed
+        }
         if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
         size_t got = kChunk - req.body().size;
         rs.bytes_in += got;
@@ -722,6 +756,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         auto [bec, bn] = co_await asio::async_write(up.stream, out, nothrow);
         ec = bec;
       }
+      if (parser.is_done()) requestReceived();
     }
     if (ec) {
       // A reused keep-alive connection the server closed meanwhile: retry once on a fresh one.
@@ -811,7 +846,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     bool first = true;
     if (!rp.is_done() && up.buffer.size() == 0) {
       // No body bytes are here yet: the head goes now, not when the body arrives.
-      armDown(config_->stream_idle_timeout);
+      armDown(stream_idle_);
       auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
       if (wec) co_return false;
       first = false;
@@ -841,7 +876,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
                                             asio::buffer(chunked_down && done ? kLastChunk : std::string_view())};
       first = false;
       if (asio::buffer_size(out) != 0) {
-        armDown(config_->stream_idle_timeout);
+        armDown(stream_idle_);
         auto [wec, wn] = co_await asio::async_write(down_, out, nothrow);
         if (wec) co_return false;
       }
