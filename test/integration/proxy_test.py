@@ -1214,3 +1214,60 @@ class InvalidBootstrapTest(harness.MonomeshTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PendingRequestsTest(harness.MonomeshTestCase):
+    """DestinationRule connectionPool semantics on Envoy's breakers: at max_connections a request
+    waits as pending (up to max_pending_requests) for the connection to come free; beyond that it
+    overflows with 503 and x-envoy-overloaded. One worker, so every request shares its pool."""
+
+    def start(self, max_pending):
+        backend = ph.PyBackend("pending%d" % max_pending, delay_ms=300)
+        backend.start()
+        self.addCleanup(backend.stop)
+        port, admin = ph.free_port(), ph.free_port()
+        breakers = {"thresholds": [{"max_connections": 1, "max_pending_requests": max_pending, "max_requests": 100}]}
+        rc = {"virtual_hosts": [vhost("all", ["*"], [route("/", "slow", timeout="10s")])]}
+        config = ph.bootstrap([ph.http_listener("main", port, rc)], [cluster("slow", [backend.port], circuit_breakers=breakers)],
+                              admin_port=admin)
+        proxy = ph.Proxy(config, concurrency=1).start()
+        self.addCleanup(proxy.stop)
+        return port, proxy
+
+    def concurrent(self, port, n):
+        results = [None] * n
+        barrier = threading.Barrier(n)
+
+        def one(i):
+            try:
+                barrier.wait(5)
+                results[i] = ph.get(port, "/pending?i=%d" % i, timeout=20)
+            except Exception as e:  # noqa: BLE001
+                results[i] = e
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertTrue(all(not t.is_alive() for t in threads), "requests still running after 30 s")
+        for r in results:
+            self.assertIsInstance(r, ph.Response, results)
+        return results
+
+    def test_requests_queue_for_the_one_connection(self):
+        port, proxy = self.start(max_pending=10)
+        results = self.concurrent(port, 3)
+        self.assertEqual(sorted(r.status for r in results), [200, 200, 200], results)
+        self.assertEqual(proxy.stat("cluster.slow.upstream_cx_total"), 1)
+        self.assertEqual(proxy.stat("cluster.slow.upstream_rq_pending_overflow"), 0)
+
+    def test_pending_overflow_answers_503_overloaded(self):
+        port, proxy = self.start(max_pending=1)
+        results = self.concurrent(port, 4)
+        statuses = sorted(r.status for r in results)
+        self.assertGreaterEqual(statuses.count(200), 2, statuses)
+        overflowed = [r for r in results if r.status == 503]
+        self.assertTrue(overflowed, statuses)
+        for r in overflowed:
+            self.assertEqual(r.header("x-envoy-overloaded"), "true", r)
+        self.assertGreaterEqual(proxy.stat("cluster.slow.upstream_rq_pending_overflow"), 1)

@@ -689,7 +689,13 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
                                     "UO", overloaded());
     }
-    auto acquired = co_await worker_.pool.acquire(entry->info, host, true, /*verify=*/!buffered);
+    auto acquired = co_await worker_.pool.acquire(entry->info, host, true, /*verify=*/!buffered,
+                                                  deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline);
+    if (acquired.error == ConnectError::PendingTimeout) {
+      cstats.rq_timeout->inc();
+      if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+      co_return co_await localReply(rs, 504, "upstream request timeout", "UT");
+    }
     if (acquired.error == ConnectError::Overflow) {
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",

@@ -120,8 +120,9 @@ asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const Tc
       }
       upstream_host = host->str();
       // TCP connections are never pooled: each gets its own, counted against max_connections.
-      auto acquired = co_await worker.pool.acquire(entry->info, host, /*reuse=*/false);
-      if (acquired.error == ConnectError::Overflow) {
+      auto acquired = co_await worker.pool.acquire(entry->info, host, /*reuse=*/false, false,
+                                                   Clock::now() + entry->info->connect_timeout);
+      if (acquired.error == ConnectError::Overflow || acquired.error == ConnectError::PendingTimeout) {
         flags = "UO";
         break;
       }

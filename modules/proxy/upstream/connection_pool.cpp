@@ -1,6 +1,8 @@
 #include "proxy/upstream/connection_pool.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <sys/socket.h>
@@ -35,8 +37,17 @@ bool stillUsable(UpstreamConnection& c) {
 
 }  // namespace
 
+// A request waiting for a connection at max_connections; woken by a release on this worker.
+struct ConnectionPool::Waiter {
+  explicit Waiter(asio::any_io_executor executor) : timer(executor) {}
+  asio::steady_timer timer;
+  ConnectionPtr handed;   // a connection released to this waiter
+  bool woken = false;
+};
+
 asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_ptr<const ClusterInfo> cluster,
-                                                                  HostPtr host, bool reuse, bool verify) {
+                                                                  HostPtr host, bool reuse, bool verify,
+                                                                  Clock::time_point wait_until) {
   auto now = Clock::now();
   if (auto it = idle_.find(host.get()); reuse && it != idle_.end()) {
     auto& list = it->second;
@@ -48,9 +59,26 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
       }
     }
   }
-  if (cluster->breakers->connections.load(std::memory_order_relaxed) >= cluster->limits.max_connections) {
+  while (cluster->breakers->connections.load(std::memory_order_relaxed) >= cluster->limits.max_connections) {
     cluster->stats->cx_overflow->inc();
-    co_return Acquired{ConnectError::Overflow, nullptr, false};
+    auto& pending = cluster->breakers->pending;
+    if (pending.fetch_add(1, std::memory_order_relaxed) >= cluster->limits.max_pending_requests) {
+      pending.fetch_sub(1, std::memory_order_relaxed);
+      cluster->stats->rq_pending_overflow->inc();
+      co_return Acquired{ConnectError::Overflow, nullptr, false};
+    }
+    cluster->stats->rq_pending_active->inc();
+    Waiter waiter(co_await asio::this_coro::executor);
+    waiter.timer.expires_at(wait_until);
+    auto& queue = waiters_[host.get()];
+    queue.push_back(&waiter);
+    co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!waiter.woken) std::erase(queue, &waiter);
+    pending.fetch_sub(1, std::memory_order_relaxed);
+    cluster->stats->rq_pending_active->dec();
+    if (waiter.handed) co_return Acquired{ConnectError::None, std::move(waiter.handed), true};
+    if (!waiter.woken) co_return Acquired{ConnectError::PendingTimeout, nullptr, false};
+    // Woken because a connection closed: try again to connect.
   }
   auto executor = co_await asio::this_coro::executor;
   auto c = std::make_unique<UpstreamConnection>(executor, host, cluster);
@@ -72,6 +100,21 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
 void ConnectionPool::release(ConnectionPtr c, bool reusable) {
   if (!c) return;
   const ClusterInfo& cluster = *c->cluster;
+  bool over_limit = cluster.max_requests_per_connection != 0 && c->requests >= cluster.max_requests_per_connection;
+  if (auto it = waiters_.find(c->host.get()); it != waiters_.end() && !it->second.empty()) {
+    // A pending request takes the connection (or, if it closes, the freed slot) first.
+    Waiter* w = it->second.front();
+    it->second.pop_front();
+    w->woken = true;
+    if (reusable && !over_limit) {
+      c->stream.expires_never();
+      c->armed = Clock::time_point::max();
+      w->handed = std::move(c);
+    }
+    w->timer.cancel();
+    if (!w->handed) return;  // `c` is destroyed here, freeing its slot for the waiter
+    return;
+  }
   if (!reusable || (cluster.max_requests_per_connection != 0 && c->requests >= cluster.max_requests_per_connection))
     return;  // destroyed here: closes the socket
   auto& list = idle_[c->host.get()];

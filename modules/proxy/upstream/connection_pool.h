@@ -6,6 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -40,7 +41,7 @@ inline void armDeadline(boost::beast::tcp_stream& stream, Clock::time_point& arm
 }
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
-enum class ConnectError { None, Overflow, Failed, Timeout };
+enum class ConnectError { None, Overflow, Failed, Timeout, PendingTimeout };
 
 class ConnectionPool {
  public:
@@ -52,9 +53,11 @@ class ConnectionPool {
 
   // Reuses an idle connection to `host` (when `reuse`), else connects. `verify` first checks
   // without consuming that the server has not closed the idle connection: worth a syscall only
-  // when the request could not be retried on a fresh connection.
+  // when the request could not be retried on a fresh connection. At the cluster's
+  // max_connections the request waits as a pending request (up to max_pending_requests across
+  // the proxy) for a connection this worker releases, until `wait_until`.
   boost::asio::awaitable<Acquired> acquire(std::shared_ptr<const ClusterInfo> cluster, HostPtr host, bool reuse = true,
-                                           bool verify = true);
+                                           bool verify = true, Clock::time_point wait_until = Clock::time_point::max());
 
   // Returns a connection after a complete exchange; it is kept only when `reusable`.
   void release(ConnectionPtr connection, bool reusable);
@@ -63,7 +66,9 @@ class ConnectionPool {
 
  private:
   static constexpr size_t kMaxIdlePerHost = 128;
+  struct Waiter;
   std::unordered_map<const Host*, std::vector<ConnectionPtr>> idle_;
+  std::unordered_map<const Host*, std::deque<Waiter*>> waiters_;
 };
 
 }  // namespace monomesh::proxy
