@@ -1,6 +1,7 @@
 #include "observe/log.h"
 
 #include "observe/json_text.h"
+#include "observe/time_text.h"
 
 #include <chrono>
 #include <spdlog/details/log_msg.h>
@@ -38,15 +39,7 @@ class IstioFormatter final : public spdlog::formatter {
  public:
   explicit IstioFormatter(bool json) : json_(json) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    auto tp = msg.time;
-    auto secs = std::chrono::time_point_cast<std::chrono::seconds>(tp);
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(tp - secs).count();
-    std::time_t t = std::chrono::system_clock::to_time_t(secs);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[64];
-    std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, long(micros % 1000000));
+    std::string stamp = formatUtcTime(msg.time, 6);
     std::string_view scope(msg.logger_name.data(), msg.logger_name.size());
     std::string_view text(msg.payload.data(), msg.payload.size());
     if (json_) {

@@ -9,25 +9,14 @@
 #include "envoy/extensions/access_loggers/file/v3/file.pb.h"
 #include "envoy/extensions/access_loggers/stream/v3/stream.pb.h"
 #include "observe/json_text.h"
+#include "observe/time_text.h"
 
 namespace monomesh::proxy {
 
 namespace {
 
 std::string formatTime(std::chrono::system_clock::time_point tp, const std::string& fmt) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(tp);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(tp - secs).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[128];
-  if (fmt.empty()) {
-    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(millis));
-    return buf;
-  }
-  size_t n = std::strftime(buf, sizeof(buf), fmt.c_str(), &tm);
-  return std::string(buf, n);
+  return fmt.empty() ? observe::formatUtcTime(tp, 3) : observe::formatUtcTime(tp, fmt);
 }
 
 std::string headerValue(const boost::beast::http::fields* f, const std::string& name, const std::string& alt,

@@ -2,15 +2,11 @@
 
 #include <stdexcept>
 
+#include "proxy/config/proto_values.h"
+
 namespace monomesh::proxy {
 
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
-
-namespace {
-std::chrono::milliseconds millis(const google::protobuf::Duration& d) {
-  return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
-}
-}  // namespace
 
 HcmStats::HcmStats(observe::StatsStore& s, const std::string& prefix) {
   auto n = [&](const char* stat) { return "http." + prefix + "." + stat; };
@@ -78,11 +74,11 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
   if (h.has_generate_request_id()) c->generate_request_id = h.generate_request_id().value();
   c->preserve_external_request_id = h.preserve_external_request_id();
   if (h.has_max_request_headers_kb()) c->max_request_headers_bytes = size_t(h.max_request_headers_kb().value()) * 1024;
-  if (h.has_request_timeout()) c->request_timeout = millis(h.request_timeout());
-  if (h.has_stream_idle_timeout()) c->stream_idle_timeout = millis(h.stream_idle_timeout());
-  if (h.has_request_headers_timeout()) c->request_headers_timeout = millis(h.request_headers_timeout());
+  if (h.has_request_timeout()) c->request_timeout = toMillis(h.request_timeout());
+  if (h.has_stream_idle_timeout()) c->stream_idle_timeout = toMillis(h.stream_idle_timeout());
+  if (h.has_request_headers_timeout()) c->request_headers_timeout = toMillis(h.request_headers_timeout());
   if (h.has_common_http_protocol_options() && h.common_http_protocol_options().has_idle_timeout())
-    c->idle_timeout = millis(h.common_http_protocol_options().idle_timeout());
+    c->idle_timeout = toMillis(h.common_http_protocol_options().idle_timeout());
   if (!h.server_name().empty()) c->server_name = h.server_name();
   for (const auto& u : h.upgrade_configs()) {
     std::string type = u.upgrade_type();

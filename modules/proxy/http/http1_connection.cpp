@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "observe/log.h"
+#include "proxy/config/proto_values.h"
 #include "proxy/http/http1_writer.h"
 
 namespace monomesh::proxy {
@@ -45,17 +46,10 @@ void stripHopByHop(http::fields& fields, bool keep_upgrade) {
   // Tokens of Connection other than close/keep-alive/upgrade name extra hop-by-hop headers.
   std::vector<std::string> named;
   for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection; ++it) {
-    std::string_view v = it->value();
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view token = v.substr(0, comma);
-      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-      while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-      while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-      if (!token.empty() && !beast::iequals(token, "close") && !beast::iequals(token, "keep-alive") &&
-          !beast::iequals(token, "upgrade"))
+    forEachListToken(it->value(), [&named](std::string_view token) {
+      if (!beast::iequals(token, "close") && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "upgrade"))
         named.emplace_back(token);
-    }
+    });
   }
   for (auto it = fields.begin(); it != fields.end();) {
     http::field f = it->name();

@@ -5,6 +5,7 @@
 #include "envoy/extensions/filters/http/cors/v3/cors.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
+#include "proxy/config/proto_values.h"
 
 namespace monomesh::proxy {
 
@@ -12,13 +13,6 @@ namespace {
 
 namespace fault = envoy::extensions::filters::http::fault::v3;
 namespace cors = envoy::extensions::filters::http::cors::v3;
-
-uint32_t perMillion(const envoy::type::v3::FractionalPercent& f) {
-  uint64_t n = f.numerator();
-  if (f.denominator() == envoy::type::v3::FractionalPercent::HUNDRED) n *= 10000;
-  if (f.denominator() == envoy::type::v3::FractionalPercent::TEN_THOUSAND) n *= 100;
-  return uint32_t(std::min<uint64_t>(n, 1000000));
-}
 
 template <class T>
 T unpack(const google::protobuf::Any& any, const char* what) {
@@ -45,7 +39,7 @@ std::shared_ptr<const void> parseFault(const google::protobuf::Any& any) {
     if (!f.delay().has_fixed_delay()) throw std::invalid_argument("fault delay: only fixed_delay is supported");
     const auto& d = f.delay().fixed_delay();
     c->has_delay = true;
-    c->delay = std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
+    c->delay = toMillis(d);
     c->delay_per_million = perMillion(f.delay().percentage());
   }
   if (f.has_abort()) {

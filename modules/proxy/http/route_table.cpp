@@ -8,6 +8,7 @@
 
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
+#include "proxy/config/proto_values.h"
 
 namespace monomesh::proxy {
 
@@ -21,18 +22,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-uint32_t perMillion(const envoy::type::v3::FractionalPercent& f) {
-  uint64_t n = f.numerator();
-  switch (f.denominator()) {
-    case envoy::type::v3::FractionalPercent::HUNDRED: n *= 10000; break;
-    case envoy::type::v3::FractionalPercent::TEN_THOUSAND: n *= 100; break;
-    default: break;
-  }
-  return uint32_t(std::min<uint64_t>(n, 1000000));
-}
-
-int64_t millis(const google::protobuf::Duration& d) { return d.seconds() * 1000 + d.nanos() / 1000000; }
-
 std::string_view pathOnly(std::string_view target) {
   size_t q = target.find_first_of("?#");
   return q == std::string_view::npos ? target : target.substr(0, q);
@@ -41,14 +30,8 @@ std::string_view pathOnly(std::string_view target) {
 RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
   RetryPolicy r;
   r.num_retries = p.has_num_retries() ? p.num_retries().value() : 1;
-  if (p.has_per_try_timeout()) r.per_try_timeout = std::chrono::milliseconds(millis(p.per_try_timeout()));
-  std::string_view on = p.retry_on();
-  while (!on.empty()) {
-    size_t comma = on.find(',');
-    std::string_view item = on.substr(0, comma);
-    on = comma == std::string_view::npos ? std::string_view() : on.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  if (p.has_per_try_timeout()) r.per_try_timeout = toMillis((p.per_try_timeout()));
+  forEachListToken(p.retry_on(), [&r](std::string_view item) {
     if (item == "5xx") r.on_5xx = true;
     else if (item == "gateway-error") r.on_gateway_error = true;
     else if (item == "connect-failure") r.on_connect_failure = true;
@@ -57,7 +40,7 @@ RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
     else if (item == "reset") r.on_reset = true;
     else if (item == "retriable-status-codes") r.on_retriable_status_codes = true;
     // gRPC policies (cancelled, deadline-exceeded, ...) apply with the HTTP/2 data plane.
-  }
+  });
   r.retriable_status_codes.assign(p.retriable_status_codes().begin(), p.retriable_status_codes().end());
   for (const auto& predicate : p.retry_host_predicate()) {
     using envoy::extensions::retry::host::previous_hosts::v3::PreviousHostsPredicate;
@@ -69,9 +52,9 @@ RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
   }
   if (p.host_selection_retry_max_attempts() > 0) r.host_selection_max_attempts = uint32_t(p.host_selection_retry_max_attempts());
   if (p.has_retry_back_off()) {
-    r.backoff_base = std::chrono::milliseconds(millis(p.retry_back_off().base_interval()));
+    r.backoff_base = toMillis((p.retry_back_off().base_interval()));
     r.backoff_max = p.retry_back_off().has_max_interval()
-                        ? std::chrono::milliseconds(millis(p.retry_back_off().max_interval()))
+                        ? toMillis((p.retry_back_off().max_interval()))
                         : r.backoff_base * 10;
   }
   return r;
@@ -179,8 +162,8 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       }
       if (a.host_rewrite_specifier_case() == A::kHostRewriteLiteral) out.host_rewrite = a.host_rewrite_literal();
       if (a.host_rewrite_specifier_case() == A::kAutoHostRewrite) out.auto_host_rewrite = a.auto_host_rewrite().value();
-      if (a.has_timeout()) out.timeout = std::chrono::milliseconds(millis(a.timeout()));
-      if (a.has_idle_timeout()) out.idle_timeout = std::chrono::milliseconds(millis(a.idle_timeout()));
+      if (a.has_timeout()) out.timeout = toMillis((a.timeout()));
+      if (a.has_idle_timeout()) out.idle_timeout = toMillis((a.idle_timeout()));
       if (a.has_retry_policy()) out.retry = compileRetry(a.retry_policy());
       for (const auto& mp : a.request_mirror_policies()) {
         MirrorPolicy p;

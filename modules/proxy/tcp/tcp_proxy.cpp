@@ -7,6 +7,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <stdexcept>
 
+#include "proxy/config/proto_values.h"
+
 namespace monomesh::proxy {
 
 namespace asio = boost::asio;
@@ -30,7 +32,7 @@ std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
   } else {
     throw std::invalid_argument("cluster_specifier: cluster or weighted_clusters is required");
   }
-  if (p.has_idle_timeout()) c->idle_timeout = std::chrono::milliseconds(p.idle_timeout().seconds() * 1000 + p.idle_timeout().nanos() / 1000000);
+  if (p.has_idle_timeout()) c->idle_timeout = toMillis(p.idle_timeout());
   if (p.has_max_connect_attempts()) c->max_connect_attempts = std::max(1u, p.max_connect_attempts().value());
   for (const auto& log : p.access_log()) c->access_logs.push_back(AccessLogger::create(log));
   auto n = [&](const char* stat) { return "tcp." + c->stat_prefix + "." + stat; };

@@ -1,0 +1,39 @@
+// Small conversions of Envoy API values used across the proxy's config compilers.
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <google/protobuf/duration.pb.h>
+#include <string_view>
+
+#include "envoy/type/v3/percent.pb.h"
+
+namespace monomesh::proxy {
+
+inline std::chrono::milliseconds toMillis(const google::protobuf::Duration& d) {
+  return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
+}
+
+// A FractionalPercent as parts per million (capped at 100 %).
+inline uint32_t perMillion(const envoy::type::v3::FractionalPercent& f) {
+  uint64_t n = f.numerator();
+  if (f.denominator() == envoy::type::v3::FractionalPercent::HUNDRED) n *= 10000;
+  if (f.denominator() == envoy::type::v3::FractionalPercent::TEN_THOUSAND) n *= 100;
+  return uint32_t(std::min<uint64_t>(n, 1000000));
+}
+
+// Calls fn(token) for each comma-separated token, spaces trimmed, empty tokens skipped
+// (header lists such as Connection, and Envoy's retry_on).
+template <class Fn>
+void forEachListToken(std::string_view list, Fn&& fn) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view token = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (!token.empty()) fn(token);
+  }
+}
+
+}  // namespace monomesh::proxy
