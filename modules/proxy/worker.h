@@ -35,7 +35,9 @@ struct ProxyWorker {
     }
   }
 
-  const UpstreamSnapshot* clusters() const { return upstream.onWorker(index).get(); }
+  // The clusters as this worker sees them now. Hold the pointer for as long as a request uses
+  // anything in it: a DNS or EDS update may publish a new snapshot meanwhile.
+  std::shared_ptr<const UpstreamSnapshot> clusters() const { return upstream.onWorker(index); }
 
   LoadBalancer& balancer(const ClusterInfo& cluster) {
     auto it = balancers.find(cluster.name);

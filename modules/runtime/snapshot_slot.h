@@ -18,9 +18,17 @@ class SnapshotSlot {
   explicit SnapshotSlot(Runtime& runtime) : runtime_(runtime), cells_(runtime.workerCount()) {}
 
   // Main context: make `snapshot` current on every worker; `done` runs on main afterwards.
+  // Each worker gets its own control block (an aliasing pointer that holds the shared one), so
+  // the copies a worker takes to keep the snapshot alive across a request only touch a
+  // reference count no other thread writes.
   void publish(std::shared_ptr<const T> snapshot, std::function<void()> done = {}) {
     latest_ = snapshot;
-    runtime_.postToAllWorkers([this, snapshot](size_t i) { cells_[i].value = snapshot; },
+    std::vector<std::shared_ptr<const T>> per_worker;
+    per_worker.reserve(cells_.size());
+    for (size_t i = 0; i < cells_.size(); ++i)
+      per_worker.emplace_back(snapshot.get(), [keep = snapshot](const T*) {});
+    auto shared = std::make_shared<std::vector<std::shared_ptr<const T>>>(std::move(per_worker));
+    runtime_.postToAllWorkers([this, shared](size_t i) { cells_[i].value = std::move((*shared)[i]); },
                               std::move(done));
   }
 

@@ -498,7 +498,7 @@ asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
 }
 
 void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request) {
-  const UpstreamSnapshot* clusters = worker_.clusters();
+  auto clusters = worker_.clusters();
   std::string_view name = policy.cluster;
   if (!policy.cluster_header.empty()) {
     auto it = request.find(policy.cluster_header);
@@ -565,7 +565,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     cluster_name = weighted->cluster;
   }
   rs.cluster = cluster_name;
-  const UpstreamSnapshot* clusters = worker_.clusters();
+  auto clusters = worker_.clusters();  // held for the whole exchange
   const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
   if (entry == nullptr) {
     stats.no_cluster->inc();

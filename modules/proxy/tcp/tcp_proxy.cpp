@@ -97,7 +97,7 @@ asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const Tc
       }
       pick -= weight;
     }
-    const UpstreamSnapshot* clusters = worker.clusters();
+    auto clusters = worker.clusters();  // held for the connection's life
     const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
     if (entry == nullptr) {
       config->cx_no_route->inc();

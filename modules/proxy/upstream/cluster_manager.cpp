@@ -69,8 +69,7 @@ void ClusterManager::setClusters(std::vector<std::shared_ptr<ClusterInfo>> clust
 void ClusterManager::setHosts(const std::string& cluster, std::vector<ClusterInfo::Target> targets) {
   auto it = clusters_.find(cluster);
   if (it == clusters_.end()) return;
-  updateHosts(it->second, targets, {});
-  publish();
+  if (updateHosts(it->second, targets, {})) publish();
 }
 
 void ClusterManager::resolve(const std::string& name) {
@@ -109,8 +108,7 @@ void ClusterManager::resolve(const std::string& name) {
               endpoints.push_back(e);
             }
           }
-          updateHosts(m, expanded, endpoints);
-          publish();
+          if (updateHosts(m, expanded, endpoints)) publish();
           m.resolved_once = true;
           checkReady();
           m.dns_timer->expires_after(info->dns_refresh);
@@ -121,7 +119,7 @@ void ClusterManager::resolve(const std::string& name) {
   }
 }
 
-void ClusterManager::updateHosts(Managed& m, const std::vector<ClusterInfo::Target>& targets,
+bool ClusterManager::updateHosts(Managed& m, const std::vector<ClusterInfo::Target>& targets,
                                  const std::vector<tcp::endpoint>& resolved) {
   // Hosts whose address and settings are unchanged keep their object (outlier state, pools).
   std::map<std::string, HostPtr> previous;
@@ -155,7 +153,7 @@ void ClusterManager::updateHosts(Managed& m, const std::vector<ClusterInfo::Targ
     next->hosts.push_back(std::move(host));
   }
   bool same = next->hosts == m.hosts->hosts;
-  if (same && m.hosts->version != 0) return;
+  if (same && m.hosts->version != 0) return false;
   next->version = next_version_++;
   size_t healthy = 0;
   for (const auto& h : next->hosts) healthy += h->healthy;
@@ -163,6 +161,7 @@ void ClusterManager::updateHosts(Managed& m, const std::vector<ClusterInfo::Targ
   m.info->stats->membership_healthy->set(int64_t(healthy));
   m.info->stats->membership_change->inc();
   m.hosts = std::move(next);
+  return true;
 }
 
 void ClusterManager::publish() {

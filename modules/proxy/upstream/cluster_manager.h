@@ -59,7 +59,8 @@ class ClusterManager {
     bool resolved_once = false;
   };
   void resolve(const std::string& name);
-  void updateHosts(Managed& m, const std::vector<ClusterInfo::Target>& targets,
+  // Returns whether the host set changed.
+  bool updateHosts(Managed& m, const std::vector<ClusterInfo::Target>& targets,
                    const std::vector<boost::asio::ip::tcp::endpoint>& resolved);
   void publish();
   void checkReady();
