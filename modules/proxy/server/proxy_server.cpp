@@ -166,9 +166,13 @@ void ProxyServer::beginDrain(std::function<void()> done) {
   readiness_.markUnmet("draining");
   for (auto& l : bound_) l->close();
   // Workers stop keeping connections alive; the drain completes when their connections end.
+  // The poll re-schedules itself through a weak pointer, so nothing keeps it alive once done.
   auto check = std::make_shared<std::function<void()>>();
   auto timer = std::make_shared<asio::steady_timer>(runtime_->main());
-  *check = [this, done, check, timer] {
+  std::weak_ptr<std::function<void()>> weak = check;
+  *check = [this, done, weak, timer] {
+    auto self = weak.lock();
+    if (!self) return;
     auto remaining = std::make_shared<size_t>(0);
     runtime_->postToAllWorkers(
         [this, remaining](size_t i) {
@@ -177,15 +181,15 @@ void ProxyServer::beginDrain(std::function<void()> done) {
           auto n = workers_[i]->connections;
           asio::post(runtime_->main(), [remaining, n] { *remaining += n; });
         },
-        [this, done, check, timer, remaining] {
-          asio::post(runtime_->main(), [this, done, check, timer, remaining] {
+        [done, self, timer, remaining, this] {
+          asio::post(runtime_->main(), [done, self, timer, remaining] {
             if (*remaining == 0) {
               done();
               return;
             }
             timer->expires_after(std::chrono::milliseconds(100));
-            timer->async_wait([check](boost::system::error_code ec) {
-              if (!ec) (*check)();
+            timer->async_wait([self](boost::system::error_code ec) {
+              if (!ec) (*self)();
             });
           });
         });
