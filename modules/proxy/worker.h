@@ -19,7 +19,8 @@ struct ProxyWorker {
   size_t index;
   const runtime::SnapshotSlot<UpstreamSnapshot>& upstream;
   ConnectionPool pool;
-  std::unordered_map<std::string, LoadBalancer> balancers;
+  // Per cluster name: the balancer and the settings it was built for (rebuilt when they change).
+  std::unordered_map<std::string, std::pair<const ClusterInfo*, LoadBalancer>> balancers;
   std::mt19937_64 random;
   bool draining = false;
   size_t connections = 0;
@@ -41,8 +42,9 @@ struct ProxyWorker {
 
   LoadBalancer& balancer(const ClusterInfo& cluster) {
     auto it = balancers.find(cluster.name);
-    if (it == balancers.end()) it = balancers.emplace(cluster.name, LoadBalancer(cluster.lb, cluster.ring_min_size)).first;
-    return it->second;
+    if (it == balancers.end() || it->second.first != &cluster)
+      it = balancers.insert_or_assign(cluster.name, std::pair{&cluster, LoadBalancer(cluster.lb, cluster.ring_min_size)}).first;
+    return it->second.second;
   }
 };
 

@@ -1271,3 +1271,72 @@ class PendingRequestsTest(harness.MonomeshTestCase):
         for r in overflowed:
             self.assertEqual(r.header("x-envoy-overloaded"), "true", r)
         self.assertGreaterEqual(proxy.stat("cluster.slow.upstream_rq_pending_overflow"), 1)
+
+
+class FramingAndTimeoutRegressionTest(harness.MonomeshTestCase):
+    """Regressions from a review of the data path: request smuggling through Connection-named
+    framing headers, unframeable Transfer-Encoding, bodyless statuses with a body configured, and
+    Envoy's "0s disables a timeout"."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.backend = ph.PyBackend("framing")
+        cls.backend.start()
+        cls.addClassCleanup(cls.backend.stop)
+        cls.port, cls.admin = ph.free_port(), ph.free_port()
+        routes = [ph.direct("/nocontent", "ignored body", status=204), route("/", "b", timeout="10s")]
+        rc = {"virtual_hosts": [vhost("all", ["*"], routes)]}
+        listener = ph.http_listener("main", cls.port, rc, stream_idle_timeout="0s")
+        cls.proxy = ph.Proxy(ph.bootstrap([listener], [cluster("b", [cls.backend.port])], admin_port=cls.admin)).start()
+        cls.addClassCleanup(cls.proxy.stop)
+
+    def raw(self, data, read_until_close=True, delay_after=None):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            if delay_after is None:
+                s.sendall(data)
+            else:
+                s.sendall(data[:delay_after])
+                time.sleep(0.3)
+                s.sendall(data[delay_after:])
+            chunks = []
+            while True:
+                try:
+                    b = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not b:
+                    break
+                chunks.append(b)
+                if not read_until_close and b"\r\n\r\n" in b"".join(chunks):
+                    break
+            return b"".join(chunks)
+        finally:
+            s.close()
+
+    def test_connection_cannot_strip_content_length(self):
+        inner = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        body = inner + b"x" * (70000 - len(inner))
+        head = b"POST /outer HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\nConnection: Content-Length\r\n\r\n"
+        out = self.raw(head + body, read_until_close=False)
+        self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:200])
+        seen = ph.wait_for(lambda: [r for r in self.backend.seen() if r["path"] == "/outer"], what="/outer upstream")
+        self.assertEqual(seen[0]["body_length"], 70000)
+        time.sleep(0.2)
+        self.assertFalse([r for r in self.backend.seen() if r["path"] == "/smuggled"], "a request was smuggled")
+
+    def test_transfer_encoding_that_is_not_chunked_is_400(self):
+        out = self.raw(b"POST /te HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\nGET /smuggled2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 400"), out[:200])
+        self.assertFalse([r for r in self.backend.seen() if r["path"] in ("/te", "/smuggled2")])
+
+    def test_204_direct_response_has_no_body_and_the_proxy_keeps_serving(self):
+        r = ph.get(self.port, "/nocontent")
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.body, b"")
+        self.assertEqual(ph.get(self.port, "/after").status, 200)
+
+    def test_zero_stream_idle_timeout_means_no_timeout(self):
+        head = b"POST /slowbody HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+        out = self.raw(head + b"hello", delay_after=len(head))
+        self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:200])

@@ -2,6 +2,8 @@
 // upgrades, access logs and stats; plus the fault filter as the connection manager runs it.
 #include <boost/test/unit_test.hpp>
 
+#include "proxy/config/proto_values.h"
+
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "proxy/http/hcm_config.h"
 #include "proxy_test_util.h"
@@ -179,7 +181,8 @@ server_name: monomesh
 )"));
   BOOST_TEST(!c->generate_request_id);
   BOOST_TEST(c->max_request_headers_bytes == 96u * 1024u);
-  BOOST_TEST(c->stream_idle_timeout.count() == 0);
+  // 0s disables the timeout, as in Envoy: it becomes a window that never fires.
+  BOOST_TEST((c->stream_idle_timeout == monomesh::proxy::kNoTimeout));
   BOOST_TEST(c->request_timeout.count() == 30000);
   BOOST_TEST(c->request_headers_timeout.count() == 10000);
   BOOST_TEST(c->idle_timeout.count() == 90000);

@@ -14,6 +14,14 @@ inline std::chrono::milliseconds toMillis(const google::protobuf::Duration& d) {
   return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
 }
 
+// Envoy's "0 disables this timeout", as a window far enough away never to fire (and small enough
+// that now() + it cannot overflow).
+inline constexpr std::chrono::milliseconds kNoTimeout = std::chrono::hours(24 * 365 * 10);
+inline std::chrono::milliseconds timeoutOrNever(const google::protobuf::Duration& d) {
+  auto ms = toMillis(d);
+  return ms.count() == 0 ? kNoTimeout : ms;
+}
+
 // A FractionalPercent as parts per million (capped at 100 %).
 inline uint32_t perMillion(const envoy::type::v3::FractionalPercent& f) {
   uint64_t n = f.numerator();

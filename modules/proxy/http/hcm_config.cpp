@@ -75,10 +75,10 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
   c->preserve_external_request_id = h.preserve_external_request_id();
   if (h.has_max_request_headers_kb()) c->max_request_headers_bytes = size_t(h.max_request_headers_kb().value()) * 1024;
   if (h.has_request_timeout()) c->request_timeout = toMillis(h.request_timeout());
-  if (h.has_stream_idle_timeout()) c->stream_idle_timeout = toMillis(h.stream_idle_timeout());
+  if (h.has_stream_idle_timeout()) c->stream_idle_timeout = timeoutOrNever(h.stream_idle_timeout());
   if (h.has_request_headers_timeout()) c->request_headers_timeout = toMillis(h.request_headers_timeout());
   if (h.has_common_http_protocol_options() && h.common_http_protocol_options().has_idle_timeout())
-    c->idle_timeout = toMillis(h.common_http_protocol_options().idle_timeout());
+    c->idle_timeout = timeoutOrNever(h.common_http_protocol_options().idle_timeout());
   if (!h.server_name().empty()) c->server_name = h.server_name();
   for (const auto& u : h.upgrade_configs()) {
     std::string type = u.upgrade_type();

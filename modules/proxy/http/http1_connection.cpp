@@ -47,7 +47,10 @@ void stripHopByHop(http::fields& fields, bool keep_upgrade) {
   std::vector<std::string> named;
   for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection; ++it) {
     forEachListToken(it->value(), [&named](std::string_view token) {
-      if (!beast::iequals(token, "close") && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "upgrade"))
+      // Framing and Host are never hop-by-hop, whatever Connection says (else: smuggling).
+      if (!beast::iequals(token, "close") && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "upgrade") &&
+          !beast::iequals(token, "content-length") && !beast::iequals(token, "transfer-encoding") &&
+          !beast::iequals(token, "host"))
         named.emplace_back(token);
     });
   }
@@ -246,7 +249,22 @@ asio::awaitable<void> Http1Session::run() {
       }
       break;
     }
-    bool keep = co_await handleRequest(parser);
+    if (parser.get().find(http::field::transfer_encoding) != parser.get().end() && !parser.chunked()) {
+      // RFC 7230 3.3.3: a Transfer-Encoding whose last coding is not chunked cannot be framed.
+      stats.cx_protocol_error->inc();
+      RequestState rs;
+      rs.start = std::chrono::system_clock::now();
+      rs.keep_alive = false;
+      co_await localReply(rs, 400, "bad request: unsupported transfer-encoding", "DPE");
+      break;
+    }
+    bool keep = false;
+    try {
+      keep = co_await handleRequest(parser);
+    } catch (const std::exception& e) {
+      // A bug must cost this connection only, never the worker's bookkeeping.
+      observe::logScope("http").error("connection aborted: {}", e.what());
+    }
     if (!keep || worker_.draining) break;
   }
   boost::system::error_code ignored;
@@ -274,6 +292,7 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   for (auto& [k, v] : headers) res.set(k, v);
   bool keep = rs.keep_alive && !worker_.draining;
   res.keep_alive(keep);
+  if (status < 200 || status == 204 || status == 304) body.clear();  // these carry no body
   res.body() = std::move(body);
   res.prepare_payload();
   if (rs.head) res.body().clear();
@@ -525,7 +544,7 @@ void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::
         HostPtr host_ptr;
         for (const auto& candidate : target.hosts->hosts)
           if (candidate.get() == h) host_ptr = candidate;
-        auto acquired = co_await worker.pool.acquire(target.info, host_ptr);
+        auto acquired = co_await worker.pool.acquire(target.info, host_ptr, true, false, Clock::now() + std::chrono::seconds(15));
         if (!acquired.connection) co_return;
         auto& up = *acquired.connection;
         up.stream.expires_after(std::chrono::seconds(15));
@@ -533,11 +552,12 @@ void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::
         if (wec) co_return;
         http::response_parser<http::string_body> rp;
         rp.body_limit(1024 * 1024);
+        if (copy->method() == http::verb::head) rp.skip(true);
         auto [rec, rn] = co_await http::async_read(up.stream, up.buffer, rp, nothrow);
         if (rec) co_return;
         countUpstreamStatus(*target.info->stats, rp.get().result_int());
         ++up.requests;
-        worker.pool.release(std::move(acquired.connection), rp.get().keep_alive());
+        worker.pool.release(std::move(acquired.connection), rp.keep_alive());
       },
       asio::detached);
 }
@@ -723,7 +743,12 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     // Send the request: the head and a buffered body in one gathered write.
     boost::system::error_code ec;
     bool chunked_up = !buffered && parser.chunked();
-    if (chunked_up) req.set(http::field::transfer_encoding, "chunked");
+    if (chunked_up) {
+      req.erase(http::field::content_length);
+      req.set(http::field::transfer_encoding, "chunked");
+    } else if (!buffered && parser.content_length()) {
+      req.content_length(*parser.content_length());  // one normalised value, set by us
+    }
     head_.clear();
     appendRequestHead(req, head_);
     if (buffered) {
@@ -759,8 +784,11 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (parser.is_done()) requestReceived();
     }
     if (ec) {
-      // A reused keep-alive connection the server closed meanwhile: retry once on a fresh one.
-      recordOutcome(cluster, *host, 503, *entry->hosts);
+      // The rest of an unfinished request body must not be read as new requests.
+      if (!parser.is_done()) rs.keep_alive = false;
+      // A reused keep-alive connection the server closed meanwhile: retry once on a fresh one
+      // (not held against the host: the server only timed the idle connection out).
+      if (!acquired.reused) recordOutcome(cluster, *host, 503, *entry->hosts);
       if (buffered && (acquired.reused || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
         if (acquired.reused) ++attempts_left;
         continue;
@@ -775,6 +803,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     auto freshParser = [&]() -> http::response_parser<http::buffer_body>& {
       auto& p = parser_slot.emplace();
       p.body_limit(boost::none);
+      p.header_limit(uint32_t(config_->max_request_headers_bytes));
       if (rs.head) p.skip(true);
       return p;
     };
@@ -787,16 +816,21 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     auto& rp = *parser_slot;
     if (rec) {
       bool timeout = rec == beast::error::timeout;
-      recordOutcome(cluster, *host, timeout ? 504 : 503, *entry->hosts);
       if (timeout) {
+        recordOutcome(cluster, *host, 504, *entry->hosts);
         bool per_try = try_deadline != deadline;
         (per_try ? cstats.rq_per_try_timeout : cstats.rq_timeout)->inc();
         if (per_try && !last) continue;
         rs.flags = "UT";
         co_return co_await localReply(rs, 504, "upstream request timeout", "UT");
       }
-      if (buffered && (acquired.reused || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
-        if (acquired.reused) ++attempts_left;
+      // Replayed without a retry policy only when a reused connection closed before any byte
+      // of a response arrived: the server timed it out, it did not process the request.
+      bool stale = acquired.reused && up.buffer.size() == 0 &&
+                   (rec == asio::error::eof || rec == http::error::end_of_stream || rec == asio::error::connection_reset);
+      if (!stale) recordOutcome(cluster, *host, 503, *entry->hosts);
+      if (buffered && (stale || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
+        if (stale) ++attempts_left;
         continue;
       }
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
@@ -804,6 +838,11 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     }
     auto& res = rp.get();
     unsigned status = res.result_int();
+    if (status == 101 && !upgrade) {
+      // A protocol switch nobody asked for: the connection is no longer HTTP/1.1.
+      recordOutcome(cluster, *host, 502, *entry->hosts);
+      co_return co_await localReply(rs, 502, "upstream switched protocols unasked", "UPE");
+    }
     recordOutcome(cluster, *host, status, *entry->hosts);
     countUpstreamStatus(cstats, status);
     ++up.requests;
@@ -814,7 +853,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
 
     // Relay the response.
     auto service_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
-    bool upstream_keep = res.keep_alive();
+    bool upstream_keep = rp.keep_alive();  // the parser knows a body delimited by close
     if (status == 101 && upgrade) {
       res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
       head_.clear();
@@ -837,8 +876,15 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     if (!keep) res.set(http::field::connection, "close");
     // A body without a length (chunked, or delimited by the upstream closing) goes out chunked.
     bool bodyless = rs.head || status == 204 || status == 304;
-    bool chunked_down = !bodyless && !rp.content_length() && (rp.chunked() || !rp.is_done());
+    bool unknown_length = !bodyless && !rp.content_length() && (rp.chunked() || !rp.is_done());
+    // HTTP/1.0 clients cannot read chunks: they get the raw body and the connection closes.
+    bool chunked_down = unknown_length && req.version() >= 11;
+    if (unknown_length && !chunked_down) {
+      keep = false;
+      res.set(http::field::connection, "close");
+    }
     if (chunked_down) res.set(http::field::transfer_encoding, "chunked");
+    else if (rp.content_length()) res.content_length(*rp.content_length());
     rs.status = status;
     if (!config_->access_logs.empty()) rs.response_headers = res.base();
     head_.clear();

@@ -163,7 +163,7 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       if (a.host_rewrite_specifier_case() == A::kHostRewriteLiteral) out.host_rewrite = a.host_rewrite_literal();
       if (a.host_rewrite_specifier_case() == A::kAutoHostRewrite) out.auto_host_rewrite = a.auto_host_rewrite().value();
       if (a.has_timeout()) out.timeout = toMillis((a.timeout()));
-      if (a.has_idle_timeout()) out.idle_timeout = toMillis((a.idle_timeout()));
+      if (a.has_idle_timeout()) out.idle_timeout = timeoutOrNever(a.idle_timeout());
       if (a.has_retry_policy()) out.retry = compileRetry(a.retry_policy());
       for (const auto& mp : a.request_mirror_policies()) {
         MirrorPolicy p;

@@ -34,7 +34,42 @@ const ListenerConfig* ListenerSnapshot::byAddress(const tcp::endpoint& address) 
 
 ProxyServer::ProxyServer(ProxyOptions options) : options_(std::move(options)) {}
 
-ProxyServer::~ProxyServer() = default;
+ProxyServer::~ProxyServer() {
+  // Idle upstream sockets belong to the worker io_contexts: close them while those exist.
+  for (auto& w : workers_) w->pool.shutdown();
+  bound_.clear();
+  admin_.reset();
+  listener_slot_.reset();
+  clusters_.reset();
+  runtime_.reset();  // unwinds suspended coroutines; the pools (shut down) and stats still exist
+}
+
+void ProxyServer::startPoolSweeps() {
+  // Every few seconds each worker closes idle upstream connections that expired, went stale,
+  // or lead to hosts no longer in their cluster.
+  for (size_t i = 0; i < runtime_->workerCount(); ++i) {
+    auto timer = std::make_shared<asio::steady_timer>(runtime_->worker(i));
+    auto tick = std::make_shared<std::function<void(boost::system::error_code)>>();
+    std::weak_ptr<std::function<void(boost::system::error_code)>> weak = tick;
+    ProxyWorker* worker = workers_[i].get();
+    *tick = [worker, timer, weak](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      auto clusters = worker->clusters();
+      worker->pool.sweep(Clock::now(), [&clusters](const Host* h) {
+        if (!clusters) return false;
+        for (const auto& [name, entry] : clusters->clusters)
+          for (const auto& host : entry.hosts->hosts)
+            if (host.get() == h) return true;
+        return false;
+      });
+      timer->expires_after(std::chrono::seconds(5));
+      timer->async_wait([self](boost::system::error_code e) { (*self)(e); });
+    };
+    timer->expires_after(std::chrono::seconds(5));
+    timer->async_wait([tick](boost::system::error_code e) { (*tick)(e); });
+  }
+}
 
 std::string ProxyServer::initBootstrap() {
   auto errors = loadBootstrap(options_.config_path, options_.config_yaml, bootstrap_);
@@ -222,6 +257,7 @@ int ProxyServer::run() {
     readiness_.markMet("clusters");
     startListeners();
   });
+  startPoolSweeps();
   observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",
                                   runtime_->workerCount(), bootstrap_.static_resources().listeners_size(), cluster_infos_.size());
   runtime_->run();

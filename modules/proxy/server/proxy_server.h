@@ -53,15 +53,20 @@ class ProxyServer {
   void onAccept(const std::string& listener, size_t worker, boost::asio::ip::tcp::socket socket);
   void beginDrain(std::function<void()> done);
   void mountAdmin();
+  void startPoolSweeps();
 
   ProxyOptions options_;
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
-  std::unique_ptr<runtime::Runtime> runtime_;
+  // Declared before the runtime: coroutines unwound when the runtime is destroyed still update
+  // stats, so the store must outlive it.
   observe::StatsStore stats_;
+  // Also before the runtime: coroutine frames destroyed with it still release connections to
+  // their worker's pool (see ~ProxyServer, which first empties the pools).
+  std::vector<std::unique_ptr<ProxyWorker>> workers_;
+  std::unique_ptr<runtime::Runtime> runtime_;
   observe::Readiness readiness_;
   std::unique_ptr<ClusterManager> clusters_;
   std::unique_ptr<runtime::SnapshotSlot<ListenerSnapshot>> listener_slot_;
-  std::vector<std::unique_ptr<ProxyWorker>> workers_;
   std::vector<std::unique_ptr<runtime::WorkerListener>> bound_;
   std::unique_ptr<observe::AdminServer> admin_;
   std::vector<std::shared_ptr<ClusterInfo>> cluster_infos_;

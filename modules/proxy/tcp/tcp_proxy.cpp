@@ -84,6 +84,7 @@ asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const Tc
   auto start_steady = Clock::now();
   config->cx_total->inc();
   config->cx_active->inc();
+  ++worker.connections;  // a drain waits for TCP connections too
   beast::tcp_stream down(std::move(socket));
   std::string flags, upstream_host, cluster_name;
   uint64_t rx = 0, tx = 0;
@@ -144,6 +145,7 @@ asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const Tc
   boost::system::error_code ignored;
   down.socket().close(ignored);
   config->cx_active->dec();
+  --worker.connections;
   if (!config->access_logs.empty()) {
     AccessLogEntry e;
     e.start = start;

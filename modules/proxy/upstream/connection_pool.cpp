@@ -22,6 +22,7 @@ UpstreamConnection::~UpstreamConnection() {
   cluster->breakers->connections.fetch_sub(1, std::memory_order_relaxed);
   cluster->stats->cx_active->dec();
   cluster->stats->cx_destroy->inc();
+  if (pool != nullptr) pool->connectionClosed(host.get());
 }
 
 namespace {
@@ -82,6 +83,7 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
   }
   auto executor = co_await asio::this_coro::executor;
   auto c = std::make_unique<UpstreamConnection>(executor, host, cluster);
+  c->pool = this;
   cluster->stats->cx_total->inc();
   c->stream.expires_after(cluster->connect_timeout);
   auto [ec] = co_await c->stream.async_connect(host->address, asio::as_tuple(asio::use_awaitable));
@@ -101,28 +103,53 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
   if (!c) return;
   const ClusterInfo& cluster = *c->cluster;
   bool over_limit = cluster.max_requests_per_connection != 0 && c->requests >= cluster.max_requests_per_connection;
-  if (auto it = waiters_.find(c->host.get()); it != waiters_.end() && !it->second.empty()) {
-    // A pending request takes the connection (or, if it closes, the freed slot) first.
+  // Leftover bytes mean the exchange did not end where it should: never reuse such a connection.
+  bool clean = reusable && !over_limit && c->buffer.size() == 0;
+  if (auto it = waiters_.find(c->host.get()); clean && it != waiters_.end() && !it->second.empty()) {
+    // A pending request takes the connection first. (An unusable one is destroyed below, and
+    // its destructor wakes a waiter to connect in the freed slot.)
     Waiter* w = it->second.front();
     it->second.pop_front();
     w->woken = true;
-    if (reusable && !over_limit) {
-      c->stream.expires_never();
-      c->armed = Clock::time_point::max();
-      w->handed = std::move(c);
-    }
+    c->stream.expires_never();
+    c->armed = Clock::time_point::max();
+    w->handed = std::move(c);
     w->timer.cancel();
-    if (!w->handed) return;  // `c` is destroyed here, freeing its slot for the waiter
     return;
   }
-  if (!reusable || (cluster.max_requests_per_connection != 0 && c->requests >= cluster.max_requests_per_connection))
-    return;  // destroyed here: closes the socket
+  if (!clean) return;  // destroyed here: closes the socket
   auto& list = idle_[c->host.get()];
   if (list.size() >= kMaxIdlePerHost) return;
   c->idle_since = Clock::now();
   c->stream.expires_never();
   c->armed = Clock::time_point::max();
   list.push_back(std::move(c));
+}
+
+void ConnectionPool::connectionClosed(const Host* host) {
+  if (shut_down_) return;
+  auto it = waiters_.find(host);
+  if (it == waiters_.end() || it->second.empty()) return;
+  Waiter* w = it->second.front();
+  it->second.pop_front();
+  w->woken = true;
+  w->timer.cancel();
+}
+
+void ConnectionPool::sweep(Clock::time_point now, const std::function<bool(const Host*)>& current) {
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& list = it->second;
+    bool host_current = current(it->first);
+    std::erase_if(list, [&](const ConnectionPtr& c) {
+      return !host_current || now - c->idle_since >= c->cluster->idle_timeout || !stillUsable(*c);
+    });
+    it = list.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+void ConnectionPool::shutdown() {
+  shut_down_ = true;
+  idle_.clear();
 }
 
 size_t ConnectionPool::idleCount() const {

@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "proxy/upstream/cluster.h"
 
 namespace monomesh::proxy {
+
+class ConnectionPool;
 
 struct UpstreamConnection {
   UpstreamConnection(boost::asio::any_io_executor executor, HostPtr h, std::shared_ptr<const ClusterInfo> c);
@@ -26,6 +29,7 @@ struct UpstreamConnection {
   std::shared_ptr<const ClusterInfo> cluster;
   uint32_t requests = 0;
   Clock::time_point idle_since;
+  ConnectionPool* pool = nullptr;  // told when this connection closes (frees a slot for waiters)
   Clock::time_point armed = Clock::time_point::max();  // the stream's current expiry
 };
 
@@ -64,11 +68,22 @@ class ConnectionPool {
 
   size_t idleCount() const;
 
+  // A connection of this pool closed: a request waiting for `host` may now connect.
+  void connectionClosed(const Host* host);
+
+  // Closes every idle connection that has expired or whose host is gone from `current` (a
+  // worker calls it periodically), so stale connections neither linger nor hold breaker slots.
+  void sweep(Clock::time_point now, const std::function<bool(const Host*)>& current);
+
+  // Before the worker's io_context goes away: closes idle connections, stops waking waiters.
+  void shutdown();
+
  private:
   static constexpr size_t kMaxIdlePerHost = 128;
   struct Waiter;
   std::unordered_map<const Host*, std::vector<ConnectionPtr>> idle_;
   std::unordered_map<const Host*, std::deque<Waiter*>> waiters_;
+  bool shut_down_ = false;
 };
 
 }  // namespace monomesh::proxy
