@@ -28,8 +28,11 @@ struct ProxyWorker {
   // connections in the middle of a request finish it and then close.
   std::unordered_set<boost::asio::ip::tcp::socket*> idle;
 
-  void startDraining() {
+  // Draining: no more keep-alive. `close_idle` also ends connections waiting for a request; the
+  // drain does that after a grace second, so a request already on its way is still served.
+  void startDraining(bool close_idle) {
     draining = true;
+    if (!close_idle) return;
     for (auto* socket : idle) {
       boost::system::error_code ignored;
       socket->cancel(ignored);

@@ -1340,3 +1340,59 @@ class FramingAndTimeoutRegressionTest(harness.MonomeshTestCase):
         head = b"POST /slowbody HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
         out = self.raw(head + b"hello", delay_after=len(head))
         self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:200])
+
+
+class TcpIdleTimeoutTest(harness.MonomeshTestCase):
+    """The tcp_proxy idle timeout counts activity in either direction (as Envoy): a server that
+    streams to a silent client keeps the connection alive; a connection silent both ways ends."""
+
+    def setUp(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(4)
+        self.addCleanup(self.server.close)
+        self.backend_port = self.server.getsockname()[1]
+        self.port, admin = ph.free_port(), ph.free_port()
+        listener = ph.tcp_listener("tcp", self.port, "streamer")
+        listener["filter_chains"][0]["filters"][0]["typed_config"]["idle_timeout"] = "1s"
+        config = ph.bootstrap([listener], [cluster("streamer", [self.backend_port])], admin_port=admin)
+        self.proxy = ph.Proxy(config)
+        # Readiness by admin /ready only: a probe connection to the listener would be proxied to
+        # this one-connection backend and take its accept().
+        self.proxy.listener_ports = []
+        self.proxy.start()
+        self.addCleanup(self.proxy.stop)
+
+    def serve(self, ticks, hold=0.0):
+        conn, _ = self.server.accept()
+        with conn:
+            for _ in range(ticks):
+                conn.sendall(b"t")
+                time.sleep(0.25)
+            time.sleep(hold)
+
+    def test_one_way_stream_outlives_the_idle_timeout(self):
+        t = threading.Thread(target=self.serve, args=(10,), daemon=True)
+        t.start()
+        c = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        got = b""
+        deadline = time.time() + 8
+        while len(got) < 10 and time.time() < deadline:
+            b = c.recv(16)
+            if not b:
+                break
+            got += b
+        c.close()
+        t.join(5)
+        self.assertEqual(got, b"t" * 10, "the stream was cut after %d bytes" % len(got))
+
+    def test_silent_connection_ends_after_the_idle_timeout(self):
+        t = threading.Thread(target=self.serve, args=(0, 3.0), daemon=True)
+        t.start()
+        c = socket.create_connection(("127.0.0.1", self.port), timeout=6)
+        start = time.time()
+        self.assertEqual(c.recv(16), b"")
+        self.assertLess(time.time() - start, 5.5)
+        c.close()
+        t.join(5)
+        self.assertGreaterEqual(self.proxy.stat("tcp.tcp.idle_timeout"), 1)

@@ -13,6 +13,7 @@
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
 #include "proxy/http/http1_writer.h"
+#include "proxy/tcp/byte_pump.h"
 
 namespace monomesh::proxy {
 
@@ -490,29 +491,8 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
 }
 
 asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
-  // Raw bytes both ways until either side closes; bytes already buffered go first.
-  auto pump = [](beast::tcp_stream& from, beast::flat_buffer& pending, beast::tcp_stream& to,
-                 std::chrono::milliseconds idle) -> asio::awaitable<void> {
-    if (pending.size() != 0) {
-      auto [ec, n] = co_await asio::async_write(to, pending.data(), nothrow);
-      if (ec) co_return;
-      pending.consume(n);
-    }
-    std::array<char, 16 * 1024> buf;
-    for (;;) {
-      from.expires_after(idle);
-      auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), nothrow);
-      if (ec) break;
-      to.expires_after(idle);
-      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), nothrow);
-      if (wec) break;
-    }
-    boost::system::error_code ignored;
-    to.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  };
-  using namespace asio::experimental::awaitable_operators;
-  co_await (pump(down_, buffer_, up.stream, stream_idle_) &&
-            pump(up.stream, up.buffer, down_, stream_idle_));
+  // Raw bytes both ways until both sides close; bytes already buffered go first.
+  co_await pumpBothWays(down_, buffer_, up.stream, up.buffer, stream_idle_);
   co_return false;
 }
 

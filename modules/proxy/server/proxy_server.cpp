@@ -205,13 +205,15 @@ void ProxyServer::beginDrain(std::function<void()> done) {
   auto check = std::make_shared<std::function<void()>>();
   auto timer = std::make_shared<asio::steady_timer>(runtime_->main());
   std::weak_ptr<std::function<void()>> weak = check;
-  *check = [this, done, weak, timer] {
+  auto polls = std::make_shared<int>(0);
+  *check = [this, done, weak, timer, polls] {
     auto self = weak.lock();
     if (!self) return;
     auto remaining = std::make_shared<size_t>(0);
+    bool close_idle = ++*polls > 10;  // polls are 100 ms apart: a grace second for requests in flight
     runtime_->postToAllWorkers(
-        [this, remaining](size_t i) {
-          workers_[i]->startDraining();
+        [this, remaining, close_idle](size_t i) {
+          workers_[i]->startDraining(close_idle);
           // Counted on main after every worker answered (see postToAllWorkers).
           auto n = workers_[i]->connections;
           asio::post(runtime_->main(), [remaining, n] { *remaining += n; });

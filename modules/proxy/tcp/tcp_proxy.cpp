@@ -1,13 +1,13 @@
 #include "proxy/tcp/tcp_proxy.h"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <stdexcept>
 
 #include "proxy/config/proto_values.h"
+#include "proxy/tcp/byte_pump.h"
 
 namespace monomesh::proxy {
 
@@ -46,38 +46,6 @@ std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
   return c;
 }
 
-namespace {
-
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-
-asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle,
-                           observe::Counter& bytes, uint64_t& total, bool& timed_out) {
-  std::array<char, 16 * 1024> buf;
-  for (;;) {
-    if (idle.count() > 0) from.expires_after(idle);
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), nothrow);
-    if (ec) {
-      if (ec == beast::error::timeout) {
-        timed_out = true;
-        boost::system::error_code ignored;
-        from.socket().close(ignored);
-        to.socket().close(ignored);
-      }
-      break;
-    }
-    bytes.inc(n);
-    total += n;
-    if (idle.count() > 0) to.expires_after(idle);
-    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), nothrow);
-    if (wec) break;
-  }
-  // Half-close: the other direction keeps flowing until it ends too.
-  boost::system::error_code ignored;
-  to.socket().shutdown(tcp::socket::shutdown_send, ignored);
-}
-
-}  // namespace
-
 asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const TcpProxyConfig> config, ProxyWorker& worker,
                                     std::optional<tcp::endpoint> original_dst) {
   auto start = std::chrono::system_clock::now();
@@ -88,7 +56,6 @@ asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const Tc
   beast::tcp_stream down(std::move(socket));
   std::string flags, upstream_host, cluster_name;
   uint64_t rx = 0, tx = 0;
-  bool timed_out = false;
   do {
     uint64_t pick = worker.random() % config->total_weight;
     for (const auto& [name, weight] : config->clusters) {
@@ -137,10 +104,14 @@ asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const Tc
     }
     if (!up) break;
     flags.clear();
-    using namespace asio::experimental::awaitable_operators;
-    co_await (pump(down, up->stream, config->idle_timeout, *config->rx_bytes, rx, timed_out) &&
-              pump(up->stream, down, config->idle_timeout, *config->tx_bytes, tx, timed_out));
-    if (timed_out) config->idle_timeout_count->inc();
+    beast::flat_buffer none_down, none_up;
+    auto moved = co_await pumpBothWays(down, none_down, up->stream, none_up,
+                                       config->idle_timeout.count() > 0 ? config->idle_timeout : kNoTimeout);
+    rx = moved.a_to_b;
+    tx = moved.b_to_a;
+    config->rx_bytes->inc(rx);
+    config->tx_bytes->inc(tx);
+    if (moved.idle_timeout) config->idle_timeout_count->inc();
   } while (false);
   boost::system::error_code ignored;
   down.socket().close(ignored);
