@@ -123,10 +123,14 @@ void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, cons
     // Envoy always allows at least one ejection when the percentage rounds to zero hosts.
     if (!(ejected == 0 && o.max_ejection_percent > 0)) return;
   }
-  if (host.ejected(now)) return;
-  uint32_t times = host.times_ejected.fetch_add(1, std::memory_order_relaxed) + 1;
+  // Workers race to eject the same host: the compare-and-swap lets exactly one of them do it.
+  int64_t current = host.ejected_until_ns.load(std::memory_order_relaxed);
+  if (current > now.time_since_epoch().count()) return;
+  uint32_t times = host.times_ejected.load(std::memory_order_relaxed) + 1;
   auto until = now + o.base_ejection_time * times;
-  host.ejected_until_ns.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  if (!host.ejected_until_ns.compare_exchange_strong(current, until.time_since_epoch().count(), std::memory_order_relaxed))
+    return;
+  host.times_ejected.fetch_add(1, std::memory_order_relaxed);
   host.consecutive_5xx.store(0, std::memory_order_relaxed);
   host.consecutive_gateway.store(0, std::memory_order_relaxed);
   cluster.stats->outlier_ejections_total->inc();
