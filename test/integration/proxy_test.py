@@ -954,6 +954,14 @@ class AdminTest(harness.MonomeshTestCase):
         self.assertGreaterEqual(int(m.group(1)), 3)
         self.assertRegex(r.text, r"(?m)^cluster\.backend\.upstream_rq_2xx: [1-9]\d*$")
 
+    def test_stats_filter_is_a_regex(self):
+        r = self.proxy.admin("/stats?filter=%5Ehttp%5C..*rq_2xx%24")  # ^http\..*rq_2xx$
+        self.assertEqual(r.status, 200)
+        names = [l.split(":")[0] for l in r.text.splitlines()]
+        self.assertIn("http.ingress_main.downstream_rq_2xx", names)
+        self.assertTrue(all(n.startswith("http.") and n.endswith("rq_2xx") for n in names), names)
+        self.assertEqual(self.proxy.admin("/stats?filter=%28").status, 400)
+
     def test_stats_prometheus(self):
         r = self.proxy.admin("/stats/prometheus")
         self.assertEqual(r.status, 200)

@@ -2,6 +2,7 @@
 // /clusters, /config_dump, /listeners, /ready, /server_info, /quitquitquit, /healthz/fail,
 // /healthz/ok, /drain_listeners, plus the standard /metrics, /version, /logging.
 #include <google/protobuf/util/json_util.h>
+#include <re2/re2.h>
 
 #include "observe/admin_handlers.h"
 #include "observe/build_info.h"
@@ -34,7 +35,15 @@ void ProxyServer::mountAdmin() {
              if (f != req.query.end() && f->second == "prometheus")
                return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", stats_.renderPrometheus()};
              auto filter = req.query.find("filter");
-             return AdminResponse{200, "text/plain; charset=utf-8", stats_.renderText(filter == req.query.end() ? "" : filter->second)};
+             if (filter == req.query.end() || filter->second.empty())
+               return AdminResponse{200, "text/plain; charset=utf-8", stats_.renderText()};
+             // As Envoy: the filter is a regular expression matched anywhere in the name.
+             re2::RE2 re(filter->second, re2::RE2::Quiet);
+             if (!re.ok()) return AdminResponse{400, "text/plain; charset=utf-8", "invalid regex: " + re.error() + "\n"};
+             std::string out;
+             for (const auto& [name, value] : stats_.values())
+               if (re2::RE2::PartialMatch(name, re)) out += name + ": " + std::to_string(value) + "\n";
+             return AdminResponse{200, "text/plain; charset=utf-8", out};
            });
   a.handle("/stats/prometheus", "counters and gauges in the Prometheus text format", [this](const AdminRequest&) {
     return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", stats_.renderPrometheus()};
