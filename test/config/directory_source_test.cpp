@@ -2,6 +2,8 @@
 // Every wait is bounded (5 s); the temporary folder is removed after each test.
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include "temp_dir.h"
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +24,8 @@ using monomesh::config::testing::schemaOf;
 
 namespace {
 
+using monomesh::testing::TempDir;
+
 const Schema* vsKind() { return schemaOf("networking.istio.io/v1alpha3", "VirtualService"); }
 
 std::string virtualService(const std::string& name, const std::string& host) {
@@ -33,28 +37,6 @@ std::string virtualService(const std::string& name, const std::string& host) {
          "  hosts: [" + host + "]\n";
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/monomesh-config-test.XXXXXX";
-    char* made = mkdtemp(tmpl);
-    BOOST_REQUIRE_MESSAGE(made != nullptr, "mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& rel) const { return path + "/" + rel; }
-  void write(const std::string& rel, const std::string& content) const {
-    fs::create_directories(fs::path(file(rel)).parent_path());
-    std::ofstream out(file(rel), std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    BOOST_REQUIRE_MESSAGE(out.good(), "cannot write " << file(rel));
-  }
-  void remove(const std::string& rel) const { fs::remove(file(rel)); }
-};
 
 struct SourceFixture {
   boost::asio::io_context context;

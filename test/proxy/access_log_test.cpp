@@ -1,6 +1,8 @@
 // AccessLogFormatter (Envoy's command operators) and AccessLogger (file, stdout, stderr; text
 // and JSON formats).
 #include <boost/test/unit_test.hpp>
+
+#include "temp_dir.h"
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +22,9 @@ using monomesh::proxy::testing::errorOf;
 using monomesh::proxy::testing::fromYaml;
 
 namespace {
+
+using monomesh::testing::readAll;
+using monomesh::testing::TempDir;
 
 // One request with every field set; `render` formats it.
 struct Fixture {
@@ -57,27 +62,7 @@ struct Fixture {
   }
 };
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/monomesh-access-log-test.XXXXXX";
-    char* made = mkdtemp(tmpl);
-    BOOST_REQUIRE_MESSAGE(made != nullptr, "mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 envoy::config::accesslog::v3::AccessLog fileLog(const std::string& path, const std::string& format_yaml) {
   return fromYaml<envoy::config::accesslog::v3::AccessLog>(

@@ -1,6 +1,8 @@
 // loadBootstrap: an Envoy v3 bootstrap from --config-path and/or --config-yaml, read strictly
 // with file:line:column and field paths in every error.
 #include <boost/test/unit_test.hpp>
+
+#include "temp_dir.h"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,27 +18,8 @@ using Bootstrap = envoy::config::bootstrap::v3::Bootstrap;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/monomesh-bootstrap-test.XXXXXX";
-    char* made = mkdtemp(tmpl);
-    BOOST_REQUIRE_MESSAGE(made != nullptr, "mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::string file = path + "/" + name;
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    BOOST_REQUIRE_MESSAGE(out.good(), "cannot write " << file);
-    return file;
-  }
-};
+using monomesh::testing::TempDir;
+
 
 const char* kBootstrap = R"(node:
   id: sidecar~10.0.0.1~pod.default~default.svc.cluster.local
