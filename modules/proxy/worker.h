@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "proxy/config/runtime_values.h"
 #include "proxy/upstream/cluster_manager.h"
 #include "proxy/upstream/connection_pool.h"
 #include "proxy/upstream/load_balancer.h"
@@ -22,6 +23,7 @@ struct ProxyWorker {
   // Per cluster name: the balancer and the settings it was built for (rebuilt when they change).
   std::unordered_map<std::string, std::pair<const ClusterInfo*, LoadBalancer>> balancers;
   std::mt19937_64 random;
+  const runtime::SnapshotSlot<RuntimeValues>* runtime_values = nullptr;
   bool draining = false;
   size_t connections = 0;
   // Downstream connections waiting for their next request: a drain closes these at once, while
@@ -42,6 +44,9 @@ struct ProxyWorker {
   // The clusters as this worker sees them now. Hold the pointer for as long as a request uses
   // anything in it: a DNS or EDS update may publish a new snapshot meanwhile.
   std::shared_ptr<const UpstreamSnapshot> clusters() const { return upstream.onWorker(index); }
+  std::shared_ptr<const RuntimeValues> runtimeValues() const {
+    return runtime_values ? runtime_values->onWorker(index) : nullptr;
+  }
 
   LoadBalancer& balancer(const ClusterInfo& cluster) {
     auto it = balancers.find(cluster.name);

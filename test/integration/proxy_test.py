@@ -1404,3 +1404,31 @@ class TcpIdleTimeoutTest(harness.MonomeshTestCase):
         c.close()
         t.join(5)
         self.assertGreaterEqual(self.proxy.stat("tcp.tcp.idle_timeout"), 1)
+
+
+class RuntimeLayersTest(harness.MonomeshTestCase):
+    """Envoy's layered runtime drives the fault filter: a static layer turns a 0 % abort into
+    100 %, the admin layer (/runtime_modify) turns it off again, /runtime lists the values."""
+
+    def test_runtime_overrides_fault_percentages(self):
+        backend = ph.PyBackend("runtime")
+        backend.start()
+        self.addCleanup(backend.stop)
+        port, admin = ph.free_port(), ph.free_port()
+        fault = {"name": "envoy.filters.http.fault", "typed_config": {
+            "@type": FAULT_TYPE, "abort": {"http_status": 503, "percentage": percent(0)}}}
+        rc = {"virtual_hosts": [vhost("all", ["*"], [route("/", "b")])]}
+        config = ph.bootstrap([ph.http_listener("main", port, rc, http_filters=[fault])], [cluster("b", [backend.port])],
+                              admin_port=admin)
+        config["layered_runtime"] = {"layers": [
+            {"name": "static", "static_layer": {"fault": {"http": {"abort": {"abort_percent": 100, "http_status": 418}}}}},
+            {"name": "disk", "disk_layer": {"symlink_root": "/nonexistent/runtime", "subdirectory": "current"}},
+            {"name": "admin", "admin_layer": {}}]}
+        proxy = ph.Proxy(config).start()
+        self.addCleanup(proxy.stop)
+        self.assertEqual(ph.get(port, "/x").status, 418)
+        self.assertIn("fault.http.abort.abort_percent: 100", proxy.admin("/runtime").text)
+        self.assertEqual(proxy.admin("/runtime_modify?fault.http.abort.abort_percent=0", "POST").status, 200)
+        ph.wait_for(lambda: ph.get(port, "/y").status == 200, what="the admin layer to switch the fault off")
+        self.assertEqual(proxy.admin("/runtime_modify?fault.http.abort.abort_percent=", "POST").status, 200)
+        ph.wait_for(lambda: ph.get(port, "/z").status == 418, what="removing the admin value to restore the static one")

@@ -401,6 +401,8 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   std::string host(req[http::field::host]);
   RequestContext ctx{req.base(), rs.method, rs.target};
   ctx.random = worker_.random();
+  auto runtime_values = worker_.runtimeValues();  // held for the request
+  ctx.runtime = runtime_values.get();
   const RouteTable* table = config_->routes.get();
   const VirtualHost* vh = table ? table->findVirtualHost(host) : nullptr;
   const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, req.base(), ctx.random) : nullptr;

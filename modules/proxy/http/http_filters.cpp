@@ -23,6 +23,12 @@ T unpack(const google::protobuf::Any& any, const char* what) {
 
 // ---- fault ----
 struct FaultConfig {
+  // Runtime keys that override the configured values, as Envoy's fault filter reads them.
+  std::string delay_percent_key = "fault.http.delay.fixed_delay_percent";
+  std::string abort_percent_key = "fault.http.abort.abort_percent";
+  std::string delay_duration_key = "fault.http.delay.fixed_duration_ms";
+  std::string abort_status_key = "fault.http.abort.http_status";
+  uint32_t delay_scale = 10000, abort_scale = 10000;  // per-million units of one runtime numerator
   uint32_t delay_per_million = 0;
   std::chrono::milliseconds delay{0};
   bool has_delay = false;
@@ -35,6 +41,19 @@ struct FaultConfig {
 std::shared_ptr<const void> parseFault(const google::protobuf::Any& any) {
   auto f = unpack<fault::HTTPFault>(any, "HTTPFault");
   auto c = std::make_shared<FaultConfig>();
+  auto scaleOf = [](const envoy::type::v3::FractionalPercent& p) -> uint32_t {
+    switch (p.denominator()) {
+      case envoy::type::v3::FractionalPercent::HUNDRED: return 10000;
+      case envoy::type::v3::FractionalPercent::TEN_THOUSAND: return 100;
+      default: return 1;
+    }
+  };
+  if (!f.delay_percent_runtime().empty()) c->delay_percent_key = f.delay_percent_runtime();
+  if (!f.abort_percent_runtime().empty()) c->abort_percent_key = f.abort_percent_runtime();
+  if (!f.delay_duration_runtime().empty()) c->delay_duration_key = f.delay_duration_runtime();
+  if (!f.abort_http_status_runtime().empty()) c->abort_status_key = f.abort_http_status_runtime();
+  if (f.has_delay()) c->delay_scale = scaleOf(f.delay().percentage());
+  if (f.has_abort()) c->abort_scale = scaleOf(f.abort().percentage());
   if (f.has_delay()) {
     if (!f.delay().has_fixed_delay()) throw std::invalid_argument("fault delay: only fixed_delay is supported");
     const auto& d = f.delay().fixed_delay();
@@ -72,15 +91,29 @@ chosen:
   if (c == nullptr) return FilterResult::proceed();
   for (const auto& h : c->headers)
     if (!h.matches(req.headers)) return FilterResult::proceed();
-  // Independent draws for delay and abort from the request's random number.
+  // Independent draws for delay and abort from the request's random number; the layered
+  // runtime may override each configured value (fault.http.* keys).
   uint64_t r1 = req.random % 1000000, r2 = (req.random / 1000000) % 1000000;
-  if (c->has_abort && r2 < c->abort_per_million) {
+  auto fromRuntime = [&](const std::string& key, uint64_t configured, uint64_t scale) -> uint64_t {
+    if (req.runtime == nullptr) return configured;
+    auto v = req.runtime->integer(key);
+    return v ? std::min<uint64_t>(*v * scale, 1000000) : configured;
+  };
+  if (c->has_abort && r2 < fromRuntime(c->abort_percent_key, c->abort_per_million, c->abort_scale)) {
     req.response_flags = "FI";
-    return FilterResult{FilterResult::Kind::LocalReply, c->abort_status, "fault filter abort", {}};
+    unsigned status = c->abort_status;
+    if (req.runtime) {
+      auto s = req.runtime->integer(c->abort_status_key);
+      if (s && *s >= 200 && *s < 600) status = unsigned(*s);
+    }
+    return FilterResult{FilterResult::Kind::LocalReply, status, "fault filter abort", {}};
   }
-  if (c->has_delay && r1 < c->delay_per_million) {
+  if (c->has_delay && r1 < fromRuntime(c->delay_percent_key, c->delay_per_million, c->delay_scale)) {
     req.response_flags = "DI";
-    return FilterResult{FilterResult::Kind::Delay, 0, {}, c->delay};
+    auto delay = c->delay;
+    if (req.runtime)
+      if (auto ms = req.runtime->integer(c->delay_duration_key)) delay = std::chrono::milliseconds(*ms);
+    return FilterResult{FilterResult::Kind::Delay, 0, {}, delay};
   }
   return FilterResult::proceed();
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "google/protobuf/any.pb.h"
+#include "proxy/config/runtime_values.h"
 #include "proxy/http/route_table.h"
 
 namespace monomesh::proxy {
@@ -24,6 +25,7 @@ struct RequestContext {
   const VirtualHost* vhost = nullptr;
   const Route* route = nullptr;
   uint64_t random = 0;  // one draw per request
+  const RuntimeValues* runtime = nullptr;  // layered runtime overrides (may be null)
   // Added to the response by filters (CORS).
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::string response_flags;  // Envoy's %RESPONSE_FLAGS% ("FI", "DI", ...)

@@ -112,6 +112,25 @@ void ProxyServer::mountAdmin() {
     runtime_->drain().start("/drain_listeners");
     return AdminResponse{200, "text/plain; charset=utf-8", "OK\n"};
   }, true);
+  a.handle("/runtime", "the layered runtime's values", [this](const AdminRequest&) {
+    std::string out;
+    if (auto values = runtime_slot_->latest())
+      for (const auto& [k, v] : values->values) out += k + ": " + v + "\n";
+    return AdminResponse{200, "text/plain; charset=utf-8", out};
+  });
+  a.handle("/runtime_modify", "set admin-layer runtime values: POST ?key=value (empty value removes)",
+           [this](const AdminRequest& req) {
+             bool has_admin_layer = false;
+             for (const auto& l : bootstrap_.layered_runtime().layers()) has_admin_layer |= l.has_admin_layer();
+             if (!has_admin_layer)
+               return AdminResponse{503, "text/plain; charset=utf-8", "no admin layer in layered_runtime\n"};
+             for (const auto& [k, v] : req.query) {
+               if (v.empty()) admin_runtime_.erase(k);
+               else admin_runtime_[k] = v;
+             }
+             runtime_slot_->publish(loadRuntime(bootstrap_.layered_runtime(), admin_runtime_));
+             return AdminResponse{200, "text/plain; charset=utf-8", "OK\n"};
+           }, true);
   a.handle("/quitquitquit", "exit now (POST)", [this](const AdminRequest&) {
     runtime_->stop();
     return AdminResponse{200, "text/plain; charset=utf-8", "OK\n"};

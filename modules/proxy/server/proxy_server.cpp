@@ -40,6 +40,7 @@ ProxyServer::~ProxyServer() {
   bound_.clear();
   admin_.reset();
   listener_slot_.reset();
+  runtime_slot_.reset();
   clusters_.reset();
   runtime_.reset();  // unwinds suspended coroutines; the pools (shut down) and stats still exist
 }
@@ -246,8 +247,12 @@ int ProxyServer::run() {
   runtime_ = std::make_unique<runtime::Runtime>(ro);
   clusters_ = std::make_unique<ClusterManager>(*runtime_);
   listener_slot_ = std::make_unique<runtime::SnapshotSlot<ListenerSnapshot>>(*runtime_);
-  for (size_t i = 0; i < runtime_->workerCount(); ++i)
+  runtime_slot_ = std::make_unique<runtime::SnapshotSlot<RuntimeValues>>(*runtime_);
+  runtime_slot_->publish(loadRuntime(bootstrap_.layered_runtime(), admin_runtime_));
+  for (size_t i = 0; i < runtime_->workerCount(); ++i) {
     workers_.push_back(std::make_unique<ProxyWorker>(i, clusters_->slot()));
+    workers_.back()->runtime_values = runtime_slot_.get();
+  }
   readiness_.require("clusters");
   readiness_.require("listeners");
   if (auto err = initClusters(); !err.empty()) return fail("compile clusters", err);

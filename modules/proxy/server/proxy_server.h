@@ -67,6 +67,8 @@ class ProxyServer {
   observe::Readiness readiness_;
   std::unique_ptr<ClusterManager> clusters_;
   std::unique_ptr<runtime::SnapshotSlot<ListenerSnapshot>> listener_slot_;
+  std::unique_ptr<runtime::SnapshotSlot<RuntimeValues>> runtime_slot_;
+  std::map<std::string, std::string> admin_runtime_;  // the admin layer (/runtime_modify)
   std::vector<std::unique_ptr<runtime::WorkerListener>> bound_;
   std::unique_ptr<observe::AdminServer> admin_;
   std::vector<std::shared_ptr<ClusterInfo>> cluster_infos_;
