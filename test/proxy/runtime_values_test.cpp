@@ -2,6 +2,7 @@
 
 #include "config/yaml_proto_reader.h"
 #include "proxy/config/runtime_values.h"
+#include "proxy/http/route_table.h"
 #include "temp_dir.h"
 
 using monomesh::proxy::loadRuntime;
@@ -54,6 +55,37 @@ BOOST_AUTO_TEST_CASE(a_missing_disk_layer_is_tolerated) {
 BOOST_AUTO_TEST_CASE(admin_values_need_an_admin_layer) {
   auto v = loadRuntime(layers("layers:\n- {name: static, static_layer: {a: 1}}\n"), {{"a", "2"}});
   BOOST_TEST(v->values.at("a") == "1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(runtime_route_fraction)
+
+BOOST_AUTO_TEST_CASE(runtime_key_overrides_the_default_fraction) {
+  envoy::config::route::v3::RouteConfiguration rc;
+  monomesh::config::YamlProtoReader reader("routes.yaml");
+  BOOST_REQUIRE(reader.read(YAML::Load(R"(virtual_hosts:
+- name: all
+  domains: ["*"]
+  routes:
+  - match:
+      prefix: /
+      runtime_fraction: {default_value: {numerator: 0, denominator: HUNDRED}, runtime_key: routing.canary}
+    route: {cluster: canary}
+  - match: {prefix: /}
+    route: {cluster: stable})"),
+                            rc, ""));
+  auto table = monomesh::proxy::RouteTable::compile(rc);
+  const auto* vh = table->findVirtualHost("any");
+  BOOST_REQUIRE(vh != nullptr);
+  monomesh::proxy::Fields fields;
+  BOOST_TEST(table->findRoute(*vh, "GET", "/", fields, 12345)->cluster == "stable");
+  monomesh::proxy::RuntimeValues on;
+  on.values["routing.canary"] = "100";
+  BOOST_TEST(table->findRoute(*vh, "GET", "/", fields, 12345, &on)->cluster == "canary");
+  monomesh::proxy::RuntimeValues other;
+  other.values["something.else"] = "100";
+  BOOST_TEST(table->findRoute(*vh, "GET", "/", fields, 12345, &other)->cluster == "stable");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

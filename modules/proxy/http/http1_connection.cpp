@@ -405,7 +405,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   ctx.runtime = runtime_values.get();
   const RouteTable* table = config_->routes.get();
   const VirtualHost* vh = table ? table->findVirtualHost(host) : nullptr;
-  const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, req.base(), ctx.random) : nullptr;
+  const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, req.base(), ctx.random, ctx.runtime) : nullptr;
   ctx.vhost = vh;
   ctx.route = route;
 

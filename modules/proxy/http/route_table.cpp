@@ -126,7 +126,16 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
     if (q.has_string_match()) qm.value = StringMatch::fromProto(q.string_match());
     out.query.push_back(std::move(qm));
   }
-  if (m.has_runtime_fraction()) out.fraction_per_million = perMillion(m.runtime_fraction().default_value());
+  if (m.has_runtime_fraction()) {
+    const auto& f = m.runtime_fraction();
+    out.fraction_per_million = perMillion(f.default_value());
+    out.fraction_runtime_key = f.runtime_key();
+    switch (f.default_value().denominator()) {
+      case envoy::type::v3::FractionalPercent::HUNDRED: out.fraction_scale = 10000; break;
+      case envoy::type::v3::FractionalPercent::TEN_THOUSAND: out.fraction_scale = 100; break;
+      default: out.fraction_scale = 1; break;
+    }
+  }
 
   out.request_headers = compileHeaderOperations(r.request_headers_to_add(), r.request_headers_to_remove());
   out.response_headers = compileHeaderOperations(r.response_headers_to_add(), r.response_headers_to_remove());
@@ -327,7 +336,8 @@ bool RetryPolicy::retriesStatus(unsigned status) const {
   return false;
 }
 
-bool Route::matches(std::string_view method, std::string_view target, const Fields& fields, uint64_t random) const {
+bool Route::matches(std::string_view method, std::string_view target, const Fields& fields, uint64_t random,
+                    const RuntimeValues* runtime) const {
   if (path_kind == PathKind::Connect) {
     if (method != "CONNECT") return false;
   } else {
@@ -362,7 +372,12 @@ bool Route::matches(std::string_view method, std::string_view target, const Fiel
     for (const auto& qm : query)
       if (!qm.matches(qs)) return false;
   }
-  if (fraction_per_million && (random % 1000000) >= *fraction_per_million) return false;
+  if (fraction_per_million) {
+    uint64_t limit = *fraction_per_million;
+    if (runtime != nullptr && !fraction_runtime_key.empty())
+      if (auto v = runtime->integer(fraction_runtime_key)) limit = std::min<uint64_t>(*v * fraction_scale, 1000000);
+    if ((random % 1000000) >= limit) return false;
+  }
   return true;
 }
 
@@ -453,9 +468,9 @@ const VirtualHost* RouteTable::findVirtualHost(std::string_view host_in) const {
 }
 
 const Route* RouteTable::findRoute(const VirtualHost& vh, std::string_view method, std::string_view target,
-                                   const Fields& fields, uint64_t random) const {
+                                   const Fields& fields, uint64_t random, const RuntimeValues* runtime) const {
   for (const auto& r : vh.routes)
-    if (r.matches(method, target, fields, random)) return &r;
+    if (r.matches(method, target, fields, random, runtime)) return &r;
   return nullptr;
 }
 

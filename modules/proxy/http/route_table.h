@@ -13,6 +13,7 @@
 
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/config/route/v3/route_components.pb.h"
+#include "proxy/config/runtime_values.h"
 #include "proxy/http/string_matcher.h"
 
 namespace monomesh::proxy {
@@ -88,6 +89,8 @@ struct Route {
   std::vector<HeaderMatch> headers;
   std::vector<QueryMatch> query;
   std::optional<uint32_t> fraction_per_million;  // runtime_fraction default value
+  std::string fraction_runtime_key;             // its runtime key (overrides the default)
+  uint32_t fraction_scale = 1;                   // per-million units of one runtime numerator
   // Action.
   enum class Action { Cluster, ClusterHeader, Weighted, Redirect, DirectResponse } action = Action::Cluster;
   std::string cluster;
@@ -117,7 +120,8 @@ struct Route {
   // Per-filter configuration, parsed by each filter's factory (keyed by filter name).
   std::map<std::string, std::shared_ptr<const void>> filter_configs;
 
-  bool matches(std::string_view method, std::string_view path, const Fields& fields, uint64_t random) const;
+  bool matches(std::string_view method, std::string_view path, const Fields& fields, uint64_t random,
+               const RuntimeValues* runtime = nullptr) const;
   // The path sent upstream after prefix_rewrite / regex_rewrite.
   std::string rewritePath(std::string_view path) const;
 };
@@ -146,7 +150,7 @@ class RouteTable {
   const VirtualHost* findVirtualHost(std::string_view host) const;
   // `random` decides runtime fractions (one draw per request).
   const Route* findRoute(const VirtualHost& vh, std::string_view method, std::string_view target,
-                         const Fields& fields, uint64_t random) const;
+                         const Fields& fields, uint64_t random, const RuntimeValues* runtime = nullptr) const;
 
   const HeaderOperations& requestHeaders() const { return request_headers_; }
   const HeaderOperations& responseHeaders() const { return response_headers_; }
