@@ -24,10 +24,10 @@ std::map<std::string, int64_t> StatsStore::values() const {
   return out;
 }
 
-std::string StatsStore::renderText(const std::string& filter) const {
+std::string StatsStore::renderText(const std::function<bool(const std::string&)>& keep) const {
   std::string out;
   for (const auto& [name, value] : values()) {
-    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    if (keep && !keep(name)) continue;
     out += name + ": " + std::to_string(value) + "\n";
   }
   return out;

@@ -3,6 +3,7 @@
 // contention-free per-thread cells as the Prometheus metrics. Served by the proxy's admin
 // /stats (Envoy's text) and /stats/prometheus.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,8 +25,8 @@ class StatsStore {
 
   // name -> value, sorted; counters and gauges together.
   std::map<std::string, int64_t> values() const;
-  // Envoy's /stats text: "name: value" lines; `filter` keeps names containing it.
-  std::string renderText(const std::string& filter = {}) const;
+  // Envoy's /stats text: "name: value" lines, of the names `keep` accepts (all without it).
+  std::string renderText(const std::function<bool(const std::string&)>& keep = {}) const;
   // Prometheus text with Envoy's naming: envoy_<name with '.' -> '_'>.
   std::string renderPrometheus() const;
 

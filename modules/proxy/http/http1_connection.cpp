@@ -164,7 +164,6 @@ class Http1Session {
 
  private:
   struct RequestState {
-    http::request_parser<http::buffer_body>* parser = nullptr;
     std::string method, target, original_target;
     bool head = false;
     bool keep_alive = true;
@@ -182,6 +181,13 @@ class Http1Session {
   asio::awaitable<bool> handleRequest(http::request_parser<http::buffer_body>& parser);
   asio::awaitable<bool> localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
                                    std::vector<std::pair<std::string, std::string>> headers = {});
+  // A reply to a request that could not be read; the connection closes after it.
+  asio::awaitable<void> rejectAndClose(unsigned status, std::string body, const char* flags) {
+    RequestState rs;
+    rs.start = std::chrono::system_clock::now();
+    rs.keep_alive = false;
+    co_await localReply(rs, status, std::move(body), flags);
+  }
   asio::awaitable<bool> forward(RequestState& rs, http::request_parser<http::buffer_body>& parser, const VirtualHost& vh,
                                 const Route& route, RequestContext& ctx);
   asio::awaitable<bool> tunnel(UpstreamConnection& up);
@@ -240,27 +246,18 @@ asio::awaitable<void> Http1Session::run() {
     if (ec) {
       if (ec == http::error::header_limit) {
         stats.header_overflow->inc();
-        RequestState rs;
-        rs.start = std::chrono::system_clock::now();
-        rs.keep_alive = false;
-        co_await localReply(rs, 431, "request header too large", "");
+        co_await rejectAndClose(431, "request header too large", "");
       } else if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
                  ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
         stats.cx_protocol_error->inc();
-        RequestState rs;
-        rs.start = std::chrono::system_clock::now();
-        rs.keep_alive = false;
-        co_await localReply(rs, 400, "bad request", "DPE");
+        co_await rejectAndClose(400, "bad request", "DPE");
       }
       break;
     }
     if (parser.get().find(http::field::transfer_encoding) != parser.get().end() && !parser.chunked()) {
       // RFC 7230 3.3.3: a Transfer-Encoding whose last coding is not chunked cannot be framed.
       stats.cx_protocol_error->inc();
-      RequestState rs;
-      rs.start = std::chrono::system_clock::now();
-      rs.keep_alive = false;
-      co_await localReply(rs, 400, "bad request: unsupported transfer-encoding", "DPE");
+      co_await rejectAndClose(400, "bad request: unsupported transfer-encoding", "DPE");
       break;
     }
     bool keep = false;
@@ -369,7 +366,6 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   } guard{stats};
 
   RequestState rs;
-  rs.parser = &parser;
   rs.start = std::chrono::system_clock::now();
   rs.start_steady = Clock::now();
   request_timed_out_ = false;
@@ -383,9 +379,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   rs.keep_alive = req.keep_alive();
 
   // Request headers the proxy owns.
-  if (config_->generate_request_id &&
-      (req.find("x-request-id") == req.end() || !config_->preserve_external_request_id) &&
-      req.find("x-request-id") == req.end())
+  if (config_->generate_request_id && req.find("x-request-id") == req.end())
     req.set("x-request-id", uuid4(worker_.random));
   if (config_->use_remote_address) {
     if (!config_->skip_xff_append) {

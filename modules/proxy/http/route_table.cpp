@@ -30,7 +30,7 @@ std::string_view pathOnly(std::string_view target) {
 RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
   RetryPolicy r;
   r.num_retries = p.has_num_retries() ? p.num_retries().value() : 1;
-  if (p.has_per_try_timeout()) r.per_try_timeout = toMillis((p.per_try_timeout()));
+  if (p.has_per_try_timeout()) r.per_try_timeout = toMillis(p.per_try_timeout());
   forEachListToken(p.retry_on(), [&r](std::string_view item) {
     if (item == "5xx") r.on_5xx = true;
     else if (item == "gateway-error") r.on_gateway_error = true;
@@ -52,15 +52,17 @@ RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
   }
   if (p.host_selection_retry_max_attempts() > 0) r.host_selection_max_attempts = uint32_t(p.host_selection_retry_max_attempts());
   if (p.has_retry_back_off()) {
-    r.backoff_base = toMillis((p.retry_back_off().base_interval()));
+    r.backoff_base = toMillis(p.retry_back_off().base_interval());
     r.backoff_max = p.retry_back_off().has_max_interval()
-                        ? toMillis((p.retry_back_off().max_interval()))
+                        ? toMillis(p.retry_back_off().max_interval())
                         : r.backoff_base * 10;
   }
   return r;
 }
 
-HeaderMatch compileHeaderMatchImpl(const rv3::HeaderMatcher& h) {
+}  // namespace
+
+HeaderMatch compileHeaderMatch(const rv3::HeaderMatcher& h) {
   HeaderMatch m;
   m.name = lower(h.name());
   m.invert = h.invert_match();
@@ -87,6 +89,8 @@ HeaderMatch compileHeaderMatchImpl(const rv3::HeaderMatcher& h) {
   }
   return m;
 }
+
+namespace {
 
 std::map<std::string, std::shared_ptr<const void>> compilePerFilter(
     const google::protobuf::Map<std::string, google::protobuf::Any>& configs, const PerFilterConfigParser& parser) {
@@ -119,7 +123,7 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
   }
   if (m.has_case_sensitive()) out.case_sensitive = m.case_sensitive().value();
   if (!out.case_sensitive && out.path_kind != Route::PathKind::Regex) out.path = lower(out.path);
-  for (const auto& h : m.headers()) out.headers.push_back(compileHeaderMatchImpl(h));
+  for (const auto& h : m.headers()) out.headers.push_back(compileHeaderMatch(h));
   for (const auto& q : m.query_parameters()) {
     QueryMatch qm;
     qm.name = q.name();
@@ -171,7 +175,7 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       }
       if (a.host_rewrite_specifier_case() == A::kHostRewriteLiteral) out.host_rewrite = a.host_rewrite_literal();
       if (a.host_rewrite_specifier_case() == A::kAutoHostRewrite) out.auto_host_rewrite = a.auto_host_rewrite().value();
-      if (a.has_timeout()) out.timeout = toMillis((a.timeout()));
+      if (a.has_timeout()) out.timeout = toMillis(a.timeout());
       if (a.has_idle_timeout()) out.idle_timeout = timeoutOrNever(a.idle_timeout());
       if (a.has_retry_policy()) out.retry = compileRetry(a.retry_policy());
       for (const auto& mp : a.request_mirror_policies()) {
@@ -257,8 +261,6 @@ HeaderOperation::Action actionOf(const envoy::config::core::v3::HeaderValueOptio
 }
 
 }  // namespace
-
-HeaderMatch compileHeaderMatch(const rv3::HeaderMatcher& h) { return compileHeaderMatchImpl(h); }
 
 HeaderOperations compileHeaderOperations(
     const google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>& add,

@@ -40,10 +40,8 @@ void ProxyServer::mountAdmin() {
              // As Envoy: the filter is a regular expression matched anywhere in the name.
              re2::RE2 re(filter->second, re2::RE2::Quiet);
              if (!re.ok()) return AdminResponse{400, "text/plain; charset=utf-8", "invalid regex: " + re.error() + "\n"};
-             std::string out;
-             for (const auto& [name, value] : stats_.values())
-               if (re2::RE2::PartialMatch(name, re)) out += name + ": " + std::to_string(value) + "\n";
-             return AdminResponse{200, "text/plain; charset=utf-8", out};
+             return AdminResponse{200, "text/plain; charset=utf-8",
+                                  stats_.renderText([&re](const std::string& name) { return re2::RE2::PartialMatch(name, re); })};
            });
   a.handle("/stats/prometheus", "counters and gauges in the Prometheus text format", [this](const AdminRequest&) {
     return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", stats_.renderPrometheus()};

@@ -64,8 +64,8 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
   }
   if (info->type == Type::OriginalDst && info->lb != LbPolicy::ClusterProvided && c.lb_policy() != cv3::Cluster::ROUND_ROBIN)
     throw std::invalid_argument("lb_policy: ORIGINAL_DST clusters use CLUSTER_PROVIDED");
-  if (c.has_connect_timeout()) info->connect_timeout = toMillis((c.connect_timeout()));
-  if (c.has_dns_refresh_rate()) info->dns_refresh = toMillis((c.dns_refresh_rate()));
+  if (c.has_connect_timeout()) info->connect_timeout = toMillis(c.connect_timeout());
+  if (c.has_dns_refresh_rate()) info->dns_refresh = toMillis(c.dns_refresh_rate());
   if (c.has_per_connection_buffer_limit_bytes()) info->per_connection_buffer_limit = c.per_connection_buffer_limit_bytes().value();
   if (c.has_max_requests_per_connection()) info->max_requests_per_connection = c.max_requests_per_connection().value();
   if (c.has_ring_hash_lb_config() && c.ring_hash_lb_config().has_minimum_ring_size())
@@ -88,8 +88,8 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
     if (o.has_enforcing_consecutive_5xx()) s.enforce_5xx = o.enforcing_consecutive_5xx().value() > 0;
     if (o.has_enforcing_consecutive_gateway_failure())
       s.enforce_gateway_failure = o.enforcing_consecutive_gateway_failure().value() > 0;
-    if (o.has_interval()) s.interval = toMillis((o.interval()));
-    if (o.has_base_ejection_time()) s.base_ejection_time = toMillis((o.base_ejection_time()));
+    if (o.has_interval()) s.interval = toMillis(o.interval());
+    if (o.has_base_ejection_time()) s.base_ejection_time = toMillis(o.base_ejection_time());
     if (o.has_max_ejection_percent()) s.max_ejection_percent = o.max_ejection_percent().value();
   }
   if (c.has_eds_cluster_config()) info->eds_service_name = c.eds_cluster_config().service_name();
