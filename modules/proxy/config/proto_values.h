@@ -22,12 +22,19 @@ inline std::chrono::milliseconds timeoutOrNever(const google::protobuf::Duration
   return ms.count() == 0 ? kNoTimeout : ms;
 }
 
+// Parts per million that one unit of a FractionalPercent's numerator stands for (runtime
+// overrides give a numerator in the configured denominator).
+inline uint32_t perMillionScale(const envoy::type::v3::FractionalPercent& f) {
+  switch (f.denominator()) {
+    case envoy::type::v3::FractionalPercent::HUNDRED: return 10000;
+    case envoy::type::v3::FractionalPercent::TEN_THOUSAND: return 100;
+    default: return 1;
+  }
+}
+
 // A FractionalPercent as parts per million (capped at 100 %).
 inline uint32_t perMillion(const envoy::type::v3::FractionalPercent& f) {
-  uint64_t n = f.numerator();
-  if (f.denominator() == envoy::type::v3::FractionalPercent::HUNDRED) n *= 10000;
-  if (f.denominator() == envoy::type::v3::FractionalPercent::TEN_THOUSAND) n *= 100;
-  return uint32_t(std::min<uint64_t>(n, 1000000));
+  return uint32_t(std::min<uint64_t>(uint64_t(f.numerator()) * perMillionScale(f), 1000000));
 }
 
 // Calls fn(token) for each comma-separated token, spaces trimmed, empty tokens skipped

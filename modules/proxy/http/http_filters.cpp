@@ -41,19 +41,12 @@ struct FaultConfig {
 std::shared_ptr<const void> parseFault(const google::protobuf::Any& any) {
   auto f = unpack<fault::HTTPFault>(any, "HTTPFault");
   auto c = std::make_shared<FaultConfig>();
-  auto scaleOf = [](const envoy::type::v3::FractionalPercent& p) -> uint32_t {
-    switch (p.denominator()) {
-      case envoy::type::v3::FractionalPercent::HUNDRED: return 10000;
-      case envoy::type::v3::FractionalPercent::TEN_THOUSAND: return 100;
-      default: return 1;
-    }
-  };
   if (!f.delay_percent_runtime().empty()) c->delay_percent_key = f.delay_percent_runtime();
   if (!f.abort_percent_runtime().empty()) c->abort_percent_key = f.abort_percent_runtime();
   if (!f.delay_duration_runtime().empty()) c->delay_duration_key = f.delay_duration_runtime();
   if (!f.abort_http_status_runtime().empty()) c->abort_status_key = f.abort_http_status_runtime();
-  if (f.has_delay()) c->delay_scale = scaleOf(f.delay().percentage());
-  if (f.has_abort()) c->abort_scale = scaleOf(f.abort().percentage());
+  if (f.has_delay()) c->delay_scale = perMillionScale(f.delay().percentage());
+  if (f.has_abort()) c->abort_scale = perMillionScale(f.abort().percentage());
   if (f.has_delay()) {
     if (!f.delay().has_fixed_delay()) throw std::invalid_argument("fault delay: only fixed_delay is supported");
     const auto& d = f.delay().fixed_delay();

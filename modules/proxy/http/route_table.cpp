@@ -134,11 +134,7 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
     const auto& f = m.runtime_fraction();
     out.fraction_per_million = perMillion(f.default_value());
     out.fraction_runtime_key = f.runtime_key();
-    switch (f.default_value().denominator()) {
-      case envoy::type::v3::FractionalPercent::HUNDRED: out.fraction_scale = 10000; break;
-      case envoy::type::v3::FractionalPercent::TEN_THOUSAND: out.fraction_scale = 100; break;
-      default: out.fraction_scale = 1; break;
-    }
+    out.fraction_scale = perMillionScale(f.default_value());
   }
 
   out.request_headers = compileHeaderOperations(r.request_headers_to_add(), r.request_headers_to_remove());
