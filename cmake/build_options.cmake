@@ -25,7 +25,7 @@ endif()
 # coroutine frames as mismatched new/delete.
 set(MONOMESH_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-  list(APPEND MONOMESH_WARNINGS -Wno-stringop-overflow -Wno-restrict -Wno-array-bounds -Wno-mismatched-new-delete)
+  list(APPEND MONOMESH_WARNINGS -Wno-stringop-overflow -Wno-stringop-overread -Wno-restrict -Wno-array-bounds -Wno-mismatched-new-delete)
 endif()
 
 # monomesh_module(<name> SOURCES ... DEPS ...) declares modules/<name> as a static library

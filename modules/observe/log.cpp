@@ -15,7 +15,8 @@ namespace {
 
 const std::vector<std::string> kScopes = {
     "default", "runtime", "admin", "config", "cli", "proxy", "http", "upstream", "xds", "ads",
-    "pilot", "registry", "kube", "galley", "validation", "mcp", "security", "multicluster", "demo"};
+    "pilot", "registry", "kube", "galley", "validation", "mcp", "security", "multicluster", "demo",
+    "h2", "grpc", "tls"};
 
 void appendJson(spdlog::memory_buf_t& out, std::string_view s) {
   std::string escaped = jsonEscape(s);
