@@ -63,6 +63,7 @@ Status ClientCall::resolveStatus() {
   if (deadline_hit_) return {StatusCode::deadline_exceeded, "deadline exceeded"};
   if (cancelled_) return {StatusCode::cancelled, "cancelled by the client"};
   const h2::Stream& stream = io_->stream();
+  if (stream.connectionLost() && !io_->ended()) return {StatusCode::unavailable, "connection closed"};
   if (stream.closed() && stream.errorCode() != 0 && !io_->ended()) {
     switch (stream.errorCode()) {
       case 0x7: return {StatusCode::unavailable, "stream refused"};

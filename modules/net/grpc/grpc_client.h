@@ -80,6 +80,7 @@ class GrpcChannel : public std::enable_shared_from_this<GrpcChannel> {
   void close();
 
   bool connected() const { return session_ && !session_->closed(); }
+  const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
   const std::string& lastError() const noexcept { return last_error_; }
   const h2::H2Counters& h2Counters() const noexcept { return h2_counters_; }
   uint64_t connectAttempts() const noexcept { return attempts_; }

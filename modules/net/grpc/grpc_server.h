@@ -38,10 +38,18 @@ class ServerCall {
   // The client went away, reset the stream, or the deadline passed.
   bool cancelled() const { return cancelled_ || (io_.streamPtr()->closed() && io_.streamPtr()->errorCode() != 0); }
   const std::optional<Status>& readError() const { return io_.error(); }
+  // Ends the call from the server side (RST_STREAM CANCEL); a pending read() returns at once.
+  void cancel() {
+    cancelled_ = true;
+    io_.stream().reset(0x8);
+  }
+
+  // Sends the status now, before the handler returns (e.g. rejecting a stream while the client is
+  // still sending); the client is told to stop (RST_STREAM NO_ERROR) and pending reads end.
+  void finish(const Status& status);
 
  private:
   friend class GrpcServer;
-  void finish(const Status& status);
   void sendHeaders(bool end_stream, const Status* trailers_only);
   MessageStream io_;
   std::string peer_;

@@ -265,6 +265,7 @@ void Session::close() {
   streams_.clear();
   for (auto& [id, stream] : streams) {
     stream->closed_ = true;
+    stream->connection_lost_ = true;
     if (!stream->in_ended_ || !stream->out_end_) stream->close_error_ = NGHTTP2_INTERNAL_ERROR;
     stream->in_event_.notify();
     stream->out_event_.notify();

@@ -41,6 +41,8 @@ class Stream {
   bool closed() const noexcept { return closed_; }
   // HTTP/2 error code the stream closed with (0 = NO_ERROR).
   uint32_t errorCode() const noexcept { return close_error_; }
+  // The connection went away under the stream (not a RST_STREAM from the peer).
+  bool connectionLost() const noexcept { return connection_lost_; }
 
   // Client side: waits for the final response headers; false if the stream was reset first.
   boost::asio::awaitable<bool> waitHeaders();
@@ -70,6 +72,7 @@ class Stream {
   bool headers_done_ = false;
   bool in_ended_ = false;
   bool closed_ = false;
+  bool connection_lost_ = false;
   uint32_t close_error_ = 0;
   std::deque<std::string> in_chunks_;
   size_t in_buffered_ = 0;

@@ -1,0 +1,186 @@
+#include "net/xds/ads_server.h"
+
+#include "envoy/service/discovery/v3/discovery.pb.h"
+#include "net/async_event.h"
+#include "observe/log.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <algorithm>
+#include <deque>
+
+namespace monomesh::net::xds {
+
+namespace asio = boost::asio;
+using envoy::service::discovery::v3::DiscoveryRequest;
+using envoy::service::discovery::v3::DiscoveryResponse;
+
+bool isWildcardType(std::string_view type_url) {
+  return type_url == type_url::kCluster || type_url == type_url::kListener;
+}
+
+namespace {
+
+// Push order: clusters before their endpoints, listeners before their routes (Envoy's
+// make-before-break rule for SotW ADS). Unknown types go last, in name order.
+int pushRank(std::string_view type_url) {
+  if (type_url == type_url::kCluster) return 0;
+  if (type_url == type_url::kEndpoint) return 1;
+  if (type_url == type_url::kListener) return 2;
+  if (type_url == type_url::kRoute) return 3;
+  if (type_url == type_url::kSecret) return 4;
+  return 5;
+}
+
+}  // namespace
+
+struct AdsServer::Stream {
+  StreamStatus status;
+  envoy::config::core::v3::Node node;
+  bool has_node = false;
+  std::map<std::string, bool> pending;  // types to answer now (true: even if the version is unchanged)
+  std::deque<std::string> requests;     // raw messages from the reader
+  bool reader_done = false;
+  bool push_requested = false;
+  uint64_t nonce = 0;
+  AsyncEvent wake;
+};
+
+AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source)
+    : source_(std::move(source)),
+      counters_(std::make_shared<AdsCounters>()),
+      live_(std::make_shared<std::vector<std::weak_ptr<Stream>>>()) {
+  grpc.addMethod(std::string(kAdsMethod), [this](grpc::ServerCall& call) { return serve(call); });
+}
+
+AdsServer::~AdsServer() = default;
+
+void AdsServer::push() {
+  std::erase_if(*live_, [](const auto& weak) { return weak.expired(); });
+  for (auto& weak : *live_) {
+    if (auto stream = weak.lock()) {
+      stream->push_requested = true;
+      stream->wake.notify();
+    }
+  }
+}
+
+std::vector<StreamStatus> AdsServer::streams() const {
+  std::vector<StreamStatus> out;
+  for (const auto& weak : *live_) {
+    if (auto stream = weak.lock()) out.push_back(stream->status);
+  }
+  return out;
+}
+
+asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
+  auto stream = std::make_shared<Stream>();
+  stream->status.peer = call.peer();
+  live_->push_back(stream);
+  counters_->streams++;
+  // The reader only queues requests; this coroutine does all the work and all the writing.
+  asio::co_spawn(co_await asio::this_coro::executor,
+                 [&call, stream]() -> asio::awaitable<void> {
+                   for (;;) {
+                     auto message = co_await call.read();
+                     if (!message) break;
+                     stream->requests.push_back(std::move(*message));
+                     stream->wake.notify();
+                   }
+                   stream->reader_done = true;
+                   stream->wake.notify();
+                 },
+                 asio::detached);
+
+  grpc::Status result;
+  bool failed = false;
+  for (;;) {
+    co_await stream->wake.wait();
+    while (!failed && !stream->requests.empty()) {
+      DiscoveryRequest request;
+      bool parsed = request.ParseFromString(stream->requests.front());
+      stream->requests.pop_front();
+      if (!parsed || request.type_url().empty()) {
+        result = {grpc::StatusCode::invalid_argument,
+                  parsed ? "DiscoveryRequest without type_url" : "unparsable DiscoveryRequest"};
+        failed = true;
+        break;
+      }
+      if (!stream->has_node) {
+        if (!request.has_node() || request.node().id().empty()) {
+          result = {grpc::StatusCode::invalid_argument, "the first DiscoveryRequest must carry node.id"};
+          failed = true;
+          break;
+        }
+        stream->node = request.node();
+        stream->has_node = true;
+        stream->status.node_id = request.node().id();
+      }
+      TypeStatus& type = stream->status.types[request.type_url()];
+      const std::string& nonce = request.response_nonce();
+      std::vector<std::string> names(request.resource_names().begin(), request.resource_names().end());
+      std::sort(names.begin(), names.end());
+      if (!nonce.empty() && nonce != type.sent_nonce) {
+        counters_->stale_nonces++;  // answers an older response: superseded, ignore
+        continue;
+      }
+      if (!nonce.empty()) {
+        if (request.has_error_detail() && request.error_detail().code() != 0) {
+          counters_->nacks++;
+          type.last_nack = request.error_detail().message();
+          observe::logScope("ads").warn("NACK from {} for {} version {}: {}", stream->status.node_id,
+                                        request.type_url(), type.sent_version, type.last_nack);
+        } else {
+          counters_->acks++;
+          type.acked_version = request.version_info();
+          type.last_nack.clear();
+        }
+      }
+      // A new subscription (no nonce: first request or a reconnect) or changed names: answer now.
+      if (nonce.empty() || names != type.names) {
+        type.names = std::move(names);
+        stream->pending[request.type_url()] = true;
+      }
+    }
+    if (failed || stream->reader_done) break;
+    if (stream->push_requested) {
+      stream->push_requested = false;
+      for (const auto& [url, type] : stream->status.types) stream->pending.try_emplace(url, false);
+    }
+    std::vector<std::pair<std::string, bool>> order(stream->pending.begin(), stream->pending.end());
+    stream->pending.clear();
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return pushRank(a.first) < pushRank(b.first); });
+    for (const auto& [url, forced] : order) {
+      TypeStatus& type = stream->status.types[url];
+      auto resources = source_->resources(stream->node, url, type.names);
+      if (!resources) continue;
+      if (!forced && resources->version == type.sent_version) continue;
+      DiscoveryResponse response;
+      response.set_version_info(resources->version);
+      response.set_type_url(url);
+      response.set_nonce(std::to_string(++stream->nonce));
+      for (auto& any : resources->resources) *response.add_resources() = std::move(any);
+      type.sent_version = resources->version;
+      type.sent_nonce = response.nonce();
+      counters_->responses++;
+      if (!co_await call.write(response.SerializeAsString())) {
+        failed = true;
+        break;
+      }
+    }
+    if (failed) break;
+  }
+  if (failed) {
+    if (result.ok()) result = {grpc::StatusCode::unavailable, "the stream ended while sending"};
+    else counters_->rejected_streams++;
+    // The status goes out now; the reset that follows an early answer wakes the reader.
+    if (!stream->reader_done) call.finish(result);
+  }
+  // The reader refers to `call`: it must be done before this handler returns.
+  while (!stream->reader_done) co_await stream->wake.wait();
+  co_return result;
+}
+
+}  // namespace monomesh::net::xds

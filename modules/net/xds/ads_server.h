@@ -1,0 +1,74 @@
+// The server half of Envoy's aggregated discovery service (state of the world): one gRPC
+// bidirectional stream per proxy carrying every type. It tracks, per stream and type, the names
+// subscribed, the version and nonce sent, the version ACKed and the last NACK; answers new
+// subscriptions and changed names at once; ignores stale nonces; and on push() re-asks the
+// ResourceSource and sends only what changed, CDS before EDS before LDS before RDS so a proxy
+// never routes to a cluster it does not know yet.
+#pragma once
+
+#include "net/grpc/grpc_server.h"
+#include "net/xds/xds_types.h"
+
+#include "envoy/config/core/v3/base.pb.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace monomesh::net::xds {
+
+// What the server serves: resources of a type for a node and the names it asked for (empty for a
+// wildcard subscription). nullopt: this server does not serve the type (the request is answered
+// with nothing and remembered, so a later push can still serve it).
+class ResourceSource {
+ public:
+  virtual ~ResourceSource() = default;
+  virtual std::optional<Resources> resources(const envoy::config::core::v3::Node& node, std::string_view type_url,
+                                             const std::vector<std::string>& names) = 0;
+};
+
+// A stream's state for one type, for debug endpoints and proxy-status.
+struct TypeStatus {
+  std::vector<std::string> names;
+  std::string sent_version;
+  std::string sent_nonce;
+  std::string acked_version;
+  std::string last_nack;  // error_detail.message of the last NACK; empty after an ACK
+};
+
+struct StreamStatus {
+  std::string node_id;
+  std::string peer;
+  std::map<std::string, TypeStatus> types;  // by type URL
+};
+
+struct AdsCounters {
+  uint64_t streams = 0;
+  uint64_t responses = 0;
+  uint64_t acks = 0;
+  uint64_t nacks = 0;
+  uint64_t stale_nonces = 0;
+  uint64_t rejected_streams = 0;  // no node, unparsable request
+};
+
+class AdsServer {
+ public:
+  AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source);
+  ~AdsServer();
+
+  // Re-evaluates every stream's subscriptions; sends the types whose version changed.
+  void push();
+  std::vector<StreamStatus> streams() const;
+  const AdsCounters& counters() const noexcept { return *counters_; }
+
+ private:
+  struct Stream;
+  boost::asio::awaitable<grpc::Status> serve(grpc::ServerCall& call);
+  std::shared_ptr<ResourceSource> source_;
+  std::shared_ptr<AdsCounters> counters_;
+  std::shared_ptr<std::vector<std::weak_ptr<Stream>>> live_;
+};
+
+}  // namespace monomesh::net::xds

@@ -1,0 +1,203 @@
+#include "net/xds/ads_client.h"
+#include "net/xds/ads_server.h"
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/service/discovery/v3/discovery.pb.h"
+
+#include <boost/asio.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace monomesh::net::xds {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// A source with clusters (wildcard) and endpoints (by name), versioned by hand.
+struct FakeSource : ResourceSource {
+  std::string cds_version = "v1";
+  std::vector<std::string> clusters = {"outbound|9080||reviews.default.svc.cluster.local"};
+  std::vector<std::vector<std::string>> eds_asks;
+  std::optional<Resources> resources(const envoy::config::core::v3::Node&, std::string_view type,
+                                     const std::vector<std::string>& names) override {
+    Resources r;
+    if (type == type_url::kCluster) {
+      r.version = cds_version;
+      for (const auto& name : clusters) {
+        envoy::config::cluster::v3::Cluster c;
+        c.set_name(name);
+        r.resources.emplace_back().PackFrom(c);
+      }
+      return r;
+    }
+    if (type == type_url::kEndpoint) {
+      eds_asks.push_back(names);
+      r.version = "e-" + std::to_string(names.size());
+      for (const auto& name : names) {
+        envoy::config::endpoint::v3::ClusterLoadAssignment a;
+        a.set_cluster_name(name);
+        r.resources.emplace_back().PackFrom(a);
+      }
+      return r;
+    }
+    return std::nullopt;
+  }
+};
+
+grpc::GrpcServerOptions shortDrain() {
+  grpc::GrpcServerOptions o;
+  o.h2.drain_timeout = std::chrono::milliseconds(100);  // long-lived streams are cut after this
+  return o;
+}
+
+struct Fixture {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
+  grpc::GrpcServer grpc_server{shortDrain()};
+  std::shared_ptr<FakeSource> source = std::make_shared<FakeSource>();
+  AdsServer ads{grpc_server, source};
+  std::shared_ptr<grpc::GrpcChannel> channel;
+  std::shared_ptr<AdsClient> client;
+
+  Fixture() {
+    asio::co_spawn(io, grpc_server.acceptLoop(acceptor), asio::detached);
+    channel = grpc::GrpcChannel::create(io.get_executor(), "127.0.0.1", acceptor.local_endpoint().port());
+    envoy::config::core::v3::Node node;
+    node.set_id("sidecar~10.0.0.1~reviews-v1.default~default.svc.cluster.local");
+    client = AdsClient::create(channel, node, {std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
+  }
+  bool runUntil(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) io.run_for(std::chrono::milliseconds(5));
+    return done();
+  }
+  const TypeStatus* serverType(std::string_view url) {
+    auto streams = ads.streams();
+    if (streams.empty()) return nullptr;
+    static TypeStatus copy;
+    auto it = streams[0].types.find(std::string(url));
+    if (it == streams[0].types.end()) return nullptr;
+    copy = it->second;
+    return &copy;
+  }
+};
+
+std::vector<std::string> names(const std::vector<google::protobuf::Any>& resources) {
+  std::vector<std::string> out;
+  for (const auto& any : resources) {
+    envoy::config::cluster::v3::Cluster c;
+    if (any.UnpackTo(&c)) out.push_back(c.name());
+  }
+  return out;
+}
+
+BOOST_AUTO_TEST_SUITE(ads)
+
+BOOST_AUTO_TEST_CASE(subscribe_apply_and_ack) {
+  Fixture f;
+  std::vector<std::string> seen;
+  f.client->subscribe(std::string(type_url::kCluster), {}, [&](const std::string&, const auto& resources) {
+    seen = names(resources);
+    return std::optional<std::string>();
+  });
+  f.client->start();
+  BOOST_REQUIRE(f.runUntil([&] { auto t = f.serverType(type_url::kCluster); return t && t->acked_version == "v1"; }));
+  BOOST_TEST(seen == std::vector<std::string>{"outbound|9080||reviews.default.svc.cluster.local"});
+  BOOST_TEST(f.client->types().at(std::string(type_url::kCluster)).version == "v1");
+  BOOST_REQUIRE(f.ads.streams().size() == 1u);
+  BOOST_TEST(f.ads.streams()[0].node_id == "sidecar~10.0.0.1~reviews-v1.default~default.svc.cluster.local");
+
+  // A push with a new version reaches the client; an unchanged version is not re-sent.
+  f.source->clusters.push_back("outbound|9080|v2|reviews.default.svc.cluster.local");
+  f.source->cds_version = "v2";
+  f.ads.push();
+  BOOST_REQUIRE(f.runUntil([&] { auto t = f.serverType(type_url::kCluster); return t && t->acked_version == "v2"; }));
+  BOOST_TEST(seen.size() == 2u);
+  auto responses = f.ads.counters().responses;
+  f.ads.push();
+  f.io.run_for(std::chrono::milliseconds(200));  // nothing should come
+  BOOST_TEST(f.ads.counters().responses == responses);
+}
+
+BOOST_AUTO_TEST_CASE(nack_keeps_the_previous_version) {
+  Fixture f;
+  int calls = 0;
+  f.client->subscribe(std::string(type_url::kCluster), {}, [&](const std::string& version, const auto&) {
+    ++calls;
+    return version == "v2" ? std::optional<std::string>("cluster x: connect_timeout: must be positive")
+                           : std::optional<std::string>();
+  });
+  f.client->start();
+  BOOST_REQUIRE(f.runUntil([&] { auto t = f.serverType(type_url::kCluster); return t && t->acked_version == "v1"; }));
+  f.source->cds_version = "v2";
+  f.ads.push();
+  BOOST_REQUIRE(f.runUntil([&] { return f.ads.counters().nacks == 1u; }));
+  auto t = f.serverType(type_url::kCluster);
+  BOOST_TEST(t->acked_version == "v1");
+  BOOST_TEST(t->sent_version == "v2");
+  BOOST_TEST(t->last_nack == "cluster x: connect_timeout: must be positive");
+  BOOST_TEST(f.client->types().at(std::string(type_url::kCluster)).version == "v1");
+  BOOST_TEST(calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(changed_names_are_answered_at_once) {
+  Fixture f;
+  std::vector<std::string> last;
+  auto apply = [&](const std::string&, const std::vector<google::protobuf::Any>& resources) {
+    last.clear();
+    for (const auto& any : resources) {
+      envoy::config::endpoint::v3::ClusterLoadAssignment a;
+      any.UnpackTo(&a);
+      last.push_back(a.cluster_name());
+    }
+    return std::optional<std::string>();
+  };
+  f.client->subscribe(std::string(type_url::kEndpoint), {"a"}, apply);
+  f.client->start();
+  BOOST_REQUIRE(f.runUntil([&] { return last == std::vector<std::string>{"a"}; }));
+  f.client->subscribe(std::string(type_url::kEndpoint), {"b", "a"}, apply);
+  BOOST_REQUIRE(f.runUntil([&] { return last == std::vector<std::string>{"a", "b"}; }));
+  auto t = f.serverType(type_url::kEndpoint);
+  BOOST_TEST(t->names == (std::vector<std::string>{"a", "b"}));
+}
+
+BOOST_AUTO_TEST_CASE(client_reconnects_and_resubscribes_with_its_version) {
+  auto f = std::make_unique<Fixture>();
+  f->client->subscribe(std::string(type_url::kCluster), {}, [](const std::string&, const auto&) {
+    return std::optional<std::string>();
+  });
+  f->client->start();
+  BOOST_REQUIRE(f->runUntil([&] { auto t = f->serverType(type_url::kCluster); return t && t->acked_version == "v1"; }));
+  f->grpc_server.shutdown();  // GOAWAY: the stream ends, the client comes back on a new connection
+  BOOST_REQUIRE(f->runUntil([&] { return f->client->streamsOpened() >= 2u && f->client->connected(); }));
+  BOOST_REQUIRE(f->runUntil([&] { auto t = f->serverType(type_url::kCluster); return t && t->acked_version == "v1"; }));
+  BOOST_TEST(f->ads.counters().streams >= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(requests_without_node_or_unparsable_are_rejected) {
+  Fixture f;
+  grpc::Status no_node, garbage;
+  bool done = false;
+  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+    envoy::service::discovery::v3::DiscoveryRequest r;
+    r.set_type_url(std::string(type_url::kCluster));
+    auto call = co_await f.channel->startCall(std::string(kAdsMethod));
+    co_await call->write(r.SerializeAsString());
+    no_node = co_await call->finish();
+    auto call2 = co_await f.channel->startCall(std::string(kAdsMethod));
+    co_await call2->write("\xff\xff\xff not protobuf");
+    garbage = co_await call2->finish();
+    done = true;
+  }, asio::detached);
+  BOOST_REQUIRE(f.runUntil([&] { return done; }));
+  BOOST_TEST((no_node.code == grpc::StatusCode::invalid_argument));
+  BOOST_TEST(no_node.message == "the first DiscoveryRequest must carry node.id");
+  BOOST_TEST((garbage.code == grpc::StatusCode::invalid_argument));
+  BOOST_TEST(f.ads.counters().rejected_streams == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace monomesh::net::xds
