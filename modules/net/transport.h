@@ -31,6 +31,9 @@ class Transport {
   virtual std::string peerAddress() const = 0;
 };
 
+class MaybeTlsStream;
+// A connected (and, for TLS, handshaken) stream as a Transport.
+std::unique_ptr<Transport> makeTransport(MaybeTlsStream stream);
 std::unique_ptr<Transport> makeTcpTransport(boost::asio::ip::tcp::socket socket);
 
 }  // namespace monomesh::net

@@ -8,7 +8,9 @@
 
 #include "proxy/config/runtime_values.h"
 #include "proxy/upstream/cluster_manager.h"
+#include "net/h2/h2_session.h"
 #include "proxy/upstream/connection_pool.h"
+#include "proxy/upstream/h2_pool.h"
 #include "proxy/upstream/load_balancer.h"
 
 namespace monomesh::proxy {
@@ -20,6 +22,10 @@ struct ProxyWorker {
   size_t index;
   const runtime::SnapshotSlot<UpstreamSnapshot>& upstream;
   ConnectionPool pool;
+  H2Pool h2_pool;  // HTTP/2 upstreams
+  // Downstream HTTP/2 connections (a drain sends each a GOAWAY) and their counters.
+  std::unordered_set<net::h2::Session*> h2_sessions;
+  net::h2::H2Counters h2_downstream;
   // Per cluster name: the balancer and the settings it was built for (rebuilt when they change).
   std::unordered_map<std::string, std::pair<const ClusterInfo*, LoadBalancer>> balancers;
   std::mt19937_64 random;
@@ -33,6 +39,11 @@ struct ProxyWorker {
   // Draining: no more keep-alive. `close_idle` also ends connections waiting for a request; the
   // drain does that after a grace second, so a request already on its way is still served.
   void startDraining(bool close_idle) {
+    if (!draining) {
+      auto sessions = h2_sessions;  // a shutdown may close (and unregister) a session at once
+      for (auto* session : sessions) session->shutdown();  // GOAWAY: open streams finish
+      h2_pool.drain();
+    }
     draining = true;
     if (!close_idle) return;
     for (auto* socket : idle) {

@@ -216,12 +216,24 @@ BOOST_AUTO_TEST_CASE(route_config_errors_are_prefixed) {
 }
 
 BOOST_AUTO_TEST_CASE(codec_type) {
-  std::string http2 = compileError(withFilters(kRouter, "codec_type: HTTP2\n"));
-  BOOST_TEST(contains(http2, "codec_type"), http2);
   std::string http3 = compileError(withFilters(kRouter, "codec_type: HTTP3\n"));
   BOOST_TEST(contains(http3, "codec_type"), http3);
-  BOOST_CHECK_NO_THROW(compileYaml(withFilters(kRouter, "codec_type: AUTO\n")));
-  BOOST_CHECK_NO_THROW(compileYaml(withFilters(kRouter, "codec_type: HTTP1\n")));
+  BOOST_TEST((compileYaml(withFilters(kRouter, "codec_type: AUTO\n"))->codec == HcmConfig::Codec::Auto));
+  BOOST_TEST((compileYaml(withFilters(kRouter, "codec_type: HTTP1\n"))->codec == HcmConfig::Codec::Http1));
+  BOOST_TEST((compileYaml(withFilters(kRouter, "codec_type: HTTP2\n"))->codec == HcmConfig::Codec::Http2));
+}
+
+BOOST_AUTO_TEST_CASE(http2_protocol_options) {
+  auto c = compileYaml(withFilters(kRouter,
+                                   "http2_protocol_options: {max_concurrent_streams: 7, initial_stream_window_size: 65536,\n"
+                                   "  initial_connection_window_size: 1048576}\n"));
+  BOOST_TEST(c->h2.max_concurrent_streams == 7u);
+  BOOST_TEST(c->h2.initial_stream_window_size == 65536u);
+  BOOST_TEST(c->h2.initial_connection_window_size == 1048576u);
+  std::string tiny = compileError(withFilters(kRouter, "http2_protocol_options: {initial_stream_window_size: 100}\n"));
+  BOOST_TEST(contains(tiny, "http2_protocol_options.initial_stream_window_size: 100 is outside 65535..2147483647"), tiny);
+  std::string zero = compileError(withFilters(kRouter, "http2_protocol_options: {max_concurrent_streams: 0}\n"));
+  BOOST_TEST(contains(zero, "max_concurrent_streams: must be at least 1"), zero);
 }
 
 BOOST_AUTO_TEST_CASE(websocket_upgrade_configs) {

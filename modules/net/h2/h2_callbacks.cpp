@@ -2,6 +2,8 @@
 
 #include "net/h2/h2_session.h"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -29,7 +31,13 @@ void SessionCallbacks::headersComplete(Session& session, Stream& stream, const n
     stream.headers_done_ = true;
     if (!stream.is_client_ && session.callbacks_.on_stream) {
       auto it = session.streams_.find(stream.id_);
-      if (it != session.streams_.end()) session.callbacks_.on_stream(it->second);
+      if (it != session.streams_.end()) {
+        // Posted: the handler must not run inside nghttp2's callback (it would re-enter the
+        // session), and it should see the whole frame (END_STREAM) first.
+        boost::asio::post(stream.executor_, [weak = session.weak_from_this(), s = it->second] {
+          if (auto self = weak.lock(); self && !self->closed()) self->callbacks_.on_stream(s);
+        });
+      }
     }
   }
   if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) stream.in_ended_ = true;

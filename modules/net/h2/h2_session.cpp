@@ -54,7 +54,7 @@ Session::Session(Role role, std::unique_ptr<Transport> transport, H2Options opti
 
 Session::~Session() { nghttp2_session_del(session_); }
 
-void Session::start() {
+void Session::start(std::string_view preread) {
   self_ = shared_from_this();
   counters_->connections++;
   std::vector<nghttp2_settings_entry> settings = {
@@ -70,6 +70,13 @@ void Session::start() {
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                         static_cast<int32_t>(options_.initial_connection_window_size));
   armTimer();
+  if (!preread.empty()) {
+    auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(preread.data()), preread.size());
+    if (rv < 0) {
+      failConnection(NGHTTP2_PROTOCOL_ERROR, &H2Counters::protocol_error, nghttp2_strerror(static_cast<int>(rv)));
+      return;
+    }
+  }
   flush();
   readLoop();
 }

@@ -37,8 +37,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Sends our SETTINGS and starts reading. The session keeps itself alive until closed.
-  void start();
+  // Sends our SETTINGS and starts reading; `preread`: bytes already read from the connection
+  // (e.g. an HTTP/1 codec that met the HTTP/2 preface). Keeps itself alive until closed.
+  void start(std::string_view preread = {});
   // Client: opens a request stream; nullptr when the connection takes no new streams.
   std::shared_ptr<Stream> openStream(const Headers& headers, bool end_stream);
   // Whether openStream can succeed (not draining, ids left, under the peer's stream limit).

@@ -39,6 +39,10 @@ class Stream {
   const Headers& headers() const noexcept { return in_headers_; }
   const Headers& trailers() const noexcept { return in_trailers_; }
   bool closed() const noexcept { return closed_; }
+  // The peer has sent its whole message (END_STREAM seen); unread chunks may remain.
+  bool inputEnded() const noexcept { return in_ended_; }
+  // Body bytes received and not read yet.
+  size_t buffered() const noexcept { return in_buffered_; }
   // HTTP/2 error code the stream closed with (0 = NO_ERROR).
   uint32_t errorCode() const noexcept { return close_error_; }
   // The connection went away under the stream (not a RST_STREAM from the peer).

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "proxy/config/http2_options.h"
 #include "proxy/config/proto_values.h"
 
 namespace monomesh::proxy {
@@ -34,8 +35,16 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
   auto c = std::make_shared<HcmConfig>();
   c->stat_prefix = h.stat_prefix();
   if (c->stat_prefix.empty()) throw std::invalid_argument("stat_prefix: required");
-  if (h.codec_type() == hcm::HttpConnectionManager::HTTP2 || h.codec_type() == hcm::HttpConnectionManager::HTTP3)
-    throw std::invalid_argument("codec_type: HTTP/2 and HTTP/3 arrive with the HTTP/2 issue; use AUTO or HTTP1");
+  if (h.codec_type() == hcm::HttpConnectionManager::HTTP3)
+    throw std::invalid_argument("codec_type: HTTP3 is not supported (QUIC); use AUTO, HTTP1 or HTTP2");
+  if (h.codec_type() == hcm::HttpConnectionManager::HTTP1) c->codec = Codec::Http1;
+  if (h.codec_type() == hcm::HttpConnectionManager::HTTP2) c->codec = Codec::Http2;
+  try {
+    c->h2 = h2OptionsFrom(h.http2_protocol_options());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("http2_protocol_options.") + e.what());
+  }
+  c->h2.idle_timeout = std::chrono::milliseconds(0);  // the HCM's idle_timeout applies (below)
   if (h.has_route_config()) {
     try {
       c->routes = RouteTable::compile(h.route_config(), parsePerFilterConfig);

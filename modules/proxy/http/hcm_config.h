@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "net/h2/h2_options.h"
 #include "observe/stats_store.h"
 #include "proxy/http/access_log.h"
 #include "proxy/http/http_filters.h"
@@ -23,6 +24,9 @@ struct HcmStats {
 
 struct HcmConfig {
   std::string stat_prefix;
+  // codec_type: AUTO serves HTTP/1.1 and HTTP/2 (h2c prior knowledge, or ALPN "h2" over TLS).
+  enum class Codec { Auto, Http1, Http2 } codec = Codec::Auto;
+  net::h2::H2Options h2;  // http2_protocol_options
   std::shared_ptr<const RouteTable> routes;
   std::string rds_name;  // routes come from RDS when set (control-plane issue)
   std::vector<HttpFilterSlot> filters;  // run before the router, in order

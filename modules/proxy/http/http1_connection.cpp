@@ -13,6 +13,8 @@
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
 #include "proxy/http/http1_writer.h"
+#include "proxy/http/http2_connection.h"
+#include "proxy/http/request_support.h"
 #include "proxy/tcp/byte_pump.h"
 
 namespace monomesh::proxy {
@@ -29,138 +31,21 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kChunk = 16 * 1024;
 constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
 
-bool isHopByHop(http::field f) {
-  switch (f) {
-    case http::field::connection:
-    case http::field::keep_alive:
-    case http::field::proxy_connection:
-    case http::field::transfer_encoding:
-    case http::field::te:
-    case http::field::trailer:
-    case http::field::upgrade: return true;
-    default: return false;
-  }
-}
-
-// Drops hop-by-hop headers, including any the Connection header names.
-void stripHopByHop(http::fields& fields, bool keep_upgrade) {
-  // Tokens of Connection other than close/keep-alive/upgrade name extra hop-by-hop headers.
-  std::vector<std::string> named;
-  for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection; ++it) {
-    forEachListToken(it->value(), [&named](std::string_view token) {
-      // Framing and Host are never hop-by-hop, whatever Connection says (else: smuggling).
-      if (!beast::iequals(token, "close") && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "upgrade") &&
-          !beast::iequals(token, "content-length") && !beast::iequals(token, "transfer-encoding") &&
-          !beast::iequals(token, "host"))
-        named.emplace_back(token);
-    });
-  }
-  for (auto it = fields.begin(); it != fields.end();) {
-    http::field f = it->name();
-    bool drop = isHopByHop(f) && !(keep_upgrade && (f == http::field::upgrade || f == http::field::connection));
-    for (const auto& n : named) drop |= beast::iequals(it->name_string(), n);
-    it = drop ? fields.erase(it) : std::next(it);
-  }
-}
-
-std::string uuid4(std::mt19937_64& random) {
-  // Version 4, variant 1, written without printf (it showed in profiles).
-  uint64_t a = (random() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  uint64_t b = (random() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  size_t pos = 0;
-  auto put = [&](uint64_t v, int nibbles) {
-    for (int i = nibbles - 1; i >= 0; --i) out[pos++] = kHex[(v >> (i * 4)) & 0xF];
-  };
-  put(a >> 32, 8);
-  ++pos;
-  put((a >> 16) & 0xffff, 4);
-  ++pos;
-  put(a & 0xffff, 4);
-  ++pos;
-  put(b >> 48, 4);
-  ++pos;
-  put(b & 0xffffffffffffULL, 12);
-  return out;
-}
-
-void countStatus(const HcmStats& s, unsigned status) {
-  s.rq_total->inc();
-  if (status < 200) s.rq_1xx->inc();
-  else if (status < 300) s.rq_2xx->inc();
-  else if (status < 400) s.rq_3xx->inc();
-  else if (status < 500) s.rq_4xx->inc();
-  else s.rq_5xx->inc();
-}
-
-void countUpstreamStatus(const ClusterStats& s, unsigned status) {
-  s.rq_total->inc();
-  if (status >= 200 && status < 300) s.rq_2xx->inc();
-  else if (status >= 300 && status < 400) s.rq_3xx->inc();
-  else if (status >= 400 && status < 500) s.rq_4xx->inc();
-  else if (status >= 500) s.rq_5xx->inc();
-}
-
-// Outlier detection: consecutive 5xx / gateway failures eject a host for base * times ejected.
-void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, const HostSet& set) {
-  const auto& o = cluster.outlier;
-  if (!o.enabled) return;
-  if (status < 500) {
-    host.consecutive_5xx.store(0, std::memory_order_relaxed);
-    host.consecutive_gateway.store(0, std::memory_order_relaxed);
-    return;
-  }
-  bool gateway = status == 502 || status == 503 || status == 504;
-  uint32_t n5 = host.consecutive_5xx.fetch_add(1, std::memory_order_relaxed) + 1;
-  uint32_t ng = gateway ? host.consecutive_gateway.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
-  bool eject = (o.enforce_5xx && n5 >= o.consecutive_5xx) || (o.enforce_gateway_failure && gateway && ng >= o.consecutive_gateway_failure);
-  if (!eject) return;
-  auto now = Clock::now();
-  size_t ejected = 0;
-  for (const auto& h : set.hosts) ejected += h->ejected(now);
-  if (set.hosts.empty() || (ejected + 1) * 100 > size_t(o.max_ejection_percent) * set.hosts.size()) {
-    // Envoy always allows at least one ejection when the percentage rounds to zero hosts.
-    if (!(ejected == 0 && o.max_ejection_percent > 0)) return;
-  }
-  // Workers race to eject the same host: the compare-and-swap lets exactly one of them do it.
-  int64_t current = host.ejected_until_ns.load(std::memory_order_relaxed);
-  if (current > now.time_since_epoch().count()) return;
-  uint32_t times = host.times_ejected.load(std::memory_order_relaxed) + 1;
-  auto until = now + o.base_ejection_time * times;
-  if (!host.ejected_until_ns.compare_exchange_strong(current, until.time_since_epoch().count(), std::memory_order_relaxed))
-    return;
-  host.times_ejected.fetch_add(1, std::memory_order_relaxed);
-  host.consecutive_5xx.store(0, std::memory_order_relaxed);
-  host.consecutive_gateway.store(0, std::memory_order_relaxed);
-  cluster.stats->outlier_ejections_total->inc();
-  cluster.stats->outlier_ejections_consecutive_5xx->inc();
-  observe::logScope("upstream").info("cluster {}: ejected {} for {} ms", cluster.name, host.str(),
-                                     (o.base_ejection_time * times).count());
-}
-
-// "1.2.3.4:80", "[::1]:80"
-std::string endpointText(const tcp::endpoint& e) {
-  std::string a = e.address().to_string();
-  return (e.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(e.port());
-}
-
-std::vector<std::pair<std::string, std::string>> overloaded() {
-  std::vector<std::pair<std::string, std::string>> h;
-  h.emplace_back("x-envoy-overloaded", "true");
-  return h;
-}
 
 class Http1Session {
  public:
-  Http1Session(tcp::socket socket, std::shared_ptr<const HcmConfig> config, ProxyWorker& worker)
-      : down_(std::move(socket)), config_(std::move(config)), worker_(worker), chunk_(new char[kChunk]) {
+  Http1Session(net::MaybeTlsStream stream, std::shared_ptr<const HcmConfig> config, ProxyWorker& worker)
+      : down_(std::move(stream)), config_(std::move(config)), worker_(worker), chunk_(new char[kChunk]) {
     boost::system::error_code ec;
     remote_ = down_.socket().remote_endpoint(ec);
     local_ = down_.socket().local_endpoint(ec);
   }
 
   asio::awaitable<void> run();
+  // After run(): the client spoke HTTP/2 (prior knowledge); the bytes read so far, preface included.
+  bool wantsHttp2() const noexcept { return !h2_preread_.empty(); }
+  std::string takePreread() { return std::move(h2_preread_); }
+  net::MaybeTlsStream takeStream() { return std::move(down_); }
 
  private:
   struct RequestState {
@@ -195,7 +80,7 @@ class Http1Session {
   void finish(RequestState& rs, const http::fields& request_fields);
   void mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request);
 
-  beast::tcp_stream down_;
+  net::MaybeTlsStream down_;
   beast::flat_buffer buffer_;
   std::shared_ptr<const HcmConfig> config_;
   ProxyWorker& worker_;
@@ -226,13 +111,41 @@ class Http1Session {
   // The whole request has been read: request_timeout no longer applies.
   void requestReceived() { request_deadline_ = Clock::time_point::max(); }
   tcp::endpoint remote_, local_;
+  std::string h2_preread_;
+  // Reads the first bytes: true when they are HTTP/2's connection preface (h2c with prior
+  // knowledge), then kept in h2_preread_. Otherwise they stay in buffer_ for the HTTP/1 parser.
+  asio::awaitable<bool> sniffHttp2Preface();
 };
+
+asio::awaitable<bool> Http1Session::sniffHttp2Preface() {
+  static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  for (;;) {
+    auto data = buffer_.data();
+    std::string_view seen(static_cast<const char*>(data.data()), std::min(data.size(), kPreface.size()));
+    if (!kPreface.starts_with(seen)) co_return false;  // HTTP/1 (or garbage, which its parser reports)
+    if (seen.size() == kPreface.size()) {
+      h2_preread_.assign(static_cast<const char*>(data.data()), data.size());
+      buffer_.consume(buffer_.size());
+      co_return true;
+    }
+    auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
+    armDown(idle);
+    auto [ec, n] = co_await down_.async_read_some(buffer_.prepare(kChunk), nothrow);
+    if (ec) co_return false;  // the HTTP/1 path sees the same end and closes quietly
+    buffer_.commit(n);
+  }
+}
 
 asio::awaitable<void> Http1Session::run() {
   const HcmStats& stats = *config_->stats;
   stats.cx_total->inc();
   stats.cx_active->inc();
   ++worker_.connections;
+  if (config_->codec != HcmConfig::Codec::Http1 && co_await sniffHttp2Preface()) {
+    --worker_.connections;
+    stats.cx_active->dec();
+    co_return;  // handed to the HTTP/2 connection manager, still open
+  }
   for (;;) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(uint32_t(config_->max_request_headers_bytes));
@@ -269,11 +182,11 @@ asio::awaitable<void> Http1Session::run() {
     }
     if (!keep || worker_.draining) break;
   }
-  boost::system::error_code ignored;
-  down_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  down_.close();
   --worker_.connections;
   stats.cx_active->dec();
+  boost::system::error_code ignored;
+  down_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  down_.tcp().close();
   stats.cx_destroy->inc();
 }
 
@@ -387,9 +300,9 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
       auto xff = req.find("x-forwarded-for");
       req.set("x-forwarded-for", xff == req.end() ? ip : std::string(xff->value()) + "," + ip);
     }
-    req.set("x-forwarded-proto", "http");
+    req.set("x-forwarded-proto", down_.isTls() ? "https" : "http");
   } else if (req.find("x-forwarded-proto") == req.end()) {
-    req.set("x-forwarded-proto", "http");
+    req.set("x-forwarded-proto", down_.isTls() ? "https" : "http");
   }
 
   std::string host(req[http::field::host]);
@@ -433,12 +346,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
     case Route::Action::DirectResponse: {
       stats.rq_direct_response->inc();
       if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
-      std::vector<std::pair<std::string, std::string>> headers;
-      http::fields extra;
-      route->response_headers.apply(extra);
-      vh->response_headers.apply(extra);
-      table->responseHeaders().apply(extra);
-      for (const auto& f : extra) headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      auto headers = directResponseHeaders(*table, *vh, *route);
       keep = co_await localReply(rs, route->direct_status, route->direct_body, "", std::move(headers));
       finish(rs, req.base());
       co_return keep;
@@ -446,39 +354,9 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
     case Route::Action::Redirect: {
       stats.rq_redirect->inc();
       if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
-      std::string scheme = route->redirect_scheme.empty() ? "http" : route->redirect_scheme;
-      std::string h = route->redirect_host.empty() ? host : route->redirect_host;
-      if (route->redirect_port != 0) {
-        if (auto colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos) h = h.substr(0, colon);
-        h += ":" + std::to_string(route->redirect_port);
-      } else if (!route->redirect_scheme.empty()) {
-        // A scheme change drops a default port (80/443), as Envoy does; other ports stay.
-        if (auto colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos) {
-          std::string_view port = std::string_view(h).substr(colon + 1);
-          if (port == "80" || port == "443") h = h.substr(0, colon);
-        }
-      }
-      std::string path = rs.target;
-      std::string query;
-      if (auto q = path.find('?'); q != std::string::npos) {
-        query = path.substr(q);
-        path = path.substr(0, q);
-      }
-      if (!route->redirect_path.empty()) {
-        path = route->redirect_path;
-        if (auto q = path.find('?'); q != std::string::npos) {
-          query = path.substr(q);
-          path = path.substr(0, q);
-        }
-      } else if (!route->redirect_prefix.empty()) {
-        path = route->redirect_prefix + path.substr(std::min(route->path.size(), path.size()));
-      } else if (route->regex_rewrite) {
-        re2::RE2::GlobalReplace(&path, *route->regex_rewrite, route->regex_rewrite_substitution);
-      }
-      if (route->strip_query) query.clear();
       // (A named vector: GCC 12 miscompiles braced initializer lists inside co_await.)
       std::vector<std::pair<std::string, std::string>> location;
-      location.emplace_back("location", scheme + "://" + h + path + query);
+      location.emplace_back("location", redirectLocation(*route, host, rs.target, down_.isTls() ? "https" : "http"));
       keep = co_await localReply(rs, route->redirect_code, "", "", std::move(location));
       finish(rs, req.base());
       co_return keep;
@@ -527,7 +405,7 @@ void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::
         auto acquired = co_await worker.pool.acquire(target.info, host_ptr, true, false, Clock::now() + std::chrono::seconds(15));
         if (!acquired.connection) co_return;
         auto& up = *acquired.connection;
-        up.stream.expires_after(std::chrono::seconds(15));
+        up.stream.tcp().expires_after(std::chrono::seconds(15));
         auto [wec, wn] = co_await http::async_write(up.stream, *copy, nothrow);
         if (wec) co_return;
         http::response_parser<http::string_body> rp;
@@ -547,23 +425,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
   auto& req = parser.get();
   const HcmStats& stats = *config_->stats;
 
-  // Which cluster.
-  std::string cluster_name = route.cluster;
-  const WeightedTarget* weighted = nullptr;
-  if (route.action == Route::Action::ClusterHeader) {
-    auto it = req.find(route.cluster);
-    cluster_name = it == req.end() ? "" : std::string(it->value());
-  } else if (route.action == Route::Action::Weighted) {
-    uint64_t pick = (ctx.random >> 20) % route.total_weight;
-    for (const auto& t : route.weighted) {
-      if (pick < t.weight) {
-        weighted = &t;
-        break;
-      }
-      pick -= t.weight;
-    }
-    cluster_name = weighted->cluster;
-  }
+  auto [cluster_name, weighted] = chooseCluster(route, req.base(), ctx.random);
   rs.cluster = cluster_name;
   auto clusters = worker_.clusters();  // held for the whole exchange
   const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
@@ -596,21 +458,12 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     req.erase(http::field::expect);
   }
 
-  // Request rewrites: path, host, headers (route, then weighted cluster, virtual host, table).
-  std::string rewritten = route.rewritePath(rs.target);
-  if (rewritten != rs.target) {
-    req.set("x-envoy-original-path", rs.target);
-    req.target(rewritten);
-  }
-  if (!route.host_rewrite.empty()) req.set(http::field::host, route.host_rewrite);
+  std::string rewritten = applyRequestRewrites(*config_->routes, vh, route, weighted, rs.target, req.base());
+  if (rewritten != rs.target) req.target(rewritten);
   stripHopByHop(req.base(), upgrade);
   if (upgrade) {
     req.set(http::field::connection, "Upgrade");
   }
-  route.request_headers.apply(req.base());
-  if (weighted) weighted->request_headers.apply(req.base());
-  vh.request_headers.apply(req.base());
-  config_->routes->requestHeaders().apply(req.base());
 
   // Small bodies are read first, so that the request can be retried and mirrored.
   bool buffered = !upgrade && (parser.is_done() || (parser.content_length() && *parser.content_length() <= kBufferedBodyLimit));
@@ -637,35 +490,11 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
   uint32_t attempts_left = (retry && buffered) ? retry->num_retries + 1 : 1;
   std::vector<const Host*> tried;
   auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
-  std::optional<uint64_t> hash;
-  for (const auto& hp : route.hash) {
-    std::optional<std::string> key;
-    if (hp.kind == HashPolicy::Kind::Header) {
-      if (auto it = req.find(hp.name); it != req.end()) key = std::string(it->value());
-    } else if (hp.kind == HashPolicy::Kind::SourceIp) {
-      key = remote_.address().to_string();
-    }
-    if (key) {
-      hash = hashKey(*key);
-      if (hp.terminal) break;
-    }
-  }
+  std::optional<uint64_t> hash = requestHash(route, req.base(), remote_);
 
   for (uint32_t attempt = 0; attempt < attempts_left; ++attempt) {
     bool last = attempt + 1 == attempts_left;
-    if (attempt > 0) {
-      if (cluster.breakers->retries.load(std::memory_order_relaxed) >= cluster.limits.max_retries) {
-        cstats.rq_retry_overflow->inc();
-        break;
-      }
-      cluster.breakers->retries.fetch_add(1, std::memory_order_relaxed);
-      cstats.rq_retry->inc();
-      auto cap = std::min(retry->backoff_max, retry->backoff_base * (1u << std::min<uint32_t>(attempt - 1, 10)));
-      asio::steady_timer backoff(co_await asio::this_coro::executor,
-                                 std::chrono::milliseconds(cap.count() > 0 ? worker_.random() % uint64_t(cap.count() + 1) : 0));
-      co_await backoff.async_wait(nothrow);
-      cluster.breakers->retries.fetch_sub(1, std::memory_order_relaxed);
-    }
+    if (attempt > 0 && !co_await retryBackoff(cluster, *retry, attempt, worker_.random)) break;
     Host* chosen = worker_.balancer(cluster).choose(*entry->hosts, hash, retry && retry->previous_hosts ? tried : std::vector<const Host*>{},
                                                     Clock::now(), worker_.random);
     if (chosen == nullptr) {
@@ -697,25 +526,14 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     }
     if (!acquired.connection) {
       recordOutcome(cluster, *host, 503, *entry->hosts);
-      if (!last && retry && (retry->on_connect_failure || retry->on_5xx || retry->on_gateway_error || retry->on_reset)) continue;
+      if (retriesConnectFailure(retry, last)) continue;
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       rs.flags = attempt > 0 ? "URX,UF" : "UF";
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
                                     rs.flags.c_str());
     }
     UpstreamConnection& up = *acquired.connection;
-    cluster.breakers->requests.fetch_add(1, std::memory_order_relaxed);
-    host->active_requests.fetch_add(1, std::memory_order_relaxed);
-    cstats.rq_active->inc();
-    struct Active {
-      const ClusterInfo& c;
-      Host& h;
-      ~Active() {
-        c.breakers->requests.fetch_sub(1, std::memory_order_relaxed);
-        h.active_requests.fetch_sub(1, std::memory_order_relaxed);
-        c.stats->rq_active->dec();
-      }
-    } active{cluster, *host};
+    ActiveUpstreamRequest active(cluster, *host);
     auto sent_at = Clock::now();
     auto try_deadline = deadline;
     if (retry && retry->per_try_timeout.count() > 0) try_deadline = std::min(deadline, sent_at + retry->per_try_timeout);
@@ -848,10 +666,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
     res.set(http::field::server, config_->server_name);
     for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
-    route.response_headers.apply(res.base());
-    if (weighted) weighted->response_headers.apply(res.base());
-    vh.response_headers.apply(res.base());
-    config_->routes->responseHeaders().apply(res.base());
+    applyResponseRewrites(*config_->routes, vh, route, weighted, res.base());
     bool keep = rs.keep_alive && !worker_.draining;
     if (!keep) res.set(http::field::connection, "close");
     // A body without a length (chunked, or delimited by the upstream closing) goes out chunked.
@@ -919,9 +734,11 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
 
 }  // namespace
 
-asio::awaitable<void> serveHttp1(tcp::socket socket, std::shared_ptr<const HcmConfig> config, ProxyWorker& worker) {
-  Http1Session session(std::move(socket), std::move(config), worker);
+asio::awaitable<void> serveHttp1(net::MaybeTlsStream stream, std::shared_ptr<const HcmConfig> config, ProxyWorker& worker) {
+  Http1Session session(std::move(stream), config, worker);
   co_await session.run();
+  if (session.wantsHttp2())
+    co_await serveHttp2(session.takeStream(), session.takePreread(), std::move(config), worker, /*counted=*/true);
 }
 
 }  // namespace monomesh::proxy

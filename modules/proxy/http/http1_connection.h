@@ -6,13 +6,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 
+#include "net/maybe_tls_stream.h"
 #include "proxy/http/hcm_config.h"
 #include "proxy/worker.h"
 
 namespace monomesh::proxy {
 
 // `routes` is the table to use when the HCM takes its routes from RDS (else the HCM's own).
-boost::asio::awaitable<void> serveHttp1(boost::asio::ip::tcp::socket socket, std::shared_ptr<const HcmConfig> config,
+boost::asio::awaitable<void> serveHttp1(net::MaybeTlsStream stream, std::shared_ptr<const HcmConfig> config,
                                         ProxyWorker& worker);
 
 }  // namespace monomesh::proxy

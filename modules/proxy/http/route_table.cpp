@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
-#include <fstream>
 #include <stdexcept>
 
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.pb.h"
+#include "proxy/config/data_source.h"
 #include "proxy/config/proto_values.h"
 
 namespace monomesh::proxy {
@@ -39,7 +38,12 @@ RetryPolicy compileRetry(const rv3::RetryPolicy& p) {
     else if (item == "refused-stream") r.on_refused_stream = true;
     else if (item == "reset") r.on_reset = true;
     else if (item == "retriable-status-codes") r.on_retriable_status_codes = true;
-    // gRPC policies (cancelled, deadline-exceeded, ...) apply with the HTTP/2 data plane.
+    // gRPC policies: the grpc-status of a trailers-only answer (codes as in grpc_status.h).
+    else if (item == "cancelled") r.grpc_codes |= 1u << 1;
+    else if (item == "deadline-exceeded") r.grpc_codes |= 1u << 4;
+    else if (item == "resource-exhausted") r.grpc_codes |= 1u << 8;
+    else if (item == "internal") r.grpc_codes |= 1u << 13;
+    else if (item == "unavailable") r.grpc_codes |= 1u << 14;
   });
   r.retriable_status_codes.assign(p.retriable_status_codes().begin(), p.retriable_status_codes().end());
   for (const auto& predicate : p.retry_host_predicate()) {
@@ -221,21 +225,7 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       out.direct_status = d.status();
       if (out.direct_status < 200 || out.direct_status > 599)
         throw std::invalid_argument("direct_response.status " + std::to_string(out.direct_status) + " is not 200-599");
-      if (d.has_body()) {
-        const auto& b = d.body();
-        if (!b.inline_string().empty()) out.direct_body = b.inline_string();
-        else if (!b.inline_bytes().empty()) out.direct_body = b.inline_bytes();
-        else if (!b.environment_variable().empty()) {
-          const char* v = std::getenv(b.environment_variable().c_str());
-          if (v == nullptr) throw std::invalid_argument("direct_response.body: environment variable " + b.environment_variable() + " is not set");
-          out.direct_body = v;
-        } else if (!b.filename().empty()) {
-          std::ifstream in(b.filename(), std::ios::binary);
-          if (!in) throw std::invalid_argument("direct_response.body.filename: cannot read " + b.filename());
-          out.direct_body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-          if (out.direct_body.size() > 4096 * 1024) throw std::invalid_argument("direct_response.body.filename: larger than 4 MiB");
-        }
-      }
+      if (d.has_body()) out.direct_body = readDataSource(d.body(), "direct_response.body", 4 * 1024 * 1024);
       break;
     }
     default: throw std::invalid_argument("route needs one of route, redirect, direct_response");

@@ -58,7 +58,9 @@ struct RetryPolicy {
   bool previous_hosts = false;  // envoy.retry_host_predicates.previous_hosts
   uint32_t host_selection_max_attempts = 1;
   std::chrono::milliseconds backoff_base{25}, backoff_max{250};
+  uint32_t grpc_codes = 0;  // bit n: retry a gRPC answer with grpc-status n
   bool retriesStatus(unsigned status) const;
+  bool retriesGrpc(int grpc_status) const { return grpc_status > 0 && grpc_status < 32 && (grpc_codes >> grpc_status) & 1u; }
 };
 
 struct WeightedTarget {

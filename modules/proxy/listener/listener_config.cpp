@@ -35,10 +35,40 @@ bool CidrMatch::contains(const asio::ip::address& a) const {
   return true;
 }
 
-const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& destination) const {
+namespace {
+
+// Keeps the candidates `matches` accepts; when none does, those that leave the criterion unset.
+template <class Matches, class Unset>
+std::vector<const FilterChainConfig*> narrow(const std::vector<const FilterChainConfig*>& in, Matches matches,
+                                             Unset unset) {
+  std::vector<const FilterChainConfig*> out;
+  for (const auto* c : in)
+    if (matches(*c)) out.push_back(c);
+  if (out.empty())
+    for (const auto* c : in)
+      if (unset(*c)) out.push_back(c);
+  return out;
+}
+
+// Envoy's server_names: an exact name wins over wildcards ("*.example.com"), the longest
+// wildcard over shorter ones. Returns the match length (0: no match).
+size_t serverNameMatch(const FilterChainConfig& c, const std::string& sni) {
+  size_t best = 0;
+  for (const auto& name : c.server_names) {
+    if (name == sni) return sni.size() + 1;
+    if (name.size() > 1 && name[0] == '*' && sni.size() > name.size() - 1 && sni.ends_with(name.substr(1)))
+      best = std::max(best, name.size() - 1);
+  }
+  return best;
+}
+
+}  // namespace
+
+const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& destination,
+                                                const ConnectionInfo& info) const {
   // Envoy narrows the candidates one criterion at a time: chains naming the destination port,
   // else chains naming none; then the longest matching prefix, else chains naming none; then
-  // (without TLS) chains that ask for no server name, transport protocol or ALPN.
+  // server name, transport protocol and ALPN the same way.
   std::vector<const FilterChainConfig*> candidates;
   for (const auto& c : chains)
     if (c.destination_port && *c.destination_port == destination.port()) candidates.push_back(&c);
@@ -60,11 +90,24 @@ const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& d
   if (by_ip.empty())
     for (const auto* c : candidates)
       if (c->prefix_ranges.empty()) by_ip.push_back(c);
-  for (const auto* c : by_ip) {
-    if (!c->server_names.empty() || !c->application_protocols.empty()) continue;
-    if (!c->transport_protocol.empty() && c->transport_protocol != "raw_buffer") continue;
-    return c;
-  }
+  size_t best_name = 0;
+  for (const auto* c : by_ip) best_name = std::max(best_name, info.server_name.empty() ? 0 : serverNameMatch(*c, info.server_name));
+  auto by_name = narrow(
+      by_ip, [&](const FilterChainConfig& c) { return best_name > 0 && serverNameMatch(c, info.server_name) == best_name; },
+      [](const FilterChainConfig& c) { return c.server_names.empty(); });
+  auto by_transport = narrow(
+      by_name, [&](const FilterChainConfig& c) { return c.transport_protocol == info.transport_protocol; },
+      [](const FilterChainConfig& c) { return c.transport_protocol.empty(); });
+  auto by_alpn = narrow(
+      by_transport,
+      [&](const FilterChainConfig& c) {
+        for (const auto& p : c.application_protocols)
+          for (const auto& offered : info.application_protocols)
+            if (p == offered) return true;
+        return false;
+      },
+      [](const FilterChainConfig& c) { return c.application_protocols.empty(); });
+  if (!by_alpn.empty()) return by_alpn.front();
   return default_chain ? &*default_chain : nullptr;
 }
 
@@ -90,8 +133,8 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
   chain.server_names.assign(m.server_names().begin(), m.server_names().end());
   chain.application_protocols.assign(m.application_protocols().begin(), m.application_protocols().end());
   chain.transport_protocol = m.transport_protocol();
-  if (fc.has_transport_socket() && fc.transport_socket().name() != "envoy.transport_sockets.raw_buffer")
-    throw std::invalid_argument(where + ".transport_socket: TLS transport sockets arrive with the TLS issue");
+  if (fc.has_transport_socket() && !isPlaintextTransportSocket(fc.transport_socket()))
+    chain.tls = std::make_shared<const DownstreamTls>(compileDownstreamTls(fc.transport_socket(), where + ".transport_socket"));
   if (fc.filters_size() == 0) throw std::invalid_argument(where + ".filters: at least one network filter is required");
   for (int i = 0; i < fc.filters_size(); ++i) {
     const auto& f = fc.filters(i);
@@ -137,6 +180,10 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
   c->name = l.name().empty() ? sa.address() + "_" + std::to_string(sa.port_value()) : l.name();
   if (l.has_bind_to_port()) c->bind_to_port = l.bind_to_port().value();
   c->use_original_dst = l.has_use_original_dst() && l.use_original_dst().value();
+  if (l.has_listener_filters_timeout()) {
+    auto& t = l.listener_filters_timeout();
+    c->listener_filters_timeout = std::chrono::milliseconds(t.seconds() * 1000 + t.nanos() / 1000000);
+  }
   for (int i = 0; i < l.listener_filters_size(); ++i) {
     const auto& f = l.listener_filters(i);
     const auto& url = f.typed_config().type_url();
@@ -147,7 +194,7 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
       c->use_original_dst = true;
     } else if (f.name() == "envoy.filters.listener.tls_inspector" || f.name() == "envoy.listener.tls_inspector" ||
                url.ends_with(TlsInspector::descriptor()->full_name())) {
-      // Plaintext connections carry no SNI/ALPN; TLS detection arrives with the TLS issue.
+      c->tls_inspector = true;
     } else {
       throw std::invalid_argument("listener_filters[" + std::to_string(i) + "] (" + f.name() + "): unknown listener filter");
     }
@@ -161,6 +208,9 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
   c->cx_total = &stats.counter(prefix + "downstream_cx_total");
   c->no_filter_chain = &stats.counter(prefix + "no_filter_chain_match");
   c->cx_active = &stats.gauge(prefix + "downstream_cx_active");
+  c->ssl_handshake = &stats.counter(prefix + "ssl.handshake");
+  c->ssl_connection_error = &stats.counter(prefix + "ssl.connection_error");
+  c->ssl_no_certificate = &stats.counter(prefix + "ssl.no_certificate");
   return c;
 }
 

@@ -3,6 +3,7 @@
 // (http_connection_manager or tcp_proxy) compiled once.
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,7 +11,9 @@
 
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "observe/stats_store.h"
+#include "proxy/config/tls_config.h"
 #include "proxy/http/hcm_config.h"
+#include "proxy/listener/tls_inspector.h"
 #include "proxy/tcp/tcp_proxy.h"
 
 namespace monomesh::proxy {
@@ -29,6 +32,7 @@ struct FilterChainConfig {
   std::string transport_protocol;
   std::shared_ptr<const HcmConfig> http;
   std::shared_ptr<const TcpProxyConfig> tcp;
+  std::shared_ptr<const DownstreamTls> tls;  // transport_socket: TLS termination
 };
 
 struct ListenerConfig {
@@ -39,11 +43,16 @@ struct ListenerConfig {
   std::vector<FilterChainConfig> chains;
   std::optional<FilterChainConfig> default_chain;
   envoy::config::listener::v3::Listener config;  // as given, for /config_dump
-  observe::Counter *cx_total, *no_filter_chain;
+  observe::Counter *cx_total, *no_filter_chain, *ssl_handshake, *ssl_connection_error, *ssl_no_certificate;
   observe::Gauge* cx_active;
 
-  // The chain for a connection to `destination` (the most specific match), or nullptr.
-  const FilterChainConfig* select(const boost::asio::ip::tcp::endpoint& destination) const;
+  bool tls_inspector = false;  // peek at the ClientHello before choosing a chain
+  std::chrono::milliseconds listener_filters_timeout{15000};
+
+  // The chain for a connection to `destination` (the most specific match, by Envoy's order:
+  // port, address prefix, server name, transport protocol, ALPN), or nullptr.
+  const FilterChainConfig* select(const boost::asio::ip::tcp::endpoint& destination,
+                                  const ConnectionInfo& info = {}) const;
 
   // Throws std::invalid_argument naming the field that is wrong.
   static std::shared_ptr<const ListenerConfig> compile(const envoy::config::listener::v3::Listener& listener,

@@ -11,6 +11,7 @@
 #include "observe/log.h"
 #include "proxy/config/bootstrap_loader.h"
 #include "proxy/http/http1_connection.h"
+#include "proxy/http/http2_connection.h"
 
 namespace monomesh::proxy {
 
@@ -36,7 +37,10 @@ ProxyServer::ProxyServer(ProxyOptions options) : options_(std::move(options)) {}
 
 ProxyServer::~ProxyServer() {
   // Idle upstream sockets belong to the worker io_contexts: close them while those exist.
-  for (auto& w : workers_) w->pool.shutdown();
+  for (auto& w : workers_) {
+    w->pool.shutdown();
+    w->h2_pool.shutdown();
+  }
   bound_.clear();
   admin_.reset();
   listener_slot_.reset();
@@ -181,18 +185,83 @@ void ProxyServer::onAccept(const std::string& listener_name, size_t worker_index
       listener = target;
     }
   }
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto executor = runtime_->worker(worker_index).get_executor();
+  if (listener->tls_inspector) {
+    // The chain depends on the ClientHello: peek first (holding the snapshot meanwhile).
+    asio::co_spawn(executor, inspectThenServe(std::move(socket), snapshot, listener, worker, destination, original),
+                   asio::detached);
+    return;
+  }
   const FilterChainConfig* chain = listener->select(destination);
   if (chain == nullptr) {
     listener->no_filter_chain->inc();
     return;
   }
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  auto executor = runtime_->worker(worker_index).get_executor();
-  if (chain->http) {
-    asio::co_spawn(executor, serveHttp1(std::move(socket), chain->http, worker), asio::detached);
+  if (chain->tls) {
+    asio::co_spawn(executor, serveChain(net::MaybeTlsStream(std::move(socket)), *listener, *chain, worker, original),
+                   asio::detached);
+  } else if (chain->http && chain->http->codec == HcmConfig::Codec::Http2) {
+    asio::co_spawn(executor, serveHttp2(net::MaybeTlsStream(std::move(socket)), std::string(), chain->http, worker),
+                   asio::detached);
+  } else if (chain->http) {
+    asio::co_spawn(executor, serveHttp1(net::MaybeTlsStream(std::move(socket)), chain->http, worker), asio::detached);
   } else if (chain->tcp) {
-    asio::co_spawn(executor, serveTcpProxy(std::move(socket), chain->tcp, worker, original), asio::detached);
+    asio::co_spawn(executor, serveTcpProxy(net::MaybeTlsStream(std::move(socket)), chain->tcp, worker, original),
+                   asio::detached);
+  }
+}
+
+asio::awaitable<void> ProxyServer::inspectThenServe(tcp::socket socket, std::shared_ptr<const ListenerSnapshot> snapshot,
+                                                    const ListenerConfig* listener, ProxyWorker& worker,
+                                                    tcp::endpoint destination, std::optional<tcp::endpoint> original) {
+  (void)snapshot;  // held so `listener` and its chains outlive the peek
+  auto inspected = co_await inspectConnection(socket, listener->listener_filters_timeout);
+  if (inspected.close) {
+    observe::logScope("proxy").debug("listener {}: closing a connection: {}", listener->name, inspected.reason);
+    co_return;
+  }
+  const FilterChainConfig* chain = listener->select(destination, inspected.info);
+  if (chain == nullptr) {
+    listener->no_filter_chain->inc();
+    co_return;
+  }
+  if (chain->tls && chain->tls->require_sni && inspected.info.server_name.empty()) {
+    listener->ssl_connection_error->inc();
+    co_return;
+  }
+  co_await serveChain(net::MaybeTlsStream(std::move(socket)), *listener, *chain, worker, original);
+}
+
+asio::awaitable<void> ProxyServer::serveChain(net::MaybeTlsStream stream, const ListenerConfig& listener,
+                                              const FilterChainConfig& chain, ProxyWorker& worker,
+                                              std::optional<tcp::endpoint> original) {
+  // Copies: the snapshot holding `listener` and `chain` may be replaced while this runs.
+  auto http = chain.http;
+  auto tcp_proxy = chain.tcp;
+  if (chain.tls) {
+    auto tls = chain.tls;
+    auto* handshakes = listener.ssl_handshake;
+    auto* errors = listener.ssl_connection_error;
+    stream.startTls(tls->context);
+    stream.tcp().expires_after(kTlsHandshakeTimeout);
+    std::string error = co_await stream.handshake();
+    if (!error.empty()) {
+      errors->inc();
+      observe::logScope("proxy").debug("TLS handshake with {} failed: {}",
+                                       stream.tcp().socket().is_open() ? "a client" : "a closed client", error);
+      co_return;
+    }
+    stream.tcp().expires_never();
+    handshakes->inc();
+  }
+  if (http && (http->codec == HcmConfig::Codec::Http2 || stream.alpn() == "h2")) {
+    co_await serveHttp2(std::move(stream), std::string(), http, worker);
+  } else if (http) {
+    co_await serveHttp1(std::move(stream), http, worker);
+  } else if (tcp_proxy) {
+    co_await serveTcpProxy(std::move(stream), tcp_proxy, worker, original);
   }
 }
 

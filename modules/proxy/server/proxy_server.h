@@ -51,6 +51,18 @@ class ProxyServer {
   std::string initAdmin();
   void startListeners();
   void onAccept(const std::string& listener, size_t worker, boost::asio::ip::tcp::socket socket);
+  // tls_inspector: peek at the ClientHello, then choose the chain and serve it.
+  boost::asio::awaitable<void> inspectThenServe(boost::asio::ip::tcp::socket socket,
+                                                std::shared_ptr<const ListenerSnapshot> snapshot,
+                                                const ListenerConfig* listener, ProxyWorker& worker,
+                                                boost::asio::ip::tcp::endpoint destination,
+                                                std::optional<boost::asio::ip::tcp::endpoint> original);
+  // Terminates TLS when the chain has a DownstreamTlsContext, then runs its network filter.
+  static boost::asio::awaitable<void> serveChain(net::MaybeTlsStream stream, const ListenerConfig& listener,
+                                                 const FilterChainConfig& chain, ProxyWorker& worker,
+                                                 std::optional<boost::asio::ip::tcp::endpoint> original);
+  // Envoy's transport_socket_connect_timeout is unset by default; a handshake still must end.
+  static constexpr std::chrono::seconds kTlsHandshakeTimeout{10};
   void beginDrain(std::function<void()> done);
   void mountAdmin();
   void startPoolSweeps();

@@ -19,7 +19,7 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<void> oneWay(beast::tcp_stream& from, beast::flat_buffer& pending, beast::tcp_stream& to,
+asio::awaitable<void> oneWay(net::MaybeTlsStream& from, beast::flat_buffer& pending, net::MaybeTlsStream& to,
                              uint64_t& bytes, Clock::time_point& last_activity) {
   if (pending.size() != 0) {
     auto [ec, n] = co_await asio::async_write(to, pending.data(), nothrow);
@@ -41,7 +41,7 @@ asio::awaitable<void> oneWay(beast::tcp_stream& from, beast::flat_buffer& pendin
   to.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<bool> watchdog(beast::tcp_stream& a, beast::tcp_stream& b, Clock::time_point& last_activity,
+asio::awaitable<bool> watchdog(net::MaybeTlsStream& a, net::MaybeTlsStream& b, Clock::time_point& last_activity,
                                std::chrono::milliseconds idle) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
@@ -61,12 +61,12 @@ asio::awaitable<bool> watchdog(beast::tcp_stream& a, beast::tcp_stream& b, Clock
 
 }  // namespace
 
-asio::awaitable<PumpResult> pumpBothWays(beast::tcp_stream& a, beast::flat_buffer& a_pending, beast::tcp_stream& b,
+asio::awaitable<PumpResult> pumpBothWays(net::MaybeTlsStream& a, beast::flat_buffer& a_pending, net::MaybeTlsStream& b,
                                          beast::flat_buffer& b_pending, std::chrono::milliseconds idle) {
   PumpResult result;
   Clock::time_point last_activity = Clock::now();
-  a.expires_never();
-  b.expires_never();
+  a.tcp().expires_never();
+  b.tcp().expires_never();
   using namespace asio::experimental::awaitable_operators;
   auto outcome = co_await ((oneWay(a, a_pending, b, result.a_to_b, last_activity) &&
                             oneWay(b, b_pending, a, result.b_to_a, last_activity)) ||

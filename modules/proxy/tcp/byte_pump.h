@@ -4,9 +4,10 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <cstdint>
+
+#include "net/maybe_tls_stream.h"
 
 namespace monomesh::proxy {
 
@@ -16,8 +17,8 @@ struct PumpResult {
 };
 
 // a_pending / b_pending: bytes already read from a / b (past an HTTP head); they go first.
-boost::asio::awaitable<PumpResult> pumpBothWays(boost::beast::tcp_stream& a, boost::beast::flat_buffer& a_pending,
-                                                boost::beast::tcp_stream& b, boost::beast::flat_buffer& b_pending,
+boost::asio::awaitable<PumpResult> pumpBothWays(net::MaybeTlsStream& a, boost::beast::flat_buffer& a_pending,
+                                                net::MaybeTlsStream& b, boost::beast::flat_buffer& b_pending,
                                                 std::chrono::milliseconds idle);
 
 }  // namespace monomesh::proxy

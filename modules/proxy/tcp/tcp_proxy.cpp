@@ -46,14 +46,13 @@ std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
   return c;
 }
 
-asio::awaitable<void> serveTcpProxy(tcp::socket socket, std::shared_ptr<const TcpProxyConfig> config, ProxyWorker& worker,
+asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<const TcpProxyConfig> config, ProxyWorker& worker,
                                     std::optional<tcp::endpoint> original_dst) {
   auto start = std::chrono::system_clock::now();
   auto start_steady = Clock::now();
   config->cx_total->inc();
   config->cx_active->inc();
   ++worker.connections;  // a drain waits for TCP connections too
-  beast::tcp_stream down(std::move(socket));
   std::string flags, upstream_host, cluster_name;
   uint64_t rx = 0, tx = 0;
   do {

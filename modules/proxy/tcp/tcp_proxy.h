@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "net/maybe_tls_stream.h"
 #include "observe/stats_store.h"
 #include "proxy/http/access_log.h"
 #include "proxy/worker.h"
@@ -30,7 +31,7 @@ struct TcpProxyConfig {
                                                        observe::StatsStore& stats);
 };
 
-boost::asio::awaitable<void> serveTcpProxy(boost::asio::ip::tcp::socket socket, std::shared_ptr<const TcpProxyConfig> config,
+boost::asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<const TcpProxyConfig> config,
                                            ProxyWorker& worker, std::optional<boost::asio::ip::tcp::endpoint> original_dst);
 
 }  // namespace monomesh::proxy

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
+#include "proxy/config/http2_options.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "proxy/config/proto_values.h"
 
@@ -33,6 +35,8 @@ ClusterStats::ClusterStats(observe::StatsStore& s, const std::string& c) {
   outlier_ejections_total = &s.counter(n("outlier_detection.ejections_total"));
   outlier_ejections_consecutive_5xx = &s.counter(n("outlier_detection.ejections_consecutive_5xx"));
   membership_change = &s.counter(n("membership_change"));
+  ssl_handshake = &s.counter(n("ssl.handshake"));
+  ssl_connection_error = &s.counter(n("ssl.connection_error"));
   cx_active = &s.gauge(n("upstream_cx_active"));
   rq_active = &s.gauge(n("upstream_rq_active"));
   rq_pending_active = &s.gauge(n("upstream_rq_pending_active"));
@@ -65,6 +69,22 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
   if (info->type == Type::OriginalDst && info->lb != LbPolicy::ClusterProvided && c.lb_policy() != cv3::Cluster::ROUND_ROBIN)
     throw std::invalid_argument("lb_policy: ORIGINAL_DST clusters use CLUSTER_PROVIDED");
   if (c.has_connect_timeout()) info->connect_timeout = toMillis(c.connect_timeout());
+  const envoy::config::core::v3::Http2ProtocolOptions* h2 = c.has_http2_protocol_options() ? &c.http2_protocol_options() : nullptr;
+  if (auto it = c.typed_extension_protocol_options().find("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+      it != c.typed_extension_protocol_options().end()) {
+    envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
+    if (!it->second.UnpackTo(&options))
+      throw std::invalid_argument("typed_extension_protocol_options: expected an HttpProtocolOptions");
+    if (options.explicit_http_config().has_http2_protocol_options()) h2 = &options.explicit_http_config().http2_protocol_options();
+    if (h2) info->h2 = h2OptionsFrom(*h2);  // before `options` goes away
+    info->http2 = h2 != nullptr;
+  } else if (h2) {
+    info->http2 = true;
+    info->h2 = h2OptionsFrom(*h2);
+  }
+  if (c.has_transport_socket() && !isPlaintextTransportSocket(c.transport_socket())) {
+    info->tls = std::make_shared<const UpstreamTls>(compileUpstreamTls(c.transport_socket(), "transport_socket"));
+  }
   if (c.has_dns_refresh_rate()) info->dns_refresh = toMillis(c.dns_refresh_rate());
   if (c.has_per_connection_buffer_limit_bytes()) info->per_connection_buffer_limit = c.per_connection_buffer_limit_bytes().value();
   if (c.has_max_requests_per_connection()) info->max_requests_per_connection = c.max_requests_per_connection().value();

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "net/h2/h2_options.h"
+#include "proxy/config/tls_config.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "observe/stats_store.h"
 
@@ -66,7 +68,8 @@ struct HostSet {
 struct ClusterStats {
   observe::Counter *rq_total, *rq_2xx, *rq_3xx, *rq_4xx, *rq_5xx, *rq_timeout, *rq_retry, *rq_retry_overflow,
       *rq_pending_overflow, *cx_total, *cx_connect_fail, *cx_connect_timeout, *cx_overflow, *cx_destroy,
-      *rq_per_try_timeout, *outlier_ejections_total, *outlier_ejections_consecutive_5xx, *membership_change;
+      *rq_per_try_timeout, *outlier_ejections_total, *outlier_ejections_consecutive_5xx, *membership_change,
+      *ssl_handshake, *ssl_connection_error;
   observe::Gauge *cx_active, *rq_active, *rq_pending_active, *membership_total, *membership_healthy;
   ClusterStats(observe::StatsStore& store, const std::string& cluster);
 };
@@ -102,6 +105,10 @@ struct ClusterInfo {
   };
   std::vector<Target> targets;
   std::string eds_service_name;
+  std::shared_ptr<const UpstreamTls> tls;
+  // HTTP/2 to the endpoints (http2_protocol_options, or the HttpProtocolOptions extension).
+  bool http2 = false;
+  net::h2::H2Options h2;  // transport_socket: TLS origination (SNI, SAN checks)
   envoy::config::cluster::v3::Cluster config;  // as given, for /config_dump
 
   std::shared_ptr<CircuitBreakerState> breakers = std::make_shared<CircuitBreakerState>();

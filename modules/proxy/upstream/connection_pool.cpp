@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, HostPtr h, std::shared_ptr<const ClusterInfo> c)
-    : stream(executor), host(std::move(h)), cluster(std::move(c)) {
+    : stream(boost::beast::tcp_stream(executor)), host(std::move(h)), cluster(std::move(c)) {
   cluster->breakers->connections.fetch_add(1, std::memory_order_relaxed);
   cluster->stats->cx_active->inc();
 }
@@ -85,17 +85,28 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
   auto c = std::make_unique<UpstreamConnection>(executor, host, cluster);
   c->pool = this;
   cluster->stats->cx_total->inc();
-  c->stream.expires_after(cluster->connect_timeout);
-  auto [ec] = co_await c->stream.async_connect(host->address, asio::as_tuple(asio::use_awaitable));
+  c->stream.tcp().expires_after(cluster->connect_timeout);
+  auto [ec] = co_await c->stream.tcp().async_connect(host->address, asio::as_tuple(asio::use_awaitable));
   if (ec) {
     bool timeout = ec == beast::error::timeout;
     (timeout ? cluster->stats->cx_connect_timeout : cluster->stats->cx_connect_fail)->inc();
     co_return Acquired{timeout ? ConnectError::Timeout : ConnectError::Failed, nullptr, false};
   }
-  c->stream.expires_never();
-  c->armed = Clock::time_point::max();
   boost::system::error_code ignored;
   c->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (cluster->tls) {
+    // TLS origination: the handshake shares the connect timeout, as Envoy's does.
+    c->stream.startTls(cluster->tls->context);
+    std::string error = co_await c->stream.handshake();
+    if (!error.empty()) {
+      cluster->stats->cx_connect_fail->inc();
+      cluster->stats->ssl_connection_error->inc();
+      co_return Acquired{ConnectError::Failed, nullptr, false};
+    }
+    cluster->stats->ssl_handshake->inc();
+  }
+  c->stream.tcp().expires_never();
+  c->armed = Clock::time_point::max();
   co_return Acquired{ConnectError::None, std::move(c), false};
 }
 
@@ -111,7 +122,7 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
     Waiter* w = it->second.front();
     it->second.pop_front();
     w->woken = true;
-    c->stream.expires_never();
+    c->stream.tcp().expires_never();
     c->armed = Clock::time_point::max();
     w->handed = std::move(c);
     w->timer.cancel();
@@ -121,7 +132,7 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
   auto& list = idle_[c->host.get()];
   if (list.size() >= kMaxIdlePerHost) return;
   c->idle_since = Clock::now();
-  c->stream.expires_never();
+  c->stream.tcp().expires_never();
   c->armed = Clock::time_point::max();
   list.push_back(std::move(c));
 }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/maybe_tls_stream.h"
 #include "proxy/upstream/cluster.h"
 
 namespace monomesh::proxy {
@@ -23,7 +24,7 @@ struct UpstreamConnection {
   ~UpstreamConnection();
   UpstreamConnection(const UpstreamConnection&) = delete;
 
-  boost::beast::tcp_stream stream;
+  net::MaybeTlsStream stream;  // TLS when the cluster has an UpstreamTlsContext
   boost::beast::flat_buffer buffer;
   HostPtr host;
   std::shared_ptr<const ClusterInfo> cluster;
@@ -42,6 +43,10 @@ inline void armDeadline(boost::beast::tcp_stream& stream, Clock::time_point& arm
     stream.expires_at(when);
     armed = when;
   }
+}
+inline void armDeadline(net::MaybeTlsStream& stream, Clock::time_point& armed, Clock::time_point when,
+                        Clock::duration slack) {
+  armDeadline(stream.tcp(), armed, when, slack);
 }
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 

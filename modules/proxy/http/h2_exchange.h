@@ -1,0 +1,73 @@
+// One request on a downstream HTTP/2 stream, from its headers to the end of its response: the
+// routing front (filters, local answers) in http2_connection.cpp, the upstream legs (HTTP/2 and
+// HTTP/1.1, with retries and timeouts) in h2_forward.cpp.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "net/h2/h2_stream.h"
+#include "proxy/http/hcm_config.h"
+#include "proxy/http/http_filters.h"
+#include "proxy/worker.h"
+
+namespace monomesh::proxy {
+
+struct H2Downstream {
+  std::shared_ptr<const HcmConfig> config;
+  ProxyWorker& worker;
+  boost::asio::ip::tcp::endpoint remote, local;
+  bool tls = false;
+};
+
+class H2Exchange {
+ public:
+  H2Exchange(std::shared_ptr<H2Downstream> conn, std::shared_ptr<net::h2::Stream> down)
+      : conn_(std::move(conn)), down_(std::move(down)) {}
+  boost::asio::awaitable<void> run();
+
+ private:
+  enum class Outcome { Answered, Retry, Failed };
+  using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+  boost::asio::awaitable<void> localReply(unsigned status, std::string body, std::string_view flags,
+                                          HeaderList headers = {});
+  boost::asio::awaitable<void> forward(const VirtualHost& vh, const Route& route, RequestContext& ctx);
+  // One attempt at one host; Retry only before anything went to the client.
+  boost::asio::awaitable<Outcome> toHttp2(const ClusterEntry& entry, HostPtr host, const std::string& body,
+                                          bool buffered, std::chrono::steady_clock::time_point deadline,
+                                          const RetryPolicy* retry, bool last);
+  boost::asio::awaitable<Outcome> toHttp1(const ClusterEntry& entry, HostPtr host, const std::string& body,
+                                          bool buffered, std::chrono::steady_clock::time_point deadline,
+                                          const RetryPolicy* retry, bool last);
+  // Response headers to the client: hop-by-hop dropped, the proxy's own added, rewrites applied.
+  net::h2::Headers responseHeaders(unsigned status, const boost::beast::http::fields& upstream,
+                                   std::chrono::steady_clock::time_point sent_at);
+  // Reads the client's body while it fits in `limit`; `complete` tells whether it all did.
+  boost::asio::awaitable<std::string> readBody(size_t limit, bool& complete);
+  void finish();
+
+  std::shared_ptr<H2Downstream> conn_;
+  std::shared_ptr<net::h2::Stream> down_;
+  std::string method_, path_, scheme_, authority_, rewritten_;
+  boost::beast::http::fields fields_;  // request headers, HTTP/1-style (host from :authority)
+  const VirtualHost* vh_ = nullptr;
+  const Route* route_ = nullptr;
+  const WeightedTarget* weighted_ = nullptr;
+  // For stats and access logs.
+  unsigned status_ = 0;
+  std::string flags_, upstream_host_, cluster_, route_name_;
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  boost::beast::http::fields response_fields_;
+  HeaderList extra_response_headers_;
+  std::chrono::system_clock::time_point start_ = std::chrono::system_clock::now();
+  std::chrono::steady_clock::time_point start_steady_ = std::chrono::steady_clock::now();
+  std::vector<const Host*> tried_;
+};
+
+}  // namespace monomesh::proxy

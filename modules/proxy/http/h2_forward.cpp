@@ -1,0 +1,360 @@
+// The upstream legs of an HTTP/2 downstream request (see h2_exchange.h).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+
+#include "net/h2/h2_session.h"
+#include "proxy/http/h2_exchange.h"
+#include "proxy/http/http1_writer.h"
+#include "proxy/http/request_support.h"
+
+namespace monomesh::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace h2 = net::h2;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
+constexpr size_t kChunk = 16 * 1024;
+
+int grpcStatusOf(const h2::Headers& headers) {
+  const std::string* v = h2::findHeader(headers, "grpc-status");
+  int code = -1;
+  if (v) std::from_chars(v->data(), v->data() + v->size(), code);
+  return code;
+}
+
+enum class RelayEnd { ended, source_reset, sink_failed };
+
+// Copies one HTTP/2 stream's body to another, trailers included, until the source ends.
+asio::awaitable<RelayEnd> relay(h2::Stream& from, h2::Stream& to, uint64_t& bytes) {
+  for (;;) {
+    auto r = co_await from.read();
+    if (r.status == h2::Stream::ReadStatus::reset) co_return RelayEnd::source_reset;
+    if (r.status == h2::Stream::ReadStatus::end) {
+      // (No co_await inside ?: or a switch condition: GCC 12 miscompiles those.)
+      bool ok = true;
+      if (from.trailers().empty()) {
+        ok = co_await to.write(std::string(), true);
+      } else {
+        ok = to.finishWithTrailers(from.trailers());
+      }
+      co_return ok ? RelayEnd::ended : RelayEnd::sink_failed;
+    }
+    bytes += r.data.size();
+    if (!co_await to.write(std::move(r.data), false)) co_return RelayEnd::sink_failed;
+  }
+}
+
+// The client's body to an upstream HTTP/2 stream; a client that gives up resets the upstream.
+asio::awaitable<void> pumpToHttp2(std::shared_ptr<h2::Stream> from, std::shared_ptr<h2::Stream> to, uint64_t& bytes) {
+  RelayEnd end = co_await relay(*from, *to, bytes);
+  if (end == RelayEnd::source_reset) to->reset();
+}
+
+}  // namespace
+
+asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& route, RequestContext& ctx) {
+  const HcmStats& stats = *conn_->config->stats;
+  ProxyWorker& worker = conn_->worker;
+  auto [cluster_name, weighted] = chooseCluster(route, fields_, ctx.random);
+  weighted_ = weighted;
+  cluster_ = cluster_name;
+  auto clusters = worker.clusters();  // held for the whole exchange
+  const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
+  if (entry == nullptr) {
+    stats.no_cluster->inc();
+    co_return co_await localReply(503, "", "NC");
+  }
+  const ClusterInfo& cluster = *entry->info;
+  const ClusterStats& cstats = *cluster.stats;
+  rewritten_ = applyRequestRewrites(*conn_->config->routes, vh, route, weighted, path_, fields_);
+
+  // Small bodies are read first, so that the request can be retried.
+  std::string body;
+  bool buffered = down_->inputEnded();
+  auto length = fields_.find(http::field::content_length);
+  size_t declared = 0;
+  bool small = length != fields_.end() &&
+               std::from_chars(length->value().data(), length->value().data() + length->value().size(), declared).ec ==
+                   std::errc() &&
+               declared <= kBufferedBodyLimit;
+  if (buffered || small) {
+    body = co_await readBody(kBufferedBodyLimit, buffered);
+    if (!buffered) {
+      // More than announced, or the client gave up: nothing sensible can be forwarded.
+      co_return co_await localReply(400, "request body does not match content-length", "DPE");
+    }
+  }
+  bytes_in_ = body.size();
+  const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
+  uint32_t attempts = (retry && buffered) ? retry->num_retries + 1 : 1;
+  auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
+  std::optional<uint64_t> hash = requestHash(route, fields_, conn_->remote);
+  for (uint32_t attempt = 0; attempt < attempts; ++attempt) {
+    bool last = attempt + 1 == attempts;
+    if (attempt > 0 && !co_await retryBackoff(cluster, *retry, attempt, worker.random)) break;
+    Host* chosen = worker.balancer(cluster).choose(*entry->hosts, hash,
+                                                   retry && retry->previous_hosts ? tried_ : std::vector<const Host*>{},
+                                                   Clock::now(), worker.random);
+    if (chosen == nullptr) co_return co_await localReply(503, "no healthy upstream", "UH");
+    tried_.push_back(chosen);
+    HostPtr host;
+    for (const auto& h : entry->hosts->hosts)
+      if (h.get() == chosen) host = h;
+    upstream_host_ = host->str();
+    if (cluster.breakers->requests.load(std::memory_order_relaxed) >= cluster.limits.max_requests) {
+      cstats.rq_pending_overflow->inc();
+      co_return co_await localReply(
+          503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "UO", overloaded());
+    }
+    ActiveUpstreamRequest active(cluster, *host);
+    auto try_deadline = deadline;
+    if (retry && retry->per_try_timeout.count() > 0) try_deadline = std::min(deadline, Clock::now() + retry->per_try_timeout);
+    Outcome outcome;
+    if (cluster.http2) {
+      outcome = co_await toHttp2(*entry, host, body, buffered, try_deadline, retry, last);
+    } else {
+      outcome = co_await toHttp1(*entry, host, body, buffered, try_deadline, retry, last);
+    }
+    if (outcome != Outcome::Retry) co_return;
+  }
+  co_await localReply(503, "upstream connect error or disconnect/reset before headers. retries exhausted", "URX");
+}
+
+asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& entry, HostPtr host, const std::string& body,
+                                                         bool buffered, Clock::time_point deadline,
+                                                         const RetryPolicy* retry, bool last) {
+  const ClusterInfo& cluster = *entry.info;
+  const ClusterStats& cstats = *cluster.stats;
+  auto acquired = co_await conn_->worker.h2_pool.acquire(entry.info, host);
+  if (!acquired.session) {
+    if (acquired.error == ConnectError::Overflow) {
+      co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "UO",
+                          overloaded());
+      co_return Outcome::Failed;
+    }
+    recordOutcome(cluster, *host, 503, *entry.hosts);
+    if (retriesConnectFailure(retry, last)) co_return Outcome::Retry;
+    co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                        tried_.size() > 1 ? "URX,UF" : "UF");
+    co_return Outcome::Failed;
+  }
+  h2::Headers headers = {{":method", method_},
+                         {":scheme", cluster.tls ? "https" : "http"},
+                         {":authority", std::string(fields_[http::field::host])},
+                         {":path", rewritten_}};
+  http::fields forwarded = fields_;
+  bool te_trailers = beast::iequals(forwarded[http::field::te], "trailers");
+  stripHopByHop(forwarded, false);
+  for (const auto& f : forwarded) {
+    if (f.name() == http::field::host) continue;
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    headers.push_back({std::move(name), std::string(f.value())});
+  }
+  if (te_trailers) headers.push_back({"te", "trailers"});  // gRPC needs it; HTTP/2 allows only this TE
+  bool no_body = buffered && body.empty();
+  auto up = acquired.session->openStream(headers, no_body);
+  if (!up) {
+    if (!last && retry && (retry->on_refused_stream || retry->on_reset)) co_return Outcome::Retry;
+    co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: refused stream", "UF");
+    co_return Outcome::Failed;
+  }
+  auto sent_at = Clock::now();
+  // The deadline resets the upstream stream, which wakes whatever waits on it.
+  bool timed_out = false;
+  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+  if (deadline != Clock::time_point::max()) {
+    timer.async_wait([weak = std::weak_ptr<h2::Stream>(up), &timed_out](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto s = weak.lock(); s && !s->closed()) {
+        timed_out = true;
+        s->reset();
+      }
+    });
+  }
+  struct CancelTimer {
+    asio::steady_timer& t;
+    ~CancelTimer() { t.cancel(); }
+  } cancel_timer{timer};
+  if (!no_body) {
+    if (buffered) {
+      co_await up->write(body, true);
+    } else {
+      auto executor = co_await asio::this_coro::executor;
+      asio::co_spawn(executor, pumpToHttp2(down_, up, bytes_in_), asio::detached);
+    }
+  }
+  bool got = co_await up->waitHeaders();
+  if (!got) {
+    if (timed_out) {
+      cstats.rq_timeout->inc();
+      conn_->config->stats->rq_timeout->inc();
+      co_await localReply(504, "upstream request timeout", "UT");
+      co_return Outcome::Failed;
+    }
+    recordOutcome(cluster, *host, 503, *entry.hosts);
+    bool refused = up->errorCode() == 0x7;
+    if (!last && retry && (retry->on_reset || (refused && retry->on_refused_stream) || retry->on_5xx)) co_return Outcome::Retry;
+    co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: remote reset", "UR");
+    co_return Outcome::Failed;
+  }
+  unsigned status = 0;
+  if (const std::string* s = h2::findHeader(up->headers(), ":status")) std::from_chars(s->data(), s->data() + s->size(), status);
+  recordOutcome(cluster, *host, status, *entry.hosts);
+  countUpstreamStatus(cstats, status);
+  bool headers_only = up->inputEnded() && up->buffered() == 0;
+  if (!last && retry && (retry->retriesStatus(status) || (headers_only && retry->retriesGrpc(grpcStatusOf(up->headers()))))) {
+    up->reset();
+    co_return Outcome::Retry;
+  }
+  http::fields response;
+  for (const auto& h : up->headers())
+    if (!h.name.empty() && h.name[0] != ':') response.insert(h.name, h.value);
+  down_->respond(responseHeaders(status, response, sent_at), headers_only);
+  if (headers_only) co_return Outcome::Answered;
+  RelayEnd end = co_await relay(*up, *down_, bytes_out_);
+  switch (end) {
+    case RelayEnd::ended: break;
+    case RelayEnd::sink_failed: up->reset(); break;  // the client went away
+    case RelayEnd::source_reset:
+      // Reset mid-response: the client's stream is reset too (its status is already out).
+      flags_ = timed_out ? "UT" : "UR";
+      down_->reset(0x2);
+      break;
+  }
+  co_return Outcome::Answered;
+}
+
+asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& entry, HostPtr host, const std::string& body,
+                                                         bool buffered, Clock::time_point deadline,
+                                                         const RetryPolicy* retry, bool last) {
+  const ClusterInfo& cluster = *entry.info;
+  const ClusterStats& cstats = *cluster.stats;
+  ProxyWorker& worker = conn_->worker;
+  auto wait_until = deadline == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(60) : deadline;
+  auto acquired = co_await worker.pool.acquire(entry.info, host, true, /*verify=*/!buffered, wait_until);
+  if (acquired.error == ConnectError::PendingTimeout) {
+    cstats.rq_timeout->inc();
+    co_await localReply(504, "upstream request timeout", "UT");
+    co_return Outcome::Failed;
+  }
+  if (acquired.error == ConnectError::Overflow) {
+    co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", "UO",
+                        overloaded());
+    co_return Outcome::Failed;
+  }
+  if (!acquired.connection) {
+    recordOutcome(cluster, *host, 503, *entry.hosts);
+    if (retriesConnectFailure(retry, last)) co_return Outcome::Retry;
+    co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                        tried_.size() > 1 ? "URX,UF" : "UF");
+    co_return Outcome::Failed;
+  }
+  UpstreamConnection& up = *acquired.connection;
+  // The request head, HTTP/1.1: a body of unknown length goes chunked.
+  http::request_header<> head;
+  head.method_string(method_);
+  head.target(rewritten_);
+  head.version(11);
+  for (const auto& f : fields_) head.insert(f.name_string(), f.value());
+  stripHopByHop(head, false);
+  head.erase(http::field::content_length);
+  bool chunked = !buffered;
+  if (buffered && (!body.empty() || (method_ != "GET" && method_ != "HEAD"))) {
+    head.set(http::field::content_length, std::to_string(body.size()));
+  } else if (chunked) {
+    head.set(http::field::transfer_encoding, "chunked");
+  }
+  std::string out;
+  appendRequestHead(head, out);
+  if (buffered) out += body;
+  armDeadline(up.stream, up.armed, wait_until, std::chrono::seconds(0));
+  auto sent_at = Clock::now();
+  auto [wec, wn] = co_await asio::async_write(up.stream, asio::buffer(out), nothrow);
+  bool ok = !wec;
+  while (ok && chunked) {
+    auto r = co_await down_->read();
+    std::string frame;
+    if (r.status == h2::Stream::ReadStatus::data) {
+      if (r.data.empty()) continue;
+      bytes_in_ += r.data.size();
+      appendChunkSize(r.data.size(), frame);
+      frame += r.data;
+      frame += kCrlf;
+    } else if (r.status == h2::Stream::ReadStatus::end) {
+      frame = std::string(kLastChunk);
+      chunked = false;
+    } else {
+      ok = false;  // the client gave up
+      break;
+    }
+    auto [bec, bn] = co_await asio::async_write(up.stream, asio::buffer(frame), nothrow);
+    ok = !bec;
+  }
+  http::response_parser<http::buffer_body> rp;
+  rp.header_limit(uint32_t(conn_->config->max_request_headers_bytes));
+  rp.body_limit(boost::none);
+  if (method_ == "HEAD") rp.skip(true);
+  beast::error_code rec;
+  if (ok) std::tie(rec, std::ignore) = co_await http::async_read_header(up.stream, up.buffer, rp, nothrow);
+  if (!ok || rec) {
+    bool timeout = rec == beast::error::timeout;
+    recordOutcome(cluster, *host, timeout ? 504 : 503, *entry.hosts);
+    if (timeout) {
+      cstats.rq_timeout->inc();
+      co_await localReply(504, "upstream request timeout", "UT");
+      co_return Outcome::Failed;
+    }
+    if (!last && retry && (retry->on_reset || retry->on_5xx || retry->on_gateway_error)) co_return Outcome::Retry;
+    co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+                        "UC");
+    co_return Outcome::Failed;
+  }
+  unsigned status = rp.get().result_int();
+  recordOutcome(cluster, *host, status, *entry.hosts);
+  countUpstreamStatus(cstats, status);
+  ++up.requests;
+  if (!last && retry && retry->retriesStatus(status)) co_return Outcome::Retry;
+  bool keep = rp.keep_alive();
+  down_->respond(responseHeaders(status, rp.get().base(), sent_at), rp.is_done());
+  std::string chunk(kChunk, '\0');
+  while (!rp.is_done()) {
+    rp.get().body().data = chunk.data();
+    rp.get().body().size = chunk.size();
+    auto [bec, bn] = co_await http::async_read_some(up.stream, up.buffer, rp, nothrow);
+    size_t got = chunk.size() - rp.get().body().size;
+    if (bec == http::error::need_buffer) bec = {};
+    if (bec) {
+      flags_ = bec == beast::error::timeout ? "UT" : "UC";
+      down_->reset(0x2);
+      keep = false;
+      break;
+    }
+    if (got > 0) {
+      bytes_out_ += got;
+      if (!co_await down_->write(std::string(chunk.data(), got), rp.is_done())) {
+        keep = false;
+        break;
+      }
+    } else if (rp.is_done()) {
+      co_await down_->write(std::string(), true);
+    }
+  }
+  worker.pool.release(std::move(acquired.connection), keep && rp.is_done());
+  co_return Outcome::Answered;
+}
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,76 @@
+// What the HTTP/1 and HTTP/2 connection managers share once a request is parsed: hop-by-hop
+// header rules, x-request-id generation, the status counters of the HCM and of clusters, outlier
+// detection's bookkeeping, and the headers of an overflow answer.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proxy/http/hcm_config.h"
+#include "proxy/http/route_table.h"
+#include "proxy/upstream/cluster.h"
+
+namespace monomesh::proxy {
+
+bool isHopByHop(boost::beast::http::field f);
+// Drops hop-by-hop headers, including any the Connection header names.
+void stripHopByHop(boost::beast::http::fields& fields, bool keep_upgrade);
+// A random (version 4) UUID for x-request-id.
+std::string uuid4(std::mt19937_64& random);
+void countStatus(const HcmStats& s, unsigned status);
+void countUpstreamStatus(const ClusterStats& s, unsigned status);
+// Outlier detection: consecutive 5xx / gateway failures eject a host for base * times ejected.
+void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, const HostSet& set);
+// "1.2.3.4:80", "[::1]:80"
+std::string endpointText(const boost::asio::ip::tcp::endpoint& e);
+// The route's cluster: its own, the one a header names, or a weighted pick (then also returned).
+std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const boost::beast::http::fields& fields,
+                                                            uint64_t random);
+// Route rewrites before forwarding: path (returned; x-envoy-original-path set when it changed),
+// host, and request headers (route, then weighted cluster, virtual host, table).
+std::string applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
+                                 const WeightedTarget* weighted, const std::string& target,
+                                 boost::beast::http::fields& fields);
+// Response headers to add/remove: route, weighted cluster, virtual host, table.
+void applyResponseRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
+                           const WeightedTarget* weighted, boost::beast::http::fields& fields);
+// A redirect route's Location for a request to `host` + `target` that arrived over `current_scheme`.
+std::string redirectLocation(const Route& route, std::string_view host, const std::string& target,
+                             std::string_view current_scheme);
+// A direct response's extra headers (route, virtual host, table response_headers_to_add).
+std::vector<std::pair<std::string, std::string>> directResponseHeaders(const RouteTable& table, const VirtualHost& vh,
+                                                                       const Route& route);
+// The route's hash policies over a request (consistent-hash balancers), if any applies.
+std::optional<uint64_t> requestHash(const Route& route, const boost::beast::http::fields& fields,
+                                    const boost::asio::ip::tcp::endpoint& remote);
+// Before retry `attempt` (1, 2, ...): the retry budget (max_retries breaker) and the jittered
+// exponential backoff. False when the budget is spent (counted as upstream_rq_retry_overflow).
+boost::asio::awaitable<bool> retryBackoff(const ClusterInfo& cluster, const RetryPolicy& retry, uint32_t attempt,
+                                          std::mt19937_64& random);
+// Whether a failed connect (or a connection lost before the response) may be retried.
+inline bool retriesConnectFailure(const RetryPolicy* retry, bool last) {
+  return !last && retry && (retry->on_connect_failure || retry->on_5xx || retry->on_gateway_error || retry->on_reset);
+}
+// A request in flight to a host: counted against the cluster's max_requests breaker, the host's
+// active requests (least-request balancing) and upstream_rq_active, for the guard's lifetime.
+class ActiveUpstreamRequest {
+ public:
+  ActiveUpstreamRequest(const ClusterInfo& cluster, Host& host);
+  ~ActiveUpstreamRequest();
+  ActiveUpstreamRequest(const ActiveUpstreamRequest&) = delete;
+  ActiveUpstreamRequest& operator=(const ActiveUpstreamRequest&) = delete;
+
+ private:
+  const ClusterInfo& cluster_;
+  Host& host_;
+};
+// x-envoy-overloaded: true, for answers to circuit-breaker overflows.
+std::vector<std::pair<std::string, std::string>> overloaded();
+
+}  // namespace monomesh::proxy

@@ -1,0 +1,39 @@
+// HTTP/2 upstream connections of one worker: one multiplexed connection per host, a new one when
+// it stops taking streams (GOAWAY, stream ids used up, the peer's concurrent-stream limit);
+// connected with the cluster's connect timeout, TLS when the cluster has an UpstreamTlsContext,
+// and the cluster's max_connections breaker. Connections never move between workers.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "net/h2/h2_session.h"
+#include "proxy/upstream/cluster.h"
+#include "proxy/upstream/connection_pool.h"
+
+namespace monomesh::proxy {
+
+class H2Pool {
+ public:
+  struct Acquired {
+    ConnectError error = ConnectError::None;
+    std::shared_ptr<net::h2::Session> session;
+  };
+  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<const ClusterInfo> cluster, HostPtr host);
+  // GOAWAY to every connection (drain), or closes them (shutdown).
+  void drain();
+  void shutdown();
+  const net::h2::H2Counters& counters() const noexcept { return counters_; }
+
+ private:
+  struct Entry {
+    std::vector<std::shared_ptr<net::h2::Session>> sessions;
+    std::shared_ptr<boost::asio::steady_timer> connecting;  // cancelled when the connect ends
+  };
+  std::unordered_map<const Host*, Entry> hosts_;
+  net::h2::H2Counters counters_;
+};
+
+}  // namespace monomesh::proxy

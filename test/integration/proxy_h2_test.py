@@ -1,0 +1,268 @@
+"""`monomesh proxy` over HTTP/2, end to end with real peers: curl, nghttp and h2load as HTTP/2
+clients (h2c with prior knowledge, and ALPN "h2" over TLS), HTTP/1.1 and HTTP/2 upstreams, and a
+real gRPC client and server (python3-grpcio) through two sidecars joined by mutual TLS, with
+streaming, trailers, status codes, deadlines and gRPC retry policies."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import unittest
+from concurrent import futures
+
+import harness
+import proxy_harness as ph
+from proxy_tls_test import (CLIENT_ID, SERVER_ID, TLS_INSPECTOR, UPSTREAM_TLS, DOWNSTREAM_TLS, common_tls, listener,
+                            make_pki, routes_to)
+
+try:
+    import grpc
+except ImportError:  # pragma: no cover
+    grpc = None
+
+IDENTITY = (lambda b: b)
+HTTP2 = {"http2_protocol_options": {}}
+
+
+def h2_downstream_tls(certs, peer_id=None, require_client=False):
+    return {"name": "envoy.transport_sockets.tls", "typed_config": {
+        "@type": DOWNSTREAM_TLS, "require_client_certificate": require_client,
+        "common_tls_context": common_tls(certs, peer_id, alpn=("h2", "http/1.1"))}}
+
+
+def h2_upstream_tls(certs, peer_id, sni):
+    return {"name": "envoy.transport_sockets.tls", "typed_config": {
+        "@type": UPSTREAM_TLS, "sni": sni, "common_tls_context": common_tls(certs, peer_id, alpn=("h2",))}}
+
+
+def run(cmd, timeout=60):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+class FlakyEcho:
+    """A python3-grpcio echo server; /test.Echo/Flaky answers UNAVAILABLE to the first `fail`
+    calls of each key (metadata x-key)."""
+
+    def __init__(self, fail=2):
+        self.fail = fail
+        self.calls = {}
+        self.lock = threading.Lock()
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+        self.server.add_generic_rpc_handlers((self._handlers(),))
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+
+    def _handlers(self):
+        def unary(request, context):
+            context.set_trailing_metadata((("x-served-by", "python"),))
+            return request
+
+        def fail(request, context):
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "no entry: 100% closed")
+
+        def flaky(request, context):
+            key = dict(context.invocation_metadata()).get("x-key", "")
+            with self.lock:
+                n = self.calls[key] = self.calls.get(key, 0) + 1
+            if n <= self.fail:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "try again")
+            return request
+
+        def stream(request, context):
+            for i in range(int(request.decode())):
+                yield b"item-%d" % i
+
+        def bidi(requests, context):
+            for r in requests:
+                yield b"echo:" + r
+
+        def slow(request, context):
+            threading.Event().wait(2)
+            return request
+
+        h = grpc
+        return grpc.method_handlers_generic_handler("test.Echo", {
+            "Unary": h.unary_unary_rpc_method_handler(unary, IDENTITY, IDENTITY),
+            "Fail": h.unary_unary_rpc_method_handler(fail, IDENTITY, IDENTITY),
+            "Flaky": h.unary_unary_rpc_method_handler(flaky, IDENTITY, IDENTITY),
+            "Stream": h.unary_stream_rpc_method_handler(stream, IDENTITY, IDENTITY),
+            "Bidi": h.stream_stream_rpc_method_handler(bidi, IDENTITY, IDENTITY),
+            "Slow": h.unary_unary_rpc_method_handler(slow, IDENTITY, IDENTITY),
+        })
+
+
+class ProxyHttp2Test(harness.MonomeshTestCase):
+    @classmethod
+    def setUpClass(cls):
+        harness.binary()
+        for tool in ("curl", "nghttp", "h2load", "openssl"):
+            if not shutil.which(tool):
+                raise unittest.SkipTest("%s is not installed (scripts/setup.sh installs it)" % tool)
+        cls.pki = tempfile.mkdtemp(prefix="monomesh-pki-")
+        cls.addClassCleanup(shutil.rmtree, cls.pki, True)
+        make_pki(cls.pki)
+        cls.echo = ph.PyBackend("echo")
+        cls.echo.start()
+        cls.addClassCleanup(cls.echo.stop)
+        server = os.path.join(cls.pki, "server")
+        cls.h2c, cls.h2tls, cls.admin = ph.free_port(), ph.free_port(), ph.free_port()
+        cls.proxy = ph.Proxy(ph.bootstrap([
+            ph.http_listener("h2c", cls.h2c, routes_to("echo")),
+            listener("h2tls", cls.h2tls, [dict(ph.http_filter_chain(routes_to("echo"), "h2tls"),
+                                              transport_socket=h2_downstream_tls(server))]),
+        ], [ph.cluster("echo", [cls.echo.port])], admin_port=cls.admin))
+        cls.proxy.start()
+        cls.addClassCleanup(cls.proxy.stop)
+
+    def test_h2c_prior_knowledge_to_an_http1_upstream(self):
+        out = run(["curl", "-sS", "--http2-prior-knowledge", "-D", "-", "http://127.0.0.1:%d/h2c?x=1" % self.h2c])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        head, _, body = out.stdout.partition("\n\n")
+        self.assertTrue(head.startswith("HTTP/2 200"), head)
+        self.assertIn("x-envoy-upstream-service-time", head)
+        record = json.loads(body)
+        self.assertEqual(record["path"], "/h2c?x=1")
+        headers = {k.lower(): v for k, v in record["headers"]}
+        self.assertEqual(headers["host"], "127.0.0.1:%d" % self.h2c)
+        self.assertEqual(headers["x-forwarded-proto"], "http")
+        self.assertIn("x-request-id", headers)
+
+    def test_request_body_streams_to_http1_upstream(self):
+        body = os.urandom(300 * 1024)
+        path = os.path.join(tempfile.mkdtemp(), "body")
+        with open(path, "wb") as f:
+            f.write(body)
+        out = run(["curl", "-sS", "--http2-prior-knowledge", "--data-binary", "@" + path,
+                   "-H", "content-type: application/octet-stream", "http://127.0.0.1:%d/upload" % self.h2c])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        record = json.loads(out.stdout)
+        self.assertEqual(record["body_length"], len(body))
+        self.assertEqual(record["body_sha256"], hashlib.sha256(body).hexdigest())
+
+    def test_alpn_h2_over_tls(self):
+        out = run(["curl", "-sS", "-k", "--http2", "-D", "-", "https://127.0.0.1:%d/tls" % self.h2tls])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(out.stdout.startswith("HTTP/2 200"), out.stdout[:200])
+        headers = {k.lower(): v for k, v in json.loads(out.stdout.partition("\n\n")[2])["headers"]}
+        self.assertEqual(headers["x-forwarded-proto"], "https")
+
+    def test_http1_still_served_on_the_same_ports(self):
+        self.assertEqual(ph.get(self.h2c, "/one").status, 200)
+        out = run(["curl", "-sS", "-k", "--http1.1", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                   "https://127.0.0.1:%d/tls1" % self.h2tls])
+        self.assertEqual(out.stdout, "1.1 200", out.stderr)
+
+    def test_nghttp_concurrent_streams(self):
+        urls = ["http://127.0.0.1:%d/stream-%d" % (self.h2c, i) for i in range(20)]
+        out = run(["nghttp", "-v"] + urls)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(out.stdout.count(":status: 200"), 20, out.stdout[-2000:])
+        self.assertEqual(len({line.split("stream_id=")[1].split(")")[0] for line in out.stdout.splitlines()
+                              if ":status: 200" in line}), 20)
+
+    def test_h2load_many_streams(self):
+        out = run(["h2load", "-n", "3000", "-c", "4", "-m", "16", "http://127.0.0.1:%d/load" % self.h2c])
+        self.assertIn("3000 succeeded, 0 failed", out.stdout, out.stdout)
+        self.assertIn("3000 2xx", out.stdout)
+
+    def test_garbage_after_the_preface_is_closed(self):
+        import socket
+        with socket.create_connection(("127.0.0.1", self.h2c), timeout=5) as s:
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x04\x08\x00\x00\x00\x00\x00garbage-garbage")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        # SETTINGS, then GOAWAY (type 7), then the close: no hang, no crash.
+        self.assertIn(b"\x07", data)
+        self.assertEqual(ph.get(self.h2c, "/still-alive").status, 200)
+
+
+@unittest.skipIf(grpc is None, "python3-grpcio is not installed (scripts/setup.sh installs it)")
+class GrpcThroughSidecarsTest(harness.MonomeshTestCase):
+    """client -> sidecar A (h2c) -> mutual TLS, HTTP/2 -> sidecar B -> HTTP/2 -> gRPC server."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.binary()
+        cls.pki = tempfile.mkdtemp(prefix="monomesh-pki-")
+        cls.addClassCleanup(shutil.rmtree, cls.pki, True)
+        make_pki(cls.pki)
+        cls.backend = FlakyEcho(fail=2)
+        cls.backend.server.start()
+        cls.addClassCleanup(cls.backend.server.stop, 0)
+        server, client = os.path.join(cls.pki, "server"), os.path.join(cls.pki, "client")
+        cls.a_port, cls.b_port, cls.a_admin, cls.b_admin = (ph.free_port() for _ in range(4))
+        retry = {"retry_on": "unavailable,cancelled", "num_retries": 3}
+        cls.b = ph.Proxy(ph.bootstrap([
+            listener("inbound", cls.b_port, [dict(ph.http_filter_chain(routes_to("grpc-server"), "inbound"),
+                                                  transport_socket=h2_downstream_tls(server, CLIENT_ID, True))]),
+        ], [ph.cluster("grpc-server", [cls.backend.port], **HTTP2)], admin_port=cls.b_admin))
+        cls.b.start()
+        cls.addClassCleanup(cls.b.stop)
+        cls.a = ph.Proxy(ph.bootstrap([
+            ph.http_listener("outbound", cls.a_port, {"virtual_hosts": [ph.vhost("grpc", ["*"], [
+                ph.route({"prefix": "/test.Echo/Flaky"}, "to-b", retry_policy=retry),
+                ph.route({"prefix": "/test.Echo/Slow"}, "to-b", timeout="0.3s"),
+                ph.route("/", "to-b")])]}),
+        ], [ph.cluster("to-b", [cls.b_port], transport_socket=h2_upstream_tls(client, SERVER_ID, "reviews"), **HTTP2)],
+            admin_port=cls.a_admin))
+        cls.a.start()
+        cls.addClassCleanup(cls.a.stop)
+        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % cls.a_port)
+        cls.addClassCleanup(cls.channel.close)
+
+    def call(self, kind, name):
+        return getattr(self.channel, kind)("/test.Echo/" + name, request_serializer=IDENTITY,
+                                            response_deserializer=IDENTITY)
+
+    def test_unary_with_trailers(self):
+        response, call = self.call("unary_unary", "Unary").with_call(b"hello", timeout=10)
+        self.assertEqual(response, b"hello")
+        self.assertIn(("x-served-by", "python"), tuple(call.trailing_metadata()))
+        self.assertGreaterEqual(self.a.stat("cluster.to-b.ssl.handshake"), 1)
+
+    def test_error_status_and_message_pass_through(self):
+        with self.assertRaises(grpc.RpcError) as err:
+            self.call("unary_unary", "Fail")(b"x", timeout=10)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertEqual(err.exception.details(), "no entry: 100% closed")
+
+    def test_server_streaming(self):
+        items = list(self.call("unary_stream", "Stream")(b"500", timeout=10))
+        self.assertEqual(len(items), 500)
+        self.assertEqual(items[-1], b"item-499")
+
+    def test_bidi_streaming(self):
+        replies = list(self.call("stream_stream", "Bidi")(iter([b"m%d" % i for i in range(50)]), timeout=10))
+        self.assertEqual(replies, [b"echo:m%d" % i for i in range(50)])
+
+    def test_large_message(self):
+        body = os.urandom(2 * 1024 * 1024)
+        self.assertEqual(self.call("unary_unary", "Unary")(body, timeout=20), body)
+
+    def test_grpc_retry_on_unavailable(self):
+        before = self.a.stat("cluster.to-b.upstream_rq_retry")
+        response = self.call("unary_unary", "Flaky")(b"again", timeout=10, metadata=(("x-key", "retry-1"),))
+        self.assertEqual(response, b"again")
+        self.assertEqual(self.a.stat("cluster.to-b.upstream_rq_retry") - before, 2)
+
+    def test_route_timeout_is_504_deadline(self):
+        with self.assertRaises(grpc.RpcError) as err:
+            self.call("unary_unary", "Slow")(b"x", timeout=10)
+        # Envoy's local reply for gRPC: trailers-only, 504 mapped to UNAVAILABLE, the text as grpc-message.
+        self.assertEqual(err.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(err.exception.details(), "upstream request timeout")
+        self.assertGreaterEqual(self.a.stat("cluster.to-b.upstream_rq_timeout"), 1)
+
+    def test_client_deadline(self):
+        with self.assertRaises(grpc.RpcError) as err:
+            self.call("unary_unary", "Slow")(b"x", timeout=0.1)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+if __name__ == "__main__":
+    unittest.main()
