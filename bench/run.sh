@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Monomesh benchmarks: one command (make bench). Prints medians of several rounds.
 # Today: config loading/validation throughput (the config model that Galley and Pilot share).
-# The proxy (vs nginx/HAProxy), HTTP/2 and Pilot benchmarks join as their issues land.
+# Then the proxy vs nginx/HAProxy over HTTP/1.1 and HTTP/2, and a two-sidecar mutual-TLS chain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${MONOMESH_BIN:-./build/cmd/monomesh/monomesh}
@@ -28,3 +28,7 @@ echo "  median: $median objects/s per core  (Galley target: >= 50000; ratio $(py
 echo
 echo "proxy: monomesh vs nginx vs HAProxy (HTTP/1.1, one core each)"
 python3 bench/proxy_bench.py --rounds "${ROUNDS_PROXY:-3}" --seconds "${SECONDS_PROXY:-5}"
+
+echo
+echo "proxy: HTTP/2 (h2c) vs nginx vs HAProxy, and two sidecars joined by mutual TLS"
+python3 bench/h2_bench.py --rounds "${ROUNDS_PROXY:-3}" --seconds "${SECONDS_PROXY:-5}"

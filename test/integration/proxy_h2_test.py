@@ -105,13 +105,17 @@ class ProxyHttp2Test(harness.MonomeshTestCase):
         cls.echo = ph.PyBackend("echo")
         cls.echo.start()
         cls.addClassCleanup(cls.echo.stop)
-        server = os.path.join(cls.pki, "server")
-        cls.h2c, cls.h2tls, cls.admin = ph.free_port(), ph.free_port(), ph.free_port()
+        server, client = os.path.join(cls.pki, "server"), os.path.join(cls.pki, "client")
+        cls.h2c, cls.h2tls, cls.h1_to_h2, cls.admin = (ph.free_port() for _ in range(4))
         cls.proxy = ph.Proxy(ph.bootstrap([
             ph.http_listener("h2c", cls.h2c, routes_to("echo")),
             listener("h2tls", cls.h2tls, [dict(ph.http_filter_chain(routes_to("echo"), "h2tls"),
                                               transport_socket=h2_downstream_tls(server))]),
-        ], [ph.cluster("echo", [cls.echo.port])], admin_port=cls.admin))
+            # HTTP/1.1 in, HTTP/2 over TLS out (to the h2tls listener above), as a client sidecar.
+            ph.http_listener("h1_to_h2", cls.h1_to_h2, routes_to("h2-upstream")),
+        ], [ph.cluster("echo", [cls.echo.port]),
+            ph.cluster("h2-upstream", [cls.h2tls], transport_socket=h2_upstream_tls(client, SERVER_ID, "reviews"),
+                       **HTTP2)], admin_port=cls.admin))
         cls.proxy.start()
         cls.addClassCleanup(cls.proxy.stop)
 
@@ -152,6 +156,30 @@ class ProxyHttp2Test(harness.MonomeshTestCase):
         out = run(["curl", "-sS", "-k", "--http1.1", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
                    "https://127.0.0.1:%d/tls1" % self.h2tls])
         self.assertEqual(out.stdout, "1.1 200", out.stderr)
+
+    def test_http1_client_to_an_http2_upstream(self):
+        response = ph.get(self.h1_to_h2, "/translated?q=1", headers={"x-custom": "yes"})
+        self.assertEqual(response.status, 200)
+        record = response.json()
+        self.assertEqual(record["path"], "/translated?q=1")
+        headers = {k.lower(): v for k, v in record["headers"]}
+        self.assertEqual(headers["x-custom"], "yes")
+        # The first hop set it (plain HTTP in); later hops keep it, as Envoy does without use_remote_address.
+        self.assertEqual(headers["x-forwarded-proto"], "http")
+        self.assertGreaterEqual(self.proxy.stat("cluster.h2-upstream.ssl.handshake"), 1)
+        self.assertGreaterEqual(self.proxy.stat("cluster.h2-upstream.upstream_rq_2xx"), 1)
+
+    def test_http1_chunked_body_to_an_http2_upstream(self):
+        body = os.urandom(200 * 1024)
+        path = os.path.join(tempfile.mkdtemp(), "body")
+        with open(path, "wb") as f:
+            f.write(body)
+        out = run(["curl", "-sS", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + path,
+                   "http://127.0.0.1:%d/chunked" % self.h1_to_h2])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        record = json.loads(out.stdout)
+        self.assertEqual(record["body_length"], len(body))
+        self.assertEqual(record["body_sha256"], hashlib.sha256(body).hexdigest())
 
     def test_nghttp_concurrent_streams(self):
         urls = ["http://127.0.0.1:%d/stream-%d" % (self.h2c, i) for i in range(20)]

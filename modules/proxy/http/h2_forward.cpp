@@ -173,33 +173,18 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
     co_return Outcome::Failed;
   }
   auto sent_at = Clock::now();
-  // The deadline resets the upstream stream, which wakes whatever waits on it.
-  bool timed_out = false;
-  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-  if (deadline != Clock::time_point::max()) {
-    timer.async_wait([weak = std::weak_ptr<h2::Stream>(up), &timed_out](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto s = weak.lock(); s && !s->closed()) {
-        timed_out = true;
-        s->reset();
-      }
-    });
-  }
-  struct CancelTimer {
-    asio::steady_timer& t;
-    ~CancelTimer() { t.cancel(); }
-  } cancel_timer{timer};
+  auto executor = co_await asio::this_coro::executor;
+  StreamDeadline timer(executor, up, deadline);
   if (!no_body) {
     if (buffered) {
       co_await up->write(body, true);
     } else {
-      auto executor = co_await asio::this_coro::executor;
       asio::co_spawn(executor, pumpToHttp2(down_, up, bytes_in_), asio::detached);
     }
   }
   bool got = co_await up->waitHeaders();
   if (!got) {
-    if (timed_out) {
+    if (timer.expired()) {
       cstats.rq_timeout->inc();
       conn_->config->stats->rq_timeout->inc();
       co_await localReply(504, "upstream request timeout", "UT");
@@ -231,7 +216,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
     case RelayEnd::sink_failed: up->reset(); break;  // the client went away
     case RelayEnd::source_reset:
       // Reset mid-response: the client's stream is reset too (its status is already out).
-      flags_ = timed_out ? "UT" : "UR";
+      flags_ = timer.expired() ? "UT" : "UR";
       down_->reset(0x2);
       break;
   }

@@ -9,11 +9,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/http2_connection.h"
+#include "net/h2/h2_session.h"
 #include "proxy/http/request_support.h"
 #include "proxy/tcp/byte_pump.h"
 
@@ -76,6 +78,18 @@ class Http1Session {
   asio::awaitable<bool> forward(RequestState& rs, http::request_parser<http::buffer_body>& parser, const VirtualHost& vh,
                                 const Route& route, RequestContext& ctx);
   asio::awaitable<bool> tunnel(UpstreamConnection& up);
+  // The response head the client gets: hop-by-hop dropped, the proxy's headers added, rewrites,
+  // and the framing (length, chunked, or close for HTTP/1.0). Returns whether to keep alive.
+  bool prepareResponseHead(RequestState& rs, http::response_header<>& res, const Route& route, const VirtualHost& vh,
+                           const WeightedTarget* weighted, int64_t service_ms, std::optional<uint64_t> content_length,
+                           bool unknown_length, unsigned request_version, bool& chunked_down);
+  // One attempt over an HTTP/2 upstream (the cluster's http2_protocol_options): nullopt to retry,
+  // else whether the client connection stays open.
+  asio::awaitable<std::optional<bool>> exchangeHttp2(RequestState& rs, http::request_parser<http::buffer_body>& parser,
+                                                     const std::string& body, bool buffered, const Route& route,
+                                                     const VirtualHost& vh, const WeightedTarget* weighted,
+                                                     const ClusterEntry& entry, HostPtr host, Clock::time_point deadline,
+                                                     const RetryPolicy* retry, bool last);
   asio::awaitable<bool> drainRequestBody(http::request_parser<http::buffer_body>& parser, std::string* into, size_t limit);
   void finish(RequestState& rs, const http::fields& request_fields);
   void mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request);
@@ -420,6 +434,171 @@ void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::
       asio::detached);
 }
 
+bool Http1Session::prepareResponseHead(RequestState& rs, http::response_header<>& res, const Route& route,
+                                       const VirtualHost& vh, const WeightedTarget* weighted, int64_t service_ms,
+                                       std::optional<uint64_t> content_length, bool unknown_length,
+                                       unsigned request_version, bool& chunked_down) {
+  stripHopByHop(res, false);
+  res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
+  res.set(http::field::server, config_->server_name);
+  for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
+  applyResponseRewrites(*config_->routes, vh, route, weighted, res);
+  bool keep = rs.keep_alive && !worker_.draining;
+  if (!keep) res.set(http::field::connection, "close");
+  // A body without a length (chunked, or delimited by the upstream closing) goes out chunked;
+  // HTTP/1.0 clients cannot read chunks: they get the raw body and the connection closes.
+  chunked_down = unknown_length && request_version >= 11;
+  if (unknown_length && !chunked_down) {
+    keep = false;
+    res.set(http::field::connection, "close");
+  }
+  if (chunked_down) res.set(http::field::transfer_encoding, "chunked");
+  else if (content_length) res.set(http::field::content_length, std::to_string(*content_length));
+  rs.status = res.result_int();
+  if (!config_->access_logs.empty()) rs.response_headers = res;
+  return keep;
+}
+
+asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
+    RequestState& rs, http::request_parser<http::buffer_body>& parser, const std::string& body, bool buffered,
+    const Route& route, const VirtualHost& vh, const WeightedTarget* weighted, const ClusterEntry& entry, HostPtr host,
+    Clock::time_point deadline, const RetryPolicy* retry, bool last) {
+  namespace h2 = net::h2;
+  auto& req = parser.get();
+  const ClusterInfo& cluster = *entry.info;
+  auto acquired = co_await worker_.h2_pool.acquire(entry.info, host);
+  if (!acquired.session) {
+    if (acquired.error != ConnectError::Overflow) {
+      recordOutcome(cluster, *host, 503, *entry.hosts);
+      if (retriesConnectFailure(retry, last)) co_return std::nullopt;
+    }
+    if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+    if (acquired.error == ConnectError::Overflow)
+      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+                                    "UO", overloaded());
+    co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                                  "UF");
+  }
+  // HTTP/1.1 to HTTP/2: pseudo-headers from the request line and Host, names lower case,
+  // hop-by-hop and framing headers dropped (HTTP/2 frames the body itself).
+  h2::Headers headers = {{":method", rs.method},
+                         {":scheme", cluster.tls ? "https" : "http"},
+                         {":authority", std::string(req[http::field::host])},
+                         {":path", std::string(req.target())}};
+  for (const auto& f : req) {
+    if (f.name() == http::field::host || f.name() == http::field::transfer_encoding || isHopByHop(f.name())) continue;
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    headers.push_back({std::move(name), std::string(f.value())});
+  }
+  bool no_body = buffered && body.empty();
+  auto up = acquired.session->openStream(headers, no_body);
+  if (!up) {
+    if (!last && retry && (retry->on_refused_stream || retry->on_reset)) co_return std::nullopt;
+    if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+    co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: refused stream",
+                                  "UF");
+  }
+  auto sent_at = Clock::now();
+  auto executor = co_await asio::this_coro::executor;
+  StreamDeadline timer(executor, up, deadline);
+  if (buffered && !no_body) {
+    co_await up->write(body, true);
+  } else if (!buffered) {
+    // Streamed: the client's chunks go up as they arrive.
+    bool ok = true;
+    while (ok && !parser.is_done()) {
+      parser.get().body().data = chunk_.get();
+      parser.get().body().size = kChunk;
+      armDown(stream_idle_);
+      auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
+      if (ec && ec != http::error::need_buffer) {
+        up->reset();
+        co_return false;
+      }
+      size_t got = kChunk - parser.get().body().size;
+      rs.bytes_in += got;
+      if (got > 0) ok = co_await up->write(std::string(chunk_.get(), got), false);
+    }
+    requestReceived();
+    if (ok) co_await up->write(std::string(), true);
+  }
+  bool got = co_await up->waitHeaders();
+  if (!got) {
+    if (timer.expired()) {
+      cluster.stats->rq_timeout->inc();
+      co_return co_await localReply(rs, 504, "upstream request timeout", "UT");
+    }
+    recordOutcome(cluster, *host, 503, *entry.hosts);
+    if (!last && retry && (retry->on_reset || retry->on_5xx || (up->errorCode() == 0x7 && retry->on_refused_stream)))
+      co_return std::nullopt;
+    co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: remote reset",
+                                  "UR");
+  }
+  unsigned status = 0;
+  if (const std::string* s = h2::findHeader(up->headers(), ":status")) std::from_chars(s->data(), s->data() + s->size(), status);
+  recordOutcome(cluster, *host, status, *entry.hosts);
+  countUpstreamStatus(*cluster.stats, status);
+  if (!last && retry && retry->retriesStatus(status)) {
+    up->reset();
+    co_return std::nullopt;
+  }
+  http::response_header<> res;
+  res.version(11);
+  res.result(status);
+  for (const auto& h : up->headers())
+    if (!h.name.empty() && h.name[0] != ':') res.insert(h.name, h.value);
+  bool bodyless = rs.head || status == 204 || status == 304;
+  std::optional<uint64_t> length;
+  if (auto cl = res.find(http::field::content_length); cl != res.end()) {
+    uint64_t v = 0;
+    if (std::from_chars(cl->value().data(), cl->value().data() + cl->value().size(), v).ec == std::errc()) length = v;
+  }
+  bool headers_only = up->inputEnded() && up->buffered() == 0;
+  if (headers_only && !bodyless && !length) length = 0;
+  bool chunked_down = false;
+  auto service_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
+  bool keep = prepareResponseHead(rs, res, route, vh, weighted, service_ms, length, !bodyless && !length, req.version(),
+                                  chunked_down);
+  head_.clear();
+  appendResponseHead(res, head_);
+  armDown(stream_idle_);
+  auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
+  if (wec) {
+    up->reset();
+    co_return false;
+  }
+  for (;;) {
+    auto r = co_await up->read();
+    if (r.status == h2::Stream::ReadStatus::reset) {
+      rs.flags = timer.expired() ? "UT" : "UR";
+      co_return false;  // the response is cut: the client sees the connection close
+    }
+    std::string out;
+    if (r.status == h2::Stream::ReadStatus::end) {
+      if (!chunked_down) break;
+      out = std::string(kLastChunk);
+    } else if (bodyless || r.data.empty()) {
+      continue;
+    } else if (chunked_down) {
+      appendChunkSize(r.data.size(), out);
+      out += r.data;
+      out += kCrlf;
+    } else {
+      out = std::move(r.data);
+    }
+    rs.bytes_out += out.size();
+    armDown(stream_idle_);
+    auto [bec, bn] = co_await asio::async_write(down_, asio::buffer(out), nothrow);
+    if (bec) {
+      up->reset();
+      co_return false;
+    }
+    if (r.status == h2::Stream::ReadStatus::end) break;
+  }
+  co_return keep;
+}
+
 asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_parser<http::buffer_body>& parser,
                                             const VirtualHost& vh, const Route& route, RequestContext& ctx) {
   auto& req = parser.get();
@@ -511,6 +690,14 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
                                     "UO", overloaded());
+    }
+    if (cluster.http2) {
+      ActiveUpstreamRequest active(cluster, *host);
+      auto try_deadline = deadline;
+      if (retry && retry->per_try_timeout.count() > 0) try_deadline = std::min(deadline, Clock::now() + retry->per_try_timeout);
+      auto kept = co_await exchangeHttp2(rs, parser, body, buffered, route, vh, weighted, *entry, host, try_deadline, retry, last);
+      if (!kept) continue;  // retry
+      co_return *kept;
     }
     auto acquired = co_await worker_.pool.acquire(entry->info, host, true, /*verify=*/!buffered,
                                                   deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline);
@@ -662,26 +849,13 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (wec) co_return false;
       co_return co_await tunnel(up);
     }
-    stripHopByHop(res.base(), false);
-    res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
-    res.set(http::field::server, config_->server_name);
-    for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
-    applyResponseRewrites(*config_->routes, vh, route, weighted, res.base());
-    bool keep = rs.keep_alive && !worker_.draining;
-    if (!keep) res.set(http::field::connection, "close");
-    // A body without a length (chunked, or delimited by the upstream closing) goes out chunked.
     bool bodyless = rs.head || status == 204 || status == 304;
     bool unknown_length = !bodyless && !rp.content_length() && (rp.chunked() || !rp.is_done());
-    // HTTP/1.0 clients cannot read chunks: they get the raw body and the connection closes.
-    bool chunked_down = unknown_length && req.version() >= 11;
-    if (unknown_length && !chunked_down) {
-      keep = false;
-      res.set(http::field::connection, "close");
-    }
-    if (chunked_down) res.set(http::field::transfer_encoding, "chunked");
-    else if (rp.content_length()) res.content_length(*rp.content_length());
-    rs.status = status;
-    if (!config_->access_logs.empty()) rs.response_headers = res.base();
+    bool chunked_down = false;
+    std::optional<uint64_t> length;
+    if (rp.content_length()) length = *rp.content_length();
+    bool keep = prepareResponseHead(rs, res.base(), route, vh, weighted, service_ms, length, unknown_length, req.version(),
+                                    chunked_down);
     head_.clear();
     appendResponseHead(res, head_);
     bool first = true;

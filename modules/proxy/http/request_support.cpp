@@ -251,6 +251,19 @@ boost::asio::awaitable<bool> retryBackoff(const ClusterInfo& cluster, const Retr
   co_return true;
 }
 
+StreamDeadline::StreamDeadline(boost::asio::any_io_executor executor, const std::shared_ptr<net::h2::Stream>& stream,
+                               std::chrono::steady_clock::time_point deadline)
+    : timer_(std::move(executor), deadline) {
+  if (deadline == std::chrono::steady_clock::time_point::max()) return;
+  timer_.async_wait([weak = std::weak_ptr<net::h2::Stream>(stream), expired = expired_](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto s = weak.lock(); s && !s->closed()) {
+      *expired = true;
+      s->reset();
+    }
+  });
+}
+
 ActiveUpstreamRequest::ActiveUpstreamRequest(const ClusterInfo& cluster, Host& host) : cluster_(cluster), host_(host) {
   cluster_.breakers->requests.fetch_add(1, std::memory_order_relaxed);
   host_.active_requests.fetch_add(1, std::memory_order_relaxed);

@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/h2/h2_stream.h"
 #include "proxy/http/hcm_config.h"
 #include "proxy/http/route_table.h"
 #include "proxy/upstream/cluster.h"
@@ -69,6 +71,21 @@ class ActiveUpstreamRequest {
  private:
   const ClusterInfo& cluster_;
   Host& host_;
+};
+// Resets an upstream HTTP/2 stream when `deadline` passes, which wakes whatever waits on it (the
+// route or per-try timeout); the guard's end cancels it.
+class StreamDeadline {
+ public:
+  StreamDeadline(boost::asio::any_io_executor executor, const std::shared_ptr<net::h2::Stream>& stream,
+                 std::chrono::steady_clock::time_point deadline);
+  ~StreamDeadline() { timer_.cancel(); }
+  StreamDeadline(const StreamDeadline&) = delete;
+  StreamDeadline& operator=(const StreamDeadline&) = delete;
+  bool expired() const noexcept { return *expired_; }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<bool> expired_ = std::make_shared<bool>(false);
 };
 // x-envoy-overloaded: true, for answers to circuit-breaker overflows.
 std::vector<std::pair<std::string, std::string>> overloaded();
