@@ -210,6 +210,75 @@ class ProxyTlsTest(harness.MonomeshTestCase):
         self.assertNotEqual(code, "200")
 
 
+def issue(pki, folder, spiffe, dns):
+    """(Re)issues a workload certificate into pki/folder (Istio layout), signed by the test root."""
+    d = os.path.join(pki, folder)
+    os.makedirs(d, exist_ok=True)
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", folder + "/key.pem.new", cwd=pki)
+    openssl("req", "-new", "-key", folder + "/key.pem.new", "-subj", "/O=cluster.local", "-out", folder + ".csr", cwd=pki)
+    with open(os.path.join(pki, folder + ".ext"), "w") as f:
+        f.write("subjectAltName=URI:%s,DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n" % (spiffe, dns))
+    openssl("x509", "-req", "-in", folder + ".csr", "-CA", "root-cert.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "1", "-extfile", folder + ".ext", "-out", folder + "/cert-chain.pem.new", cwd=pki)
+    shutil.copy(os.path.join(pki, "root-cert.pem"), os.path.join(d, "root-cert.pem"))
+    # Like a kubelet secret update: both files replaced (rename is atomic for each).
+    os.replace(os.path.join(d, "cert-chain.pem.new"), os.path.join(d, "cert-chain.pem"))
+    os.replace(os.path.join(d, "key.pem.new"), os.path.join(d, "key.pem"))
+
+
+def presented_sans(port, pki):
+    out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-showcerts",
+                          "-cert", os.path.join(pki, "client", "cert-chain.pem"),
+                          "-key", os.path.join(pki, "client", "key.pem")],
+                         input="", capture_output=True, text=True, timeout=30).stdout
+    pem = out[out.index("-----BEGIN CERTIFICATE-----"):out.index("-----END CERTIFICATE-----") + 25]
+    return subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=pem,
+                          capture_output=True, text=True, timeout=30).stdout
+
+
+@unittest.skipUnless(shutil.which("openssl"), "openssl is needed")
+class CertificateReloadTest(harness.MonomeshTestCase):
+    def test_rotated_certificates_are_used_without_dropping_connections(self):
+        import http.client
+        import ssl
+        pki = tempfile.mkdtemp(prefix="monomesh-pki-")
+        self.addCleanup(shutil.rmtree, pki, True)
+        make_pki(pki)
+        issue(pki, "rotating", SERVER_ID, "before.example")
+        echo = ph.PyBackend("echo")
+        echo.start()
+        self.addCleanup(echo.stop)
+        port, admin = ph.free_port(), ph.free_port()
+        proxy = ph.Proxy(ph.bootstrap([listener("strict", port, [
+            dict(ph.http_filter_chain(routes_to("echo"), "inbound"),
+                 transport_socket=downstream_tls(os.path.join(pki, "rotating"), CLIENT_ID))])],
+            [ph.cluster("echo", [echo.port])], admin_port=admin))
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.load_verify_locations(os.path.join(pki, "root-cert.pem"))
+        ctx.load_cert_chain(os.path.join(pki, "client", "cert-chain.pem"), os.path.join(pki, "client", "key.pem"))
+        kept = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        kept.request("GET", "/before")
+        self.assertEqual(kept.getresponse().read() and 200, 200)
+        self.assertIn("DNS:before.example", presented_sans(port, pki))
+
+        issue(pki, "rotating", SERVER_ID, "after.example")
+        ph.wait_for(lambda: proxy.stat("server.tls_reload") >= 1, what="server.tls_reload after the rotation")
+        self.assertIn("DNS:after.example", presented_sans(port, pki))
+        kept.request("GET", "/after")  # the connection made before the rotation still works
+        response = kept.getresponse()
+        self.assertEqual(response.status, 200)
+        response.read()
+        kept.close()
+
+        # A broken set (key of another certificate) is refused; the current certificates stay.
+        shutil.copy(os.path.join(pki, "client", "key.pem"), os.path.join(pki, "rotating", "key.pem"))
+        ph.wait_for(lambda: proxy.stat("server.tls_reload_rejected") >= 1, what="the broken set to be rejected")
+        self.assertIn("DNS:after.example", presented_sans(port, pki))
+
+
 def ph_json(body):
     import json
     return json.loads(body)

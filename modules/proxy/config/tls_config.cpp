@@ -202,4 +202,27 @@ UpstreamTls compileUpstreamTls(const core::TransportSocket& socket, const std::s
   return out;
 }
 
+std::vector<std::string> tlsFilesOf(const envoy::config::core::v3::TransportSocket& socket) {
+  std::vector<std::string> files;
+  const auto& any = socket.typed_config();
+  tlsv3::CommonTlsContext common;
+  if (tlsv3::DownstreamTlsContext d; any.UnpackTo(&d) && any.type_url().ends_with("DownstreamTlsContext")) {
+    common = d.common_tls_context();
+  } else if (tlsv3::UpstreamTlsContext u; any.UnpackTo(&u) && any.type_url().ends_with("UpstreamTlsContext")) {
+    common = u.common_tls_context();
+  } else {
+    return files;
+  }
+  auto add = [&files](const envoy::config::core::v3::DataSource& source) {
+    if (source.has_filename()) files.push_back(source.filename());
+  };
+  for (const auto& c : common.tls_certificates()) {
+    add(c.certificate_chain());
+    add(c.private_key());
+  }
+  if (common.has_validation_context()) add(common.validation_context().trusted_ca());
+  if (common.has_combined_validation_context()) add(common.combined_validation_context().default_validation_context().trusted_ca());
+  return files;
+}
+
 }  // namespace monomesh::proxy

@@ -42,4 +42,8 @@ bool isPlaintextTransportSocket(const envoy::config::core::v3::TransportSocket& 
 DownstreamTls compileDownstreamTls(const envoy::config::core::v3::TransportSocket& socket, const std::string& field);
 UpstreamTls compileUpstreamTls(const envoy::config::core::v3::TransportSocket& socket, const std::string& field);
 
+// The files a TLS transport socket reads (certificate chains, keys, trusted CAs), for reloading
+// when they change; empty for plaintext or inline material.
+std::vector<std::string> tlsFilesOf(const envoy::config::core::v3::TransportSocket& socket);
+
 }  // namespace monomesh::proxy

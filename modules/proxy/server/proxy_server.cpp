@@ -89,14 +89,17 @@ std::string ProxyServer::initBootstrap() {
   return {};
 }
 
-std::string ProxyServer::initClusters() {
+std::string ProxyServer::initClusters() { return compileClusters(cluster_infos_); }
+
+std::string ProxyServer::compileClusters(std::vector<std::shared_ptr<ClusterInfo>>& out) {
   std::set<std::string> names;
   const auto& clusters = bootstrap_.static_resources().clusters();
   for (int i = 0; i < clusters.size(); ++i) {
     try {
       auto info = ClusterInfo::compile(clusters[i], stats_);
       if (!names.insert(info->name).second) return "static_resources.clusters[" + std::to_string(i) + "]: duplicate cluster name \"" + info->name + "\"";
-      cluster_infos_.push_back(std::move(info));
+      info->tls_generation = tls_generation_;
+      out.push_back(std::move(info));
     } catch (const std::exception& e) {
       return "static_resources.clusters[" + std::to_string(i) + "] (" + clusters[i].name() + "): " + e.what();
     }
@@ -106,18 +109,23 @@ std::string ProxyServer::initClusters() {
 
 std::string ProxyServer::initListeners() {
   auto snapshot = std::make_shared<ListenerSnapshot>();
+  if (auto err = compileListeners(*snapshot); !err.empty()) return err;
+  listener_slot_->publish(std::move(snapshot));
+  return {};
+}
+
+std::string ProxyServer::compileListeners(ListenerSnapshot& snapshot) {
   std::set<std::string> names;
   const auto& listeners = bootstrap_.static_resources().listeners();
   for (int i = 0; i < listeners.size(); ++i) {
     try {
       auto l = ListenerConfig::compile(listeners[i], stats_);
       if (!names.insert(l->name).second) return "static_resources.listeners[" + std::to_string(i) + "]: duplicate listener name \"" + l->name + "\"";
-      snapshot->listeners.push_back(std::move(l));
+      snapshot.listeners.push_back(std::move(l));
     } catch (const std::exception& e) {
       return "static_resources.listeners[" + std::to_string(i) + "] (" + listeners[i].name() + "): " + e.what();
     }
   }
-  listener_slot_->publish(std::move(snapshot));
   return {};
 }
 
@@ -334,6 +342,7 @@ int ProxyServer::run() {
     startListeners();
   });
   startPoolSweeps();
+  startCertificateWatch();
   observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",
                                   runtime_->workerCount(), bootstrap_.static_resources().listeners_size(), cluster_infos_.size());
   runtime_->run();

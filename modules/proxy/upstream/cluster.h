@@ -106,6 +106,7 @@ struct ClusterInfo {
   std::vector<Target> targets;
   std::string eds_service_name;
   std::shared_ptr<const UpstreamTls> tls;
+  uint64_t tls_generation = 0;  // bumped when certificate files change: same config, new contexts
   // HTTP/2 to the endpoints (http2_protocol_options, or the HttpProtocolOptions extension).
   bool http2 = false;
   net::h2::H2Options h2;  // transport_socket: TLS origination (SNI, SAN checks)

@@ -25,8 +25,15 @@ void ClusterManager::setClusters(std::vector<std::shared_ptr<ClusterInfo>> clust
   for (auto& info : clusters) {
     auto old = clusters_.find(info->name);
     if (old != clusters_.end() && old->second.info->config.SerializeAsString() == info->config.SerializeAsString()) {
-      next.emplace(info->name, std::move(old->second));  // unchanged: keep hosts, DNS, breakers, stats
+      Managed kept = std::move(old->second);  // unchanged: keep hosts, DNS, breakers, stats
       clusters_.erase(old);
+      if (kept.info->tls && kept.info->tls_generation != info->tls_generation) {
+        // The same cluster with renewed certificates: new TLS context, everything else kept.
+        info->breakers = kept.info->breakers;
+        info->stats = kept.info->stats;
+        kept.info = info;
+      }
+      next.emplace(info->name, std::move(kept));
       continue;
     }
     Managed m;
