@@ -158,21 +158,53 @@ BOOST_AUTO_TEST_CASE(tls_versions_are_1_2_and_1_3) {
   BOOST_TEST(downstreamError(d) == kCommon + ".tls_params: tls_minimum_protocol_version is above tls_maximum_protocol_version");
 }
 
-BOOST_AUTO_TEST_CASE(sds_secrets_are_not_supported_yet) {
+BOOST_AUTO_TEST_CASE(sds_secrets_must_have_arrived) {
   Mesh mesh;
-  const std::string sds = ": SDS secrets are not supported yet (use tls_certificates / validation_context)";
   auto d = serverTls(mesh);
+  common(d).clear_tls_certificates();
   common(d).add_tls_certificate_sds_secret_configs()->set_name("default");
-  BOOST_TEST(downstreamError(d) == kCommon + ".tls_certificate_sds_secret_configs" + sds);
+  BOOST_TEST(downstreamError(d) == kCommon + ".tls_certificate_sds_secret_configs[0]: SDS secret \"default\" has not arrived");
   auto u = clientTls(mesh);
   common(u).mutable_validation_context_sds_secret_config()->set_name("ROOTCA");
-  BOOST_TEST(upstreamError(u) == kCommon + ".validation_context_sds_secret_config" + sds);
-  auto* combined = common(u).mutable_combined_validation_context();
+  BOOST_TEST(upstreamError(u) == kCommon + ".validation_context_sds_secret_config: SDS secret \"ROOTCA\" has not arrived");
+  // A certificate given inline and by SDS is two certificates.
+  auto both = serverTls(mesh);
+  common(both).add_tls_certificate_sds_secret_configs()->set_name("default");
+  BOOST_TEST(downstreamError(both) ==
+             kCommon + ".tls_certificates: only one certificate is supported (Envoy picks among several by SNI and key type)");
+}
+
+BOOST_AUTO_TEST_CASE(sds_secrets_in_istios_shape_handshake) {
+  Mesh mesh;
+  SecretStore secrets;
+  auto& cert = secrets["default"];
+  cert.set_name("default");
+  cert.mutable_tls_certificate()->mutable_certificate_chain()->set_inline_bytes(mesh.reviews.cert_pem);
+  cert.mutable_tls_certificate()->mutable_private_key()->set_inline_bytes(mesh.reviews.key_pem);
+  auto& roots = secrets["ROOTCA"];
+  roots.set_name("ROOTCA");
+  roots.mutable_validation_context()->mutable_trusted_ca()->set_inline_bytes(mesh.ca.certPem());
+  // The server: certificate and roots from SDS, the SAN check inline (combined_validation_context).
+  tlsv3::DownstreamTlsContext d;
+  d.mutable_require_client_certificate()->set_value(true);
+  common(d).add_tls_certificate_sds_secret_configs()->set_name("default");
+  auto* combined = common(d).mutable_combined_validation_context();
   combined->mutable_validation_context_sds_secret_config()->set_name("ROOTCA");
-  BOOST_TEST(upstreamError(u) == kCommon + ".combined_validation_context.validation_context_sds_secret_config" + sds);
-  combined->clear_validation_context_sds_secret_config();  // the default part alone works
-  combined->mutable_default_validation_context()->mutable_trusted_ca()->set_inline_string(mesh.ca.certPem());
-  BOOST_TEST(handshake(serverTls(mesh), u).ok());
+  auto* san = combined->mutable_default_validation_context()->add_match_typed_subject_alt_names();
+  san->set_san_type(tlsv3::SubjectAltNameMatcher::URI);
+  san->mutable_matcher()->set_exact(kProductpageId);
+  auto server = compileDownstreamTls(wrap(d), "server", &secrets).context;
+  auto client = compileUpstreamTls(wrap(clientTls(mesh)), "client").context;
+  BOOST_TEST(runLoopbackHandshake(server, client).ok());
+  // The inline matcher still applies on top of the SDS roots.
+  san->mutable_matcher()->set_exact("spiffe://cluster.local/ns/bookinfo/sa/somebody-else");
+  auto strict = compileDownstreamTls(wrap(d), "server", &secrets).context;
+  BOOST_TEST(!runLoopbackHandshake(strict, client).ok());
+  // A validation secret that holds a certificate instead is named.
+  secrets["ROOTCA"] = cert;
+  BOOST_TEST(errorOf([&] { compileDownstreamTls(wrap(d), "server", &secrets); }) ==
+             "server.typed_config.common_tls_context.combined_validation_context.validation_context_sds_secret_config: "
+             "SDS secret \"ROOTCA\" holds no validation_context");
 }
 
 BOOST_AUTO_TEST_CASE(transport_socket_kinds) {

@@ -72,7 +72,7 @@ void AdsClient::stop() {
 asio::awaitable<void> AdsClient::run() {
   auto backoff = options_.retry_initial;
   while (!stopped_) {
-    auto call = co_await channel_->startCall(std::string(kAdsMethod), {}, std::nullopt, /*wait_for_ready=*/true);
+    auto call = co_await channel_->startCall(options_.method, {}, std::nullopt, /*wait_for_ready=*/true);
     bool received = false;
     if (!stopped_) {
       call_ = call;

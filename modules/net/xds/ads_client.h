@@ -27,6 +27,8 @@ class AdsClient : public std::enable_shared_from_this<AdsClient> {
   struct Options {
     std::chrono::milliseconds retry_initial{500};
     std::chrono::milliseconds retry_max{30000};
+    // The stream's gRPC method: ADS, or one type's own service (SDS's StreamSecrets, ...).
+    std::string method = std::string(kAdsMethod);
   };
   struct TypeState {
     std::vector<std::string> names;

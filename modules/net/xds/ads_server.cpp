@@ -47,11 +47,11 @@ struct AdsServer::Stream {
   AsyncEvent wake;
 };
 
-AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source)
+AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source, std::string method)
     : source_(std::move(source)),
       counters_(std::make_shared<AdsCounters>()),
       live_(std::make_shared<std::vector<std::weak_ptr<Stream>>>()) {
-  grpc.addMethod(std::string(kAdsMethod), [this](grpc::ServerCall& call) { return serve(call); });
+  grpc.addMethod(std::move(method), [this](grpc::ServerCall& call) { return serve(call); });
 }
 
 AdsServer::~AdsServer() = default;

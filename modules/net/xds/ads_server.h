@@ -55,7 +55,8 @@ struct AdsCounters {
 
 class AdsServer {
  public:
-  AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source);
+  // Serves `method`: ADS by default, or one type's own service (e.g. SDS's StreamSecrets).
+  AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source, std::string method = std::string(kAdsMethod));
   ~AdsServer();
 
   // Re-evaluates every stream's subscriptions; sends the types whose version changed.

@@ -13,6 +13,8 @@ namespace monomesh::net::xds {
 inline constexpr std::string_view kAdsMethod =
     "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
 
+inline constexpr std::string_view kSdsMethod = "/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets";
+
 namespace type_url {
 inline constexpr std::string_view kCluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 inline constexpr std::string_view kEndpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";

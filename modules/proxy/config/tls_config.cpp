@@ -1,5 +1,6 @@
 #include "proxy/config/tls_config.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -29,7 +30,7 @@ void rejectIfSet(bool set, const std::string& field) {
 }
 
 [[noreturn]] void failSds(const std::string& field) {
-  fail(field, "SDS secrets are not supported yet (use tls_certificates / validation_context)");
+  fail(field, "SDS session ticket keys are not supported yet");
 }
 
 // The message name of a type URL ("type.googleapis.com/a.b.C" -> "a.b.C").
@@ -113,29 +114,59 @@ void applyValidation(const tlsv3::CertificateValidationContext& v, const std::st
   rejectIfSet(v.allow_expired_certificate(), field + ".allow_expired_certificate");
   rejectIfSet(v.trust_chain_verification() != V::VERIFY_TRUST_CHAIN, field + ".trust_chain_verification");
   if (v.has_trusted_ca()) s.trusted_ca_pem = readDataSource(v.trusted_ca(), field + ".trusted_ca", kMaxPemBytes);
-  s.verify_peer = compileSanMatchers(v, field);
+  // A second context (the default of a combined one) adds its matchers to what the first gave.
+  if (auto check = compileSanMatchers(v, field)) s.verify_peer = std::move(check);
   // As Envoy: names in a certificate nobody verified prove nothing.
   if (s.verify_peer && s.trusted_ca_pem.empty())
     fail(field, "SAN matchers need trusted_ca (matching names in an unverified certificate is insecure)");
 }
 
+// An SDS secret that has arrived, or a failure naming it.
+const tlsv3::Secret& secretOrFail(const tlsv3::SdsSecretConfig& config, const SecretStore* secrets, const std::string& field) {
+  if (secrets) {
+    auto it = secrets->find(config.name());
+    if (it != secrets->end()) return it->second;
+  }
+  fail(field, "SDS secret \"" + config.name() + "\" has not arrived");
+}
+
+void applyValidationSecret(const tlsv3::SdsSecretConfig& config, const SecretStore* secrets, const std::string& field,
+                           TlsSettings& s) {
+  const auto& secret = secretOrFail(config, secrets, field);
+  if (!secret.has_validation_context()) fail(field, "SDS secret \"" + config.name() + "\" holds no validation_context");
+  applyValidation(secret.validation_context(), field + " (secret " + config.name() + ")", s);
+}
+
 // Everything common to both sides; `server` selects the certificate rule.
-TlsSettings compileCommon(const tlsv3::CommonTlsContext& c, const std::string& field, bool server) {
+TlsSettings compileCommon(const tlsv3::CommonTlsContext& c, const std::string& field, bool server,
+                          const SecretStore* secrets) {
   TlsSettings s;
   applyTlsParams(c.tls_params(), field + ".tls_params", s);
-  if (c.tls_certificate_sds_secret_configs_size() > 0) failSds(field + ".tls_certificate_sds_secret_configs");
-  if (c.tls_certificates_size() > 1)
+  if (c.tls_certificates_size() + c.tls_certificate_sds_secret_configs_size() > 1)
     fail(field + ".tls_certificates", "only one certificate is supported (Envoy picks among several by SNI and key type)");
-  if (c.tls_certificates_size() == 1) applyCertificate(c.tls_certificates(0), field + ".tls_certificates[0]", s);
-  else if (server) fail(field + ".tls_certificates", "a TLS listener needs a certificate");
+  if (c.tls_certificates_size() == 1) {
+    applyCertificate(c.tls_certificates(0), field + ".tls_certificates[0]", s);
+  } else if (c.tls_certificate_sds_secret_configs_size() == 1) {
+    std::string where = field + ".tls_certificate_sds_secret_configs[0]";
+    const auto& secret = secretOrFail(c.tls_certificate_sds_secret_configs(0), secrets, where);
+    if (!secret.has_tls_certificate()) fail(where, "SDS secret \"" + secret.name() + "\" holds no tls_certificate");
+    applyCertificate(secret.tls_certificate(), where + " (secret " + secret.name() + ")", s);
+  } else if (server) {
+    fail(field + ".tls_certificates", "a TLS listener needs a certificate");
+  }
   using C = tlsv3::CommonTlsContext;
   switch (c.validation_context_type_case()) {
     case C::kValidationContext: applyValidation(c.validation_context(), field + ".validation_context", s); break;
-    case C::kValidationContextSdsSecretConfig: failSds(field + ".validation_context_sds_secret_config");
+    case C::kValidationContextSdsSecretConfig:
+      applyValidationSecret(c.validation_context_sds_secret_config(), secrets, field + ".validation_context_sds_secret_config", s);
+      break;
     case C::kCombinedValidationContext: {
+      // Istio's shape: the SDS secret brings the roots, the default context the SAN matchers.
       std::string combined = field + ".combined_validation_context";
       const auto& cv = c.combined_validation_context();
-      if (cv.has_validation_context_sds_secret_config()) failSds(combined + ".validation_context_sds_secret_config");
+      if (cv.has_validation_context_sds_secret_config())
+        applyValidationSecret(cv.validation_context_sds_secret_config(), secrets,
+                              combined + ".validation_context_sds_secret_config", s);
       applyValidation(cv.default_validation_context(), combined + ".default_validation_context", s);
       break;
     }
@@ -170,14 +201,14 @@ bool isPlaintextTransportSocket(const core::TransportSocket& socket) {
   return socket.name() == "envoy.transport_sockets.raw_buffer" || socket.name() == "raw_buffer";
 }
 
-DownstreamTls compileDownstreamTls(const core::TransportSocket& socket, const std::string& field) {
+DownstreamTls compileDownstreamTls(const core::TransportSocket& socket, const std::string& field, const SecretStore* secrets) {
   auto tls = unpackContext<tlsv3::DownstreamTlsContext>(socket, field);
   std::string path = field + (socket.has_typed_config() ? ".typed_config" : "");
   rejectIfSet(tls.has_session_ticket_keys(), path + ".session_ticket_keys");
   if (tls.has_session_ticket_keys_sds_secret_config()) failSds(path + ".session_ticket_keys_sds_secret_config");
   rejectIfSet(tls.disable_stateless_session_resumption(), path + ".disable_stateless_session_resumption");
   rejectIfSet(tls.has_session_timeout(), path + ".session_timeout");
-  TlsSettings s = compileCommon(tls.common_tls_context(), path + ".common_tls_context", true);
+  TlsSettings s = compileCommon(tls.common_tls_context(), path + ".common_tls_context", true, secrets);
   s.require_client_certificate = tls.require_client_certificate().value();
   if (s.require_client_certificate && s.trusted_ca_pem.empty())
     fail(path + ".require_client_certificate", "needs common_tls_context.validation_context.trusted_ca");
@@ -189,12 +220,12 @@ DownstreamTls compileDownstreamTls(const core::TransportSocket& socket, const st
   return out;
 }
 
-UpstreamTls compileUpstreamTls(const core::TransportSocket& socket, const std::string& field) {
+UpstreamTls compileUpstreamTls(const core::TransportSocket& socket, const std::string& field, const SecretStore* secrets) {
   auto tls = unpackContext<tlsv3::UpstreamTlsContext>(socket, field);
   std::string path = field + (socket.has_typed_config() ? ".typed_config" : "");
   rejectIfSet(tls.allow_renegotiation(), path + ".allow_renegotiation");
   // max_session_keys needs nothing: client contexts keep no sessions, which is within any limit.
-  TlsSettings s = compileCommon(tls.common_tls_context(), path + ".common_tls_context", false);
+  TlsSettings s = compileCommon(tls.common_tls_context(), path + ".common_tls_context", false, secrets);
   s.sni = tls.sni();
   UpstreamTls out;
   out.context = contextOrFail(net::tls::makeClientContext(s), path);
@@ -202,17 +233,25 @@ UpstreamTls compileUpstreamTls(const core::TransportSocket& socket, const std::s
   return out;
 }
 
+namespace {
+
+// The CommonTlsContext of a TLS socket's typed_config, if it has one.
+std::optional<tlsv3::CommonTlsContext> commonContextOf(const core::TransportSocket& socket) {
+  const auto& any = socket.typed_config();
+  if (tlsv3::DownstreamTlsContext d; any.type_url().ends_with("DownstreamTlsContext") && any.UnpackTo(&d))
+    return d.common_tls_context();
+  if (tlsv3::UpstreamTlsContext u; any.type_url().ends_with("UpstreamTlsContext") && any.UnpackTo(&u))
+    return u.common_tls_context();
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::vector<std::string> tlsFilesOf(const envoy::config::core::v3::TransportSocket& socket) {
   std::vector<std::string> files;
-  const auto& any = socket.typed_config();
-  tlsv3::CommonTlsContext common;
-  if (tlsv3::DownstreamTlsContext d; any.UnpackTo(&d) && any.type_url().ends_with("DownstreamTlsContext")) {
-    common = d.common_tls_context();
-  } else if (tlsv3::UpstreamTlsContext u; any.UnpackTo(&u) && any.type_url().ends_with("UpstreamTlsContext")) {
-    common = u.common_tls_context();
-  } else {
-    return files;
-  }
+  auto found = commonContextOf(socket);
+  if (!found) return files;
+  const auto& common = *found;
   auto add = [&files](const envoy::config::core::v3::DataSource& source) {
     if (source.has_filename()) files.push_back(source.filename());
   };
@@ -223,6 +262,21 @@ std::vector<std::string> tlsFilesOf(const envoy::config::core::v3::TransportSock
   if (common.has_validation_context()) add(common.validation_context().trusted_ca());
   if (common.has_combined_validation_context()) add(common.combined_validation_context().default_validation_context().trusted_ca());
   return files;
+}
+
+std::vector<SdsReference> sdsReferencesOf(const core::TransportSocket& socket) {
+  std::vector<SdsReference> out;
+  auto found = commonContextOf(socket);
+  if (!found) return out;
+  const auto& common = *found;
+  for (const auto& c : common.tls_certificate_sds_secret_configs()) out.push_back({c.name(), c.sds_config()});
+  if (common.has_validation_context_sds_secret_config())
+    out.push_back({common.validation_context_sds_secret_config().name(), common.validation_context_sds_secret_config().sds_config()});
+  if (common.combined_validation_context().has_validation_context_sds_secret_config()) {
+    const auto& c = common.combined_validation_context().validation_context_sds_secret_config();
+    out.push_back({c.name(), c.sds_config()});
+  }
+  return out;
 }
 
 }  // namespace monomesh::proxy

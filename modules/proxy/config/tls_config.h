@@ -1,14 +1,20 @@
 // Envoy's TLS transport socket configuration (Downstream/UpstreamTlsContext) compiled into
 // net::tls contexts, once per config load, for listeners' filter chains and clusters.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "envoy/config/core/v3/base.pb.h"
+#include "envoy/config/core/v3/config_source.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "net/tls/tls_context.h"
 
 namespace monomesh::proxy {
+
+// SDS secrets by name, as they last arrived (Secret.tls_certificate / validation_context).
+using SecretStore = std::map<std::string, envoy::extensions::transport_sockets::tls::v3::Secret>;
 
 struct DownstreamTls {
   std::shared_ptr<const net::tls::TlsContext> context;  // a server context
@@ -39,8 +45,18 @@ bool isPlaintextTransportSocket(const envoy::config::core::v3::TransportSocket& 
 // "filter_chains[1].transport_socket". Both throw std::invalid_argument("<field>.<subfield>:
 // <problem>") on anything invalid or unsupported (files are read here; their paths are named).
 // Relative file names are relative to the working directory, as in Envoy.
-DownstreamTls compileDownstreamTls(const envoy::config::core::v3::TransportSocket& socket, const std::string& field);
-UpstreamTls compileUpstreamTls(const envoy::config::core::v3::TransportSocket& socket, const std::string& field);
+// `secrets`: the SDS secrets known now; a context naming one that has not arrived is an error.
+DownstreamTls compileDownstreamTls(const envoy::config::core::v3::TransportSocket& socket, const std::string& field,
+                                   const SecretStore* secrets = nullptr);
+UpstreamTls compileUpstreamTls(const envoy::config::core::v3::TransportSocket& socket, const std::string& field,
+                               const SecretStore* secrets = nullptr);
+
+// The SDS secrets a TLS transport socket names, with where to fetch them.
+struct SdsReference {
+  std::string name;
+  envoy::config::core::v3::ConfigSource source;
+};
+std::vector<SdsReference> sdsReferencesOf(const envoy::config::core::v3::TransportSocket& socket);
 
 // The files a TLS transport socket reads (certificate chains, keys, trusted CAs), for reloading
 // when they change; empty for plaintext or inline material.

@@ -113,7 +113,8 @@ const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& d
 
 namespace {
 
-FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& stats, const std::string& where) {
+FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& stats, const std::string& where,
+                               const SecretStore* secrets) {
   FilterChainConfig chain;
   chain.name = fc.name();
   const auto& m = fc.filter_chain_match();
@@ -134,7 +135,7 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
   chain.application_protocols.assign(m.application_protocols().begin(), m.application_protocols().end());
   chain.transport_protocol = m.transport_protocol();
   if (fc.has_transport_socket() && !isPlaintextTransportSocket(fc.transport_socket()))
-    chain.tls = std::make_shared<const DownstreamTls>(compileDownstreamTls(fc.transport_socket(), where + ".transport_socket"));
+    chain.tls = std::make_shared<const DownstreamTls>(compileDownstreamTls(fc.transport_socket(), where + ".transport_socket", secrets));
   if (fc.filters_size() == 0) throw std::invalid_argument(where + ".filters: at least one network filter is required");
   for (int i = 0; i < fc.filters_size(); ++i) {
     const auto& f = fc.filters(i);
@@ -167,7 +168,8 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
 
 }  // namespace
 
-std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listener& l, observe::StatsStore& stats) {
+std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listener& l, observe::StatsStore& stats,
+                                                              const SecretStore* secrets) {
   auto c = std::make_shared<ListenerConfig>();
   c->config = l;
   if (!l.address().has_socket_address()) throw std::invalid_argument("address: a socket_address is required");
@@ -200,8 +202,8 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
     }
   }
   for (int i = 0; i < l.filter_chains_size(); ++i)
-    c->chains.push_back(compileChain(l.filter_chains(i), stats, "filter_chains[" + std::to_string(i) + "]"));
-  if (l.has_default_filter_chain()) c->default_chain = compileChain(l.default_filter_chain(), stats, "default_filter_chain");
+    c->chains.push_back(compileChain(l.filter_chains(i), stats, "filter_chains[" + std::to_string(i) + "]", secrets));
+  if (l.has_default_filter_chain()) c->default_chain = compileChain(l.default_filter_chain(), stats, "default_filter_chain", secrets);
   if (c->chains.empty() && !c->default_chain && !c->use_original_dst)
     throw std::invalid_argument("filter_chains: at least one filter chain is required");
   std::string prefix = "listener." + c->address.address().to_string() + "_" + std::to_string(c->address.port()) + ".";

@@ -56,7 +56,7 @@ struct ListenerConfig {
 
   // Throws std::invalid_argument naming the field that is wrong.
   static std::shared_ptr<const ListenerConfig> compile(const envoy::config::listener::v3::Listener& listener,
-                                                       observe::StatsStore& stats);
+                                                       observe::StatsStore& stats, const SecretStore* secrets = nullptr);
 };
 
 }  // namespace monomesh::proxy

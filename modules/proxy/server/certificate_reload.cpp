@@ -68,20 +68,26 @@ void ProxyServer::startCertificateWatch() {
 }
 
 void ProxyServer::reloadCertificates() {
+  if (!configured_) return;  // still waiting for SDS secrets: the first compile reads the files anyway
+  if (std::string error = recompileTls(); !error.empty()) {
+    stats_.counter("server.tls_reload_rejected").inc();
+    observe::logScope("proxy").warn("certificate files changed but cannot be used; keeping the previous ones: {}", error);
+    return;
+  }
+  stats_.counter("server.tls_reload").inc();
+  observe::logScope("proxy").info("certificates reloaded from {} files", tls_files_.size());
+}
+
+std::string ProxyServer::recompileTls() {
   ++tls_generation_;
   std::vector<std::shared_ptr<ClusterInfo>> clusters;
   auto listeners = std::make_shared<ListenerSnapshot>();
   std::string error = compileClusters(clusters);
   if (error.empty()) error = compileListeners(*listeners);
-  if (!error.empty()) {
-    stats_.counter("server.tls_reload_rejected").inc();
-    observe::logScope("proxy").warn("certificate files changed but cannot be used; keeping the previous ones: {}", error);
-    return;
-  }
+  if (!error.empty()) return error;
   clusters_->setClusters(std::move(clusters));
   listener_slot_->publish(std::move(listeners));
-  stats_.counter("server.tls_reload").inc();
-  observe::logScope("proxy").info("certificates reloaded from {} files", tls_files_.size());
+  return {};
 }
 
 }  // namespace monomesh::proxy

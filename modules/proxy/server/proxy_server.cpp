@@ -96,7 +96,7 @@ std::string ProxyServer::compileClusters(std::vector<std::shared_ptr<ClusterInfo
   const auto& clusters = bootstrap_.static_resources().clusters();
   for (int i = 0; i < clusters.size(); ++i) {
     try {
-      auto info = ClusterInfo::compile(clusters[i], stats_);
+      auto info = ClusterInfo::compile(clusters[i], stats_, &secrets_);
       if (!names.insert(info->name).second) return "static_resources.clusters[" + std::to_string(i) + "]: duplicate cluster name \"" + info->name + "\"";
       info->tls_generation = tls_generation_;
       out.push_back(std::move(info));
@@ -119,13 +119,25 @@ std::string ProxyServer::compileListeners(ListenerSnapshot& snapshot) {
   const auto& listeners = bootstrap_.static_resources().listeners();
   for (int i = 0; i < listeners.size(); ++i) {
     try {
-      auto l = ListenerConfig::compile(listeners[i], stats_);
+      auto l = ListenerConfig::compile(listeners[i], stats_, &secrets_);
       if (!names.insert(l->name).second) return "static_resources.listeners[" + std::to_string(i) + "]: duplicate listener name \"" + l->name + "\"";
       snapshot.listeners.push_back(std::move(l));
     } catch (const std::exception& e) {
       return "static_resources.listeners[" + std::to_string(i) + "] (" + listeners[i].name() + "): " + e.what();
     }
   }
+  return {};
+}
+
+std::string ProxyServer::completeStartup() {
+  cluster_infos_.clear();
+  if (auto err = initClusters(); !err.empty()) return err;
+  if (auto err = initListeners(); !err.empty()) return err;
+  // Clusters warm first (DNS answered once), then listeners accept: as Envoy starts.
+  clusters_->setClusters(cluster_infos_, [this] {
+    readiness_.markMet("clusters");
+    startListeners();
+  });
   return {};
 }
 
@@ -332,15 +344,13 @@ int ProxyServer::run() {
   }
   readiness_.require("clusters");
   readiness_.require("listeners");
-  if (auto err = initClusters(); !err.empty()) return fail("compile clusters", err);
-  if (auto err = initListeners(); !err.empty()) return fail("compile listeners", err);
   if (auto err = initAdmin(); !err.empty()) return fail("start admin", err);
   runtime_->drain().add("listeners", [this](std::function<void()> done) { beginDrain(std::move(done)); });
-  // Clusters warm first (DNS answered once), then listeners accept: as Envoy starts.
-  clusters_->setClusters(cluster_infos_, [this] {
-    readiness_.markMet("clusters");
-    startListeners();
-  });
+  if (auto err = startSecretDiscovery(); !err.empty()) return fail("start secret discovery", err);
+  if (sds_names_.empty()) {
+    if (auto err = completeStartup(); !err.empty()) return fail("compile clusters and listeners", err);
+    configured_ = true;
+  }
   startPoolSweeps();
   startCertificateWatch();
   observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "net/grpc/grpc_client.h"
+#include "net/xds/ads_client.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "observe/admin_server.h"
 #include "observe/readiness.h"
@@ -55,6 +57,14 @@ class ProxyServer {
   // set recompiles listeners and clusters with new TLS contexts. Open connections keep theirs.
   void startCertificateWatch();
   void reloadCertificates();
+  // Recompiles listeners and clusters (new TLS material) and publishes them; the error otherwise.
+  std::string recompileTls();
+  // Clusters, listeners, then accepting: at once, or when SDS secrets have arrived.
+  std::string completeStartup();
+  // SDS: subscribes to the secrets TLS contexts name (none: nothing to do). An error for an
+  // unusable sds_config.
+  std::string startSecretDiscovery();
+  std::optional<std::string> onSecrets(const std::string& version, const std::vector<google::protobuf::Any>& resources);
   std::string initAdmin();
   void startListeners();
   void onAccept(const std::string& listener, size_t worker, boost::asio::ip::tcp::socket socket);
@@ -92,6 +102,11 @@ class ProxyServer {
   std::unique_ptr<observe::AdminServer> admin_;
   std::vector<std::shared_ptr<ClusterInfo>> cluster_infos_;
   uint64_t tls_generation_ = 0;
+  SecretStore secrets_;
+  std::vector<std::string> sds_names_;
+  std::shared_ptr<net::grpc::GrpcChannel> sds_channel_;
+  std::shared_ptr<net::xds::AdsClient> sds_client_;
+  bool configured_ = false;  // clusters and listeners compiled (at once, or once SDS secrets came)
   std::vector<std::string> tls_files_;
   std::string tls_fingerprint_, tls_pending_;
   std::unique_ptr<boost::asio::steady_timer> tls_timer_;

@@ -44,7 +44,7 @@ ClusterStats::ClusterStats(observe::StatsStore& s, const std::string& c) {
   membership_healthy = &s.gauge(n("membership_healthy"));
 }
 
-std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe::StatsStore& stats) {
+std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe::StatsStore& stats, const SecretStore* secrets) {
   auto info = std::make_shared<ClusterInfo>();
   info->name = c.name();
   info->config = c;
@@ -83,7 +83,7 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
     info->h2 = h2OptionsFrom(*h2);
   }
   if (c.has_transport_socket() && !isPlaintextTransportSocket(c.transport_socket())) {
-    info->tls = std::make_shared<const UpstreamTls>(compileUpstreamTls(c.transport_socket(), "transport_socket"));
+    info->tls = std::make_shared<const UpstreamTls>(compileUpstreamTls(c.transport_socket(), "transport_socket", secrets));
   }
   if (c.has_dns_refresh_rate()) info->dns_refresh = toMillis(c.dns_refresh_rate());
   if (c.has_per_connection_buffer_limit_bytes()) info->per_connection_buffer_limit = c.per_connection_buffer_limit_bytes().value();

@@ -117,7 +117,7 @@ struct ClusterInfo {
 
   // Throws std::invalid_argument naming the field that is wrong.
   static std::shared_ptr<ClusterInfo> compile(const envoy::config::cluster::v3::Cluster& cluster,
-                                              observe::StatsStore& stats);
+                                              observe::StatsStore& stats, const SecretStore* secrets = nullptr);
 };
 
 }  // namespace monomesh::proxy
