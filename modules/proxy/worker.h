@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "observe/stats_store.h"
 #include "proxy/config/runtime_values.h"
 #include "proxy/upstream/cluster_manager.h"
 #include "net/h2/h2_session.h"
@@ -14,6 +15,23 @@
 #include "proxy/upstream/load_balancer.h"
 
 namespace monomesh::proxy {
+
+// Envoy's http2.* codec stats for the downstream HTTP/2 connections of every worker.
+struct Http2Stats {
+  observe::Counter *rx_reset, *tx_reset, *header_overflow, *rx_messaging_error, *outbound_control_flood,
+      *inbound_empty_frames_flood, *rapid_reset, *header_bomb, *keepalive_timeout, *goaway_sent;
+  explicit Http2Stats(observe::StatsStore& s)
+      : rx_reset(&s.counter("http2.rx_reset")),
+        tx_reset(&s.counter("http2.tx_reset")),
+        header_overflow(&s.counter("http2.header_overflow")),
+        rx_messaging_error(&s.counter("http2.rx_messaging_error")),
+        outbound_control_flood(&s.counter("http2.outbound_control_flood")),
+        inbound_empty_frames_flood(&s.counter("http2.inbound_empty_frames_flood")),
+        rapid_reset(&s.counter("http2.rx_reset_flood")),
+        header_bomb(&s.counter("http2.header_list_flood")),
+        keepalive_timeout(&s.counter("http2.keepalive_timeout")),
+        goaway_sent(&s.counter("http2.goaway_sent")) {}
+};
 
 struct ProxyWorker {
   ProxyWorker(size_t worker_index, const runtime::SnapshotSlot<UpstreamSnapshot>& upstream_slot)
@@ -26,6 +44,29 @@ struct ProxyWorker {
   // Downstream HTTP/2 connections (a drain sends each a GOAWAY) and their counters.
   std::unordered_set<net::h2::Session*> h2_sessions;
   net::h2::H2Counters h2_downstream;
+  net::h2::H2Counters h2_flushed;  // the part of h2_downstream already added to the stats
+  const Http2Stats* h2_stats = nullptr;
+
+  // The HTTP/2 sessions count on plain per-worker fields; the stats get the increments since the
+  // last flush (the server flushes every second, on this worker).
+  void flushHttp2Stats() {
+    if (!h2_stats) return;
+    const auto& now = h2_downstream;
+    auto add = [](observe::Counter* c, uint64_t current, uint64_t flushed) {
+      if (current > flushed) c->inc(current - flushed);
+    };
+    add(h2_stats->rx_reset, now.rx_reset, h2_flushed.rx_reset);
+    add(h2_stats->tx_reset, now.tx_reset, h2_flushed.tx_reset);
+    add(h2_stats->header_overflow, now.header_overflow, h2_flushed.header_overflow);
+    add(h2_stats->rx_messaging_error, now.protocol_error, h2_flushed.protocol_error);
+    add(h2_stats->outbound_control_flood, now.control_flood, h2_flushed.control_flood);
+    add(h2_stats->inbound_empty_frames_flood, now.empty_frame_flood, h2_flushed.empty_frame_flood);
+    add(h2_stats->rapid_reset, now.rapid_reset, h2_flushed.rapid_reset);
+    add(h2_stats->header_bomb, now.header_bomb, h2_flushed.header_bomb);
+    add(h2_stats->keepalive_timeout, now.keepalive_timeout, h2_flushed.keepalive_timeout);
+    add(h2_stats->goaway_sent, now.goaway_sent, h2_flushed.goaway_sent);
+    h2_flushed = now;
+  }
   // Per cluster name: the balancer and the settings it was built for (rebuilt when they change).
   std::unordered_map<std::string, std::pair<const ClusterInfo*, LoadBalancer>> balancers;
   std::mt19937_64 random;

@@ -204,8 +204,27 @@ class ProxyHttp2Test(harness.MonomeshTestCase):
                 if not chunk:
                     break
                 data += chunk
-        # SETTINGS, then GOAWAY (type 7), then the close: no hang, no crash.
+        # SETTINGS, then GOAWAY (type 7), then the close: no hang, no crash; counted.
         self.assertIn(b"\x07", data)
+        self.assertEqual(ph.get(self.h2c, "/still-alive").status, 200)
+        ph.wait_for(lambda: self.proxy.stat("http2.rx_messaging_error") >= 1, what="http2.rx_messaging_error")
+
+    def test_rapid_reset_is_closed_and_counted(self):
+        import socket
+        preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+        flood = bytearray(preface)
+        for sid in range(1, 2 * 400, 2):
+            block = b"\x82\x86\x84\x41\x01a"  # GET http / authority a (HPACK static entries)
+            flood += len(block).to_bytes(3, "big") + b"\x01\x04" + sid.to_bytes(4, "big") + block
+            flood += b"\x00\x00\x04\x03\x00" + sid.to_bytes(4, "big") + b"\x00\x00\x00\x08"
+        with socket.create_connection(("127.0.0.1", self.h2c), timeout=5) as s:
+            s.sendall(bytes(flood))
+            try:
+                while s.recv(65536):
+                    pass
+            except ConnectionResetError:
+                pass
+        ph.wait_for(lambda: self.proxy.stat("http2.rx_reset_flood") >= 1, what="http2.rx_reset_flood")
         self.assertEqual(ph.get(self.h2c, "/still-alive").status, 200)
 
 

@@ -50,8 +50,8 @@ ProxyServer::~ProxyServer() {
 }
 
 void ProxyServer::startPoolSweeps() {
-  // Every few seconds each worker closes idle upstream connections that expired, went stale,
-  // or lead to hosts no longer in their cluster.
+  // Every second each worker flushes its HTTP/2 counters into the stats and closes idle upstream
+  // connections that expired, went stale, or lead to hosts no longer in their cluster.
   for (size_t i = 0; i < runtime_->workerCount(); ++i) {
     auto timer = std::make_shared<asio::steady_timer>(runtime_->worker(i));
     auto tick = std::make_shared<std::function<void(boost::system::error_code)>>();
@@ -60,6 +60,7 @@ void ProxyServer::startPoolSweeps() {
     *tick = [worker, timer, weak](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self) return;
+      worker->flushHttp2Stats();
       auto clusters = worker->clusters();
       worker->pool.sweep(Clock::now(), [&clusters](const Host* h) {
         if (!clusters) return false;
@@ -68,7 +69,7 @@ void ProxyServer::startPoolSweeps() {
             if (host.get() == h) return true;
         return false;
       });
-      timer->expires_after(std::chrono::seconds(5));
+      timer->expires_after(std::chrono::seconds(1));
       timer->async_wait([self](boost::system::error_code e) { (*self)(e); });
     };
     timer->expires_after(std::chrono::seconds(5));
@@ -341,6 +342,7 @@ int ProxyServer::run() {
   for (size_t i = 0; i < runtime_->workerCount(); ++i) {
     workers_.push_back(std::make_unique<ProxyWorker>(i, clusters_->slot()));
     workers_.back()->runtime_values = runtime_slot_.get();
+    workers_.back()->h2_stats = &h2_stats_;
   }
   readiness_.require("clusters");
   readiness_.require("listeners");

@@ -101,6 +101,7 @@ class ProxyServer {
   std::vector<std::unique_ptr<runtime::WorkerListener>> bound_;
   std::unique_ptr<observe::AdminServer> admin_;
   std::vector<std::shared_ptr<ClusterInfo>> cluster_infos_;
+  Http2Stats h2_stats_{stats_};
   uint64_t tls_generation_ = 0;
   SecretStore secrets_;
   std::vector<std::string> sds_names_;
