@@ -155,16 +155,13 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
                          {":scheme", cluster.tls ? "https" : "http"},
                          {":authority", std::string(fields_[http::field::host])},
                          {":path", rewritten_}};
-  http::fields forwarded = fields_;
-  bool te_trailers = beast::iequals(forwarded[http::field::te], "trailers");
-  stripHopByHop(forwarded, false);
-  for (const auto& f : forwarded) {
-    if (f.name() == http::field::host) continue;
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    headers.push_back({std::move(name), std::string(f.value())});
+  // (An HTTP/2 request has no connection-specific headers: nghttp2 refuses them; TE may only be
+  // "trailers", which gRPC needs.)
+  headers.reserve(headers.size() + std::distance(fields_.begin(), fields_.end()));
+  for (const auto& f : fields_) {
+    if (f.name() == http::field::host || (isHopByHop(f.name()) && f.name() != http::field::te)) continue;
+    headers.push_back({lowerCase(f.name_string()), std::string(f.value())});
   }
-  if (te_trailers) headers.push_back({"te", "trailers"});  // gRPC needs it; HTTP/2 allows only this TE
   bool no_body = buffered && body.empty();
   auto up = acquired.session->openStream(headers, no_body);
   if (!up) {
@@ -249,22 +246,23 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
     co_return Outcome::Failed;
   }
   UpstreamConnection& up = *acquired.connection;
-  // The request head, HTTP/1.1: a body of unknown length goes chunked.
-  http::request_header<> head;
-  head.method_string(method_);
-  head.target(rewritten_);
-  head.version(11);
-  for (const auto& f : fields_) head.insert(f.name_string(), f.value());
-  stripHopByHop(head, false);
-  head.erase(http::field::content_length);
+  // The request head, HTTP/1.1, written straight from the request's fields (an HTTP/2 request
+  // has no connection-specific headers; TE "trailers" is hop-by-hop here); framing set by us: a
+  // body of unknown length goes chunked.
   bool chunked = !buffered;
-  if (buffered && (!body.empty() || (method_ != "GET" && method_ != "HEAD"))) {
-    head.set(http::field::content_length, std::to_string(body.size()));
-  } else if (chunked) {
-    head.set(http::field::transfer_encoding, "chunked");
-  }
   std::string out;
-  appendRequestHead(head, out);
+  out.reserve(512 + (buffered ? body.size() : 0));
+  out.append(method_).append(" ").append(rewritten_).append(" HTTP/1.1\r\n");
+  for (const auto& f : fields_) {
+    if (isHopByHop(f.name()) || f.name() == http::field::content_length) continue;
+    out.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+  }
+  if (buffered && (!body.empty() || (method_ != "GET" && method_ != "HEAD"))) {
+    out.append("content-length: ").append(std::to_string(body.size())).append("\r\n");
+  } else if (chunked) {
+    out.append("transfer-encoding: chunked\r\n");
+  }
+  out.append("\r\n");
   if (buffered) out += body;
   armDeadline(up.stream, up.armed, wait_until, std::chrono::seconds(0));
   auto sent_at = Clock::now();
@@ -315,12 +313,14 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   if (!last && retry && retry->retriesStatus(status)) co_return Outcome::Retry;
   bool keep = rp.keep_alive();
   down_->respond(responseHeaders(status, rp.get().base(), sent_at), rp.is_done());
-  std::string chunk(kChunk, '\0');
+  // Sized to the body when it is small and known (the common case): no 16 KiB buffer per request.
+  size_t chunk_size = rp.content_length() && *rp.content_length() > 0 ? std::min<size_t>(*rp.content_length(), kChunk) : kChunk;
+  std::unique_ptr<char[]> chunk(rp.is_done() ? nullptr : new char[chunk_size]);
   while (!rp.is_done()) {
-    rp.get().body().data = chunk.data();
-    rp.get().body().size = chunk.size();
+    rp.get().body().data = chunk.get();
+    rp.get().body().size = chunk_size;
     auto [bec, bn] = co_await http::async_read_some(up.stream, up.buffer, rp, nothrow);
-    size_t got = chunk.size() - rp.get().body().size;
+    size_t got = chunk_size - rp.get().body().size;
     if (bec == http::error::need_buffer) bec = {};
     if (bec) {
       flags_ = bec == beast::error::timeout ? "UT" : "UC";
@@ -330,7 +330,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
     }
     if (got > 0) {
       bytes_out_ += got;
-      if (!co_await down_->write(std::string(chunk.data(), got), rp.is_done())) {
+      if (!co_await down_->write(std::string(chunk.get(), got), rp.is_done())) {
         keep = false;
         break;
       }

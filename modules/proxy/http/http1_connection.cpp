@@ -487,9 +487,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
                          {":path", std::string(req.target())}};
   for (const auto& f : req) {
     if (f.name() == http::field::host || f.name() == http::field::transfer_encoding || isHopByHop(f.name())) continue;
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    headers.push_back({std::move(name), std::string(f.value())});
+    headers.push_back({lowerCase(f.name_string()), std::string(f.value())});
   }
   bool no_body = buffered && body.empty();
   auto up = acquired.session->openStream(headers, no_body);

@@ -176,21 +176,37 @@ asio::awaitable<void> H2Exchange::localReply(unsigned status, std::string body, 
 }
 
 h2::Headers H2Exchange::responseHeaders(unsigned status, const http::fields& upstream, Clock::time_point sent_at) {
+  status_ = status;
+  const HcmConfig& config = *conn_->config;
+  auto service_ms = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count());
+  bool rewrites = !route_->response_headers.empty() || (weighted_ && !weighted_->response_headers.empty()) ||
+                  !vh_->response_headers.empty() || !config.routes->responseHeaders().empty();
+  h2::Headers out = {{":status", std::to_string(status)}};
+  if (!rewrites) {
+    // The common case: the upstream's headers as they are, straight into the HTTP/2 list.
+    out.reserve(std::distance(upstream.begin(), upstream.end()) + 3 + extra_response_headers_.size());
+    for (const auto& h : upstream) {
+      if (isHopByHop(h.name()) || h.name() == http::field::server || beast::iequals(h.name_string(), "x-envoy-upstream-service-time"))
+        continue;
+      out.push_back({lowerCase(h.name_string()), std::string(h.value())});
+    }
+    out.push_back({"x-envoy-upstream-service-time", std::move(service_ms)});
+    out.push_back({"server", config.server_name});
+    for (auto& [k, v] : extra_response_headers_) out.push_back({k, v});
+    if (!config.access_logs.empty())
+      for (const auto& h : out)
+        if (h.name[0] != ':') response_fields_.insert(h.name, h.value);
+    return out;
+  }
   http::fields f = upstream;
   stripHopByHop(f, false);
-  auto service_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
-  f.set("x-envoy-upstream-service-time", std::to_string(service_ms));
-  f.set(http::field::server, conn_->config->server_name);
+  f.set("x-envoy-upstream-service-time", service_ms);
+  f.set(http::field::server, config.server_name);
   for (auto& [k, v] : extra_response_headers_) f.insert(k, v);
-  applyResponseRewrites(*conn_->config->routes, *vh_, *route_, weighted_, f);
-  h2::Headers out = {{":status", std::to_string(status)}};
-  for (const auto& h : f) {
-    std::string name(h.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.push_back({std::move(name), std::string(h.value())});
-  }
-  status_ = status;
-  if (!conn_->config->access_logs.empty()) response_fields_ = std::move(f);
+  applyResponseRewrites(*config.routes, *vh_, *route_, weighted_, f);
+  for (const auto& h : f) out.push_back({lowerCase(h.name_string()), std::string(h.value())});
+  if (!config.access_logs.empty()) response_fields_ = std::move(f);
   return out;
 }
 

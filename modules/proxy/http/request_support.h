@@ -21,6 +21,8 @@
 namespace monomesh::proxy {
 
 bool isHopByHop(boost::beast::http::field f);
+// A header name as HTTP/2 wants it.
+std::string lowerCase(std::string_view name);
 // Drops hop-by-hop headers, including any the Connection header names.
 void stripHopByHop(boost::beast::http::fields& fields, bool keep_upgrade);
 // A random (version 4) UUID for x-request-id.
