@@ -67,6 +67,15 @@ struct Fixture {
     node.set_id("sidecar~10.0.0.1~reviews-v1.default~default.svc.cluster.local");
     client = AdsClient::create(channel, node, {std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
   }
+  ~Fixture() {
+    // Every stream ends and every coroutine finishes before the io_context goes away.
+    client->stop();
+    channel->close();
+    grpc_server.shutdown();
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    io.run_for(std::chrono::milliseconds(300));
+  }
   bool runUntil(const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!done() && std::chrono::steady_clock::now() < deadline) io.run_for(std::chrono::milliseconds(5));

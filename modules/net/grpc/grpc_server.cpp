@@ -138,21 +138,25 @@ void GrpcServer::onStream(std::shared_ptr<h2::Stream> stream) {
       }
     });
   }
-  asio::co_spawn(
-      stream->executor(),
-      [call, deadline, methods = methods_, counters = counters_, handler = &it->second]() -> asio::awaitable<void> {
-        Status status;
-        try {
-          status = co_await (*handler)(*call);
-        } catch (const std::exception& e) {
-          status = Status{StatusCode::internal, std::string("handler failed: ") + e.what()};
-        }
-        if (deadline) deadline->cancel();
-        if (call->readError()) status = *call->readError();  // e.g. a message over the size limit
-        (status.ok() && !call->cancelled() ? counters->calls_ok : counters->calls_failed)++;
-        call->finish(status);
-      },
-      asio::detached);
+  asio::co_spawn(stream->executor(), runCall(call, deadline, methods_, counters_, &it->second), asio::detached);
+}
+
+// A named coroutine, not a capturing lambda: GCC 12 can destroy a co_spawned lambda's captures
+// twice when its frame is torn down.
+asio::awaitable<void> GrpcServer::runCall(std::shared_ptr<ServerCall> call, std::shared_ptr<asio::steady_timer> deadline,
+                                          std::shared_ptr<Methods> methods, std::shared_ptr<GrpcCounters> counters,
+                                          const MethodHandler* handler) {
+  (void)methods;  // keeps `handler` alive
+  Status status;
+  try {
+    status = co_await (*handler)(*call);
+  } catch (const std::exception& e) {
+    status = Status{StatusCode::internal, std::string("handler failed: ") + e.what()};
+  }
+  if (deadline) deadline->cancel();
+  if (call->readError()) status = *call->readError();  // e.g. a message over the size limit
+  (status.ok() && !call->cancelled() ? counters->calls_ok : counters->calls_failed)++;
+  call->finish(status);
 }
 
 }  // namespace monomesh::net::grpc

@@ -100,6 +100,10 @@ class GrpcServer {
  private:
   struct Methods;
   void onStream(std::shared_ptr<h2::Stream> stream);
+  static boost::asio::awaitable<void> runCall(std::shared_ptr<ServerCall> call,
+                                              std::shared_ptr<boost::asio::steady_timer> deadline,
+                                              std::shared_ptr<Methods> methods, std::shared_ptr<GrpcCounters> counters,
+                                              const MethodHandler* handler);
   GrpcServerOptions options_;
   std::shared_ptr<Methods> methods_;
   std::shared_ptr<GrpcCounters> counters_;

@@ -41,11 +41,16 @@ std::string AdsClient::request(const std::string& type_url, const std::string* e
   return request.SerializeAsString();
 }
 
+// Named coroutines, not capturing lambdas (GCC 12 may destroy co_spawned lambda captures twice).
+asio::awaitable<void> AdsClient::writeRequest(std::shared_ptr<grpc::ClientCall> call, std::string bytes) {
+  co_await call->write(bytes);
+}
+
+asio::awaitable<void> AdsClient::runStream(std::shared_ptr<AdsClient> self) { co_await self->run(); }
+
 void AdsClient::send(std::string bytes) {
   // Requests are small; ClientCall::write queues them in order even while one is in flight.
-  asio::co_spawn(channel_->executor(), [call = call_, bytes = std::move(bytes)]() -> asio::awaitable<void> {
-    co_await call->write(bytes);
-  }, asio::detached);
+  asio::co_spawn(channel_->executor(), writeRequest(call_, std::move(bytes)), asio::detached);
 }
 
 void AdsClient::subscribe(std::string type_url, std::vector<std::string> names, Apply apply) {
@@ -61,7 +66,7 @@ void AdsClient::start() {
   if (running_) return;
   running_ = true;
   stopped_ = false;
-  asio::co_spawn(channel_->executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  asio::co_spawn(channel_->executor(), runStream(shared_from_this()), asio::detached);
 }
 
 void AdsClient::stop() {

@@ -59,6 +59,8 @@ class AdsClient : public std::enable_shared_from_this<AdsClient> {
  private:
   AdsClient(std::shared_ptr<grpc::GrpcChannel> channel, envoy::config::core::v3::Node node, Options options);
   boost::asio::awaitable<void> run();
+  static boost::asio::awaitable<void> runStream(std::shared_ptr<AdsClient> self);
+  static boost::asio::awaitable<void> writeRequest(std::shared_ptr<grpc::ClientCall> call, std::string bytes);
   std::string request(const std::string& type_url, const std::string* error);
   void send(std::string bytes);
 

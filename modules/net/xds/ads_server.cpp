@@ -74,24 +74,26 @@ std::vector<StreamStatus> AdsServer::streams() const {
   return out;
 }
 
+// A named coroutine, not a capturing lambda (GCC 12 may destroy co_spawned lambda captures twice).
+asio::awaitable<void> AdsServer::readRequests(grpc::ServerCall& call, std::shared_ptr<Stream> stream) {
+  for (;;) {
+    auto message = co_await call.read();
+    if (!message) break;
+    stream->requests.push_back(std::move(*message));
+    stream->wake.notify();
+  }
+  stream->reader_done = true;
+  stream->wake.notify();
+}
+
 asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
   auto stream = std::make_shared<Stream>();
   stream->status.peer = call.peer();
   live_->push_back(stream);
   counters_->streams++;
   // The reader only queues requests; this coroutine does all the work and all the writing.
-  asio::co_spawn(co_await asio::this_coro::executor,
-                 [&call, stream]() -> asio::awaitable<void> {
-                   for (;;) {
-                     auto message = co_await call.read();
-                     if (!message) break;
-                     stream->requests.push_back(std::move(*message));
-                     stream->wake.notify();
-                   }
-                   stream->reader_done = true;
-                   stream->wake.notify();
-                 },
-                 asio::detached);
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, readRequests(call, stream), asio::detached);
 
   grpc::Status result;
   bool failed = false;

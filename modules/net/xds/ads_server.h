@@ -67,6 +67,7 @@ class AdsServer {
  private:
   struct Stream;
   boost::asio::awaitable<grpc::Status> serve(grpc::ServerCall& call);
+  static boost::asio::awaitable<void> readRequests(grpc::ServerCall& call, std::shared_ptr<Stream> stream);
   std::shared_ptr<ResourceSource> source_;
   std::shared_ptr<AdsCounters> counters_;
   std::shared_ptr<std::vector<std::weak_ptr<Stream>>> live_;

@@ -21,6 +21,14 @@ namespace http = beast::http;
 namespace h2 = net::h2;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// A named coroutine holding the exchange, not a capturing lambda (GCC 12 may destroy co_spawned
+// lambda captures twice).
+asio::awaitable<void> runExchange(std::shared_ptr<H2Exchange> exchange) { co_await exchange->run(); }
+
+}  // namespace
+
 asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread, std::shared_ptr<const HcmConfig> config,
                                  ProxyWorker& worker, bool counted) {
   auto conn = std::make_shared<H2Downstream>(H2Downstream{config, worker, {}, {}, stream.isTls()});
@@ -39,7 +47,7 @@ asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread
       h2::Session::Role::server, net::makeTransport(std::move(stream)), options,
       {[conn](std::shared_ptr<h2::Stream> s) {
          auto exchange = std::make_shared<H2Exchange>(conn, s);
-         asio::co_spawn(s->executor(), [exchange]() { return exchange->run(); }, asio::detached);
+         asio::co_spawn(s->executor(), runExchange(std::move(exchange)), asio::detached);
        },
        [&closed, &is_closed] {
          is_closed = true;

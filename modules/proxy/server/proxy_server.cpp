@@ -43,6 +43,13 @@ ProxyServer::~ProxyServer() {
   }
   bound_.clear();
   admin_.reset();
+  // Timers and the SDS stream live on the main context: gone before it is.
+  tls_timer_.reset();
+  tls_tick_.reset();
+  if (sds_client_) sds_client_->stop();
+  sds_client_.reset();
+  if (sds_channel_) sds_channel_->close();
+  sds_channel_.reset();
   listener_slot_.reset();
   runtime_slot_.reset();
   clusters_.reset();
