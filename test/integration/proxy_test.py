@@ -1432,3 +1432,26 @@ class RuntimeLayersTest(harness.MonomeshTestCase):
         ph.wait_for(lambda: ph.get(port, "/y").status == 200, what="the admin layer to switch the fault off")
         self.assertEqual(proxy.admin("/runtime_modify?fault.http.abort.abort_percent=", "POST").status, 200)
         ph.wait_for(lambda: ph.get(port, "/z").status == 418, what="removing the admin value to restore the static one")
+
+
+class RequestTimeoutTest(harness.MonomeshTestCase):
+    """HCM request_timeout: a request whose body does not arrive in time is answered 408 and the
+    connection closes (counted in downstream_rq_timeout); one that arrives is served."""
+
+    def test_slow_body_gets_408(self):
+        backend = ph.PyBackend("rt")
+        backend.start()
+        self.addCleanup(backend.stop)
+        port, admin = ph.free_port(), ph.free_port()
+        rc = {"virtual_hosts": [vhost("all", ["*"], [route("/", "b")])]}
+        proxy = ph.Proxy(ph.bootstrap([ph.http_listener("main", port, rc, request_timeout="0.3s")],
+                                      [cluster("b", [backend.port])], admin_port=admin)).start()
+        self.addCleanup(proxy.stop)
+        conn = ph.RawConnection(port)
+        conn.send(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        status, _, headers = conn.read_head()
+        self.assertEqual(status, 408)
+        self.assertIn(("connection", "close"), [(k.lower(), v.lower()) for k, v in headers])
+        ph.wait_for(lambda: proxy.stat("http.main.downstream_rq_timeout") >= 1, what="downstream_rq_timeout")
+        response = ph.request(port, "POST", "/fast", body=b"0123456789")
+        self.assertEqual(response.status, 200)

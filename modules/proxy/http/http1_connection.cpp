@@ -68,6 +68,7 @@ class Http1Session {
     local_ = down_.socket().local_endpoint(ec);
   }
 
+  ~Http1Session() { *alive_ = false; }
   asio::awaitable<void> run();
   // After run(): the client spoke HTTP/2 (prior knowledge); the bytes read so far, preface included.
   bool wantsHttp2() const noexcept { return !h2_preread_.empty(); }
@@ -133,12 +134,21 @@ class Http1Session {
   std::chrono::milliseconds stream_idle_{300000};
   // Downstream idle deadline: re-armed only when it has drifted by an eighth of the window.
   void armDown(std::chrono::milliseconds window) {
-    auto when = Clock::now() + window;
-    if (request_deadline_ < when) {
-      armDeadline(down_, down_armed_, request_deadline_, Clock::duration::zero());
-    } else {
-      armDeadline(down_, down_armed_, when, window / 8);
-    }
+    armDeadline(down_, down_armed_, Clock::now() + window, window / 8);
+  }
+  // HCM request_timeout: its own timer, which only cancels the pending read (the stream's
+  // deadline would close the socket), so that a 408 can still be written.
+  asio::steady_timer request_timer_{down_.get_executor()};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  void armRequestTimeout() {
+    if (request_deadline_ == Clock::time_point::max()) return;
+    request_timer_.expires_at(request_deadline_);
+    request_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+      if (ec || !*alive || request_deadline_ == Clock::time_point::max()) return;
+      request_timed_out_ = true;
+      boost::system::error_code ignored;
+      down_.socket().cancel(ignored);
+    });
   }
   // Upstream deadline: a fixed point (route or per-try timeout), else the stream idle window.
   void armUp(UpstreamConnection& up, Clock::time_point deadline) {
@@ -148,7 +158,10 @@ class Http1Session {
       armDeadline(up.stream, up.armed, deadline, Clock::duration::zero());
   }
   // The whole request has been read: request_timeout no longer applies.
-  void requestReceived() { request_deadline_ = Clock::time_point::max(); }
+  void requestReceived() {
+    if (request_deadline_ != Clock::time_point::max()) request_timer_.cancel();
+    request_deadline_ = Clock::time_point::max();
+  }
   tcp::endpoint remote_, local_;
   std::string h2_preread_;
   // Reads the first bytes: true when they are HTTP/2's connection preface (h2c with prior
@@ -232,12 +245,12 @@ asio::awaitable<void> Http1Session::run() {
 asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
                                                std::vector<std::pair<std::string, std::string>> headers) {
   if (request_timed_out_) {
-    // The request did not arrive within HCM request_timeout. The stream's timer has closed the
-    // socket, so no 408 can follow (Envoy sends one); the connection just ends.
+    // The request did not arrive within HCM request_timeout: 408, and the connection closes
+    // (the rest of the request is not read).
     config_->stats->rq_timeout->inc();
-    rs.status = 408;
-    rs.flags = "DC";
-    co_return false;
+    status = 408;
+    body = "request timeout";
+    rs.keep_alive = false;
   }
   http::response<http::string_body> res{static_cast<http::status>(status), 11};
   res.set(http::field::server, config_->server_name);
@@ -274,7 +287,6 @@ asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::
     parser.get().body().size = kChunk;
     armDown(stream_idle_);
     auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
-    if (ec == beast::error::timeout && request_deadline_ != Clock::time_point::max()) request_timed_out_ = true;
     if (ec && ec != http::error::need_buffer) co_return false;
     size_t got = kChunk - parser.get().body().size;
     if (into) {
@@ -324,6 +336,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   stream_idle_ = config_->stream_idle_timeout;
   request_deadline_ = parser.is_done() || config_->request_timeout.count() == 0 ? Clock::time_point::max()
                                                                                : rs.start_steady + config_->request_timeout;
+  armRequestTimeout();
   rs.method = std::string(req.method_string());
   rs.target = std::string(req.target());
   rs.original_target = rs.target;
@@ -513,6 +526,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
       auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
       if (ec && ec != http::error::need_buffer) {
         up->reset();
+        if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
         co_return false;
       }
       size_t got = kChunk - parser.get().body().size;
@@ -749,10 +763,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         req.body().size = kChunk;
         armDown(stream_idle_);
         auto [rec, rn] = co_await http::async_read_some(down_, buffer_, parser, nothrow);
-        if (rec == beast::error::timeout && request_deadline_ != Clock::time_point::max()) {
-          request_timed_out_ = true;
-          co_return co_await localReply(rs, 408, "", "");  // counts it; the socket is already closed
-        }
+        if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
         if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
         size_t got = kChunk - req.body().size;
         rs.bytes_in += got;
