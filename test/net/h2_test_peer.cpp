@@ -46,6 +46,15 @@ tcp::socket Loopback::connectRaw() {
   return s;
 }
 
+Loopback::~Loopback() {
+  if (server) server->close();
+  if (client) client->close();
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  io.restart();
+  io.run_for(std::chrono::milliseconds(50));
+}
+
 bool Loopback::runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {

@@ -29,6 +29,9 @@ struct Loopback {
   std::shared_ptr<Session> server;
   std::shared_ptr<Session> client;
 
+  // Sessions keep themselves alive while open: close them, and let their handlers finish.
+  ~Loopback();
+
   // Accepts one connection as an HTTP/2 server handing streams to `on_stream`.
   void startServer(std::function<void(std::shared_ptr<Stream>)> on_stream, H2Options options = {});
   // Connects a client session (after startServer).
