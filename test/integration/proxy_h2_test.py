@@ -105,15 +105,20 @@ class ProxyHttp2Test(harness.MonomeshTestCase):
         cls.echo = ph.PyBackend("echo")
         cls.echo.start()
         cls.addClassCleanup(cls.echo.stop)
+        cls.shadow = ph.PyBackend("shadow")
+        cls.shadow.start()
+        cls.addClassCleanup(cls.shadow.stop)
         server, client = os.path.join(cls.pki, "server"), os.path.join(cls.pki, "client")
         cls.h2c, cls.h2tls, cls.h1_to_h2, cls.admin = (ph.free_port() for _ in range(4))
         cls.proxy = ph.Proxy(ph.bootstrap([
-            ph.http_listener("h2c", cls.h2c, routes_to("echo")),
+            ph.http_listener("h2c", cls.h2c, {"virtual_hosts": [ph.vhost("all", ["*"], [
+                ph.route("/mirrored", "echo", request_mirror_policies=[{"cluster": "shadow"}]),
+                ph.route("/", "echo")])]}),
             listener("h2tls", cls.h2tls, [dict(ph.http_filter_chain(routes_to("echo"), "h2tls"),
                                               transport_socket=h2_downstream_tls(server))]),
             # HTTP/1.1 in, HTTP/2 over TLS out (to the h2tls listener above), as a client sidecar.
             ph.http_listener("h1_to_h2", cls.h1_to_h2, routes_to("h2-upstream")),
-        ], [ph.cluster("echo", [cls.echo.port]),
+        ], [ph.cluster("echo", [cls.echo.port]), ph.cluster("shadow", [cls.shadow.port]),
             ph.cluster("h2-upstream", [cls.h2tls], transport_socket=h2_upstream_tls(client, SERVER_ID, "reviews"),
                        **HTTP2)], admin_port=cls.admin))
         cls.proxy.start()
@@ -180,6 +185,17 @@ class ProxyHttp2Test(harness.MonomeshTestCase):
         record = json.loads(out.stdout)
         self.assertEqual(record["body_length"], len(body))
         self.assertEqual(record["body_sha256"], hashlib.sha256(body).hexdigest())
+
+    def test_requests_are_mirrored_over_h2(self):
+        out = run(["curl", "-sS", "--http2-prior-knowledge", "--data-binary", "shadow me",
+                   "http://127.0.0.1:%d/mirrored/x" % self.h2c])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["body"], "shadow me")
+        ph.wait_for(lambda: any(r["path"] == "/mirrored/x" for r in self.shadow.seen()), what="the shadow copy")
+        record = [r for r in self.shadow.seen() if r["path"] == "/mirrored/x"][0]
+        headers = {k.lower(): v for k, v in record["headers"]}
+        self.assertEqual(headers["host"], "127.0.0.1-shadow:%d" % self.h2c)
+        self.assertEqual(record["body"], "shadow me")
 
     def test_nghttp_concurrent_streams(self):
         urls = ["http://127.0.0.1:%d/stream-%d" % (self.h2c, i) for i in range(20)]

@@ -12,6 +12,7 @@
 #include "net/h2/h2_session.h"
 #include "proxy/http/h2_exchange.h"
 #include "proxy/http/http1_writer.h"
+#include "proxy/http/request_mirror.h"
 #include "proxy/http/request_support.h"
 
 namespace monomesh::proxy {
@@ -98,6 +99,19 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
     }
   }
   bytes_in_ = body.size();
+  if (buffered && !route.mirrors.empty()) {
+    // The shadow copy is an HTTP/1.1 request with the rewritten path and the body read above.
+    http::request<http::string_body> copy;
+    copy.method_string(method_);
+    copy.target(rewritten_);
+    copy.version(11);
+    for (const auto& f : fields_)
+      if (!isHopByHop(f.name()) && f.name() != http::field::content_length) copy.insert(f.name_string(), f.value());
+    copy.body() = body;
+    copy.prepare_payload();
+    for (const auto& m : route.mirrors)
+      if ((ctx.random >> 7) % 1000000 < m.per_million) mirrorRequest(m, copy, worker, down_->executor());
+  }
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts = (retry && buffered) ? retry->num_retries + 1 : 1;
   auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();

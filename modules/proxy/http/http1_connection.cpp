@@ -16,6 +16,7 @@
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/http2_connection.h"
 #include "net/h2/h2_session.h"
+#include "proxy/http/request_mirror.h"
 #include "proxy/http/request_support.h"
 #include "proxy/tcp/byte_pump.h"
 
@@ -33,31 +34,6 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kChunk = 16 * 1024;
 constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
 
-
-// Fire and forget: the shadow request's answer is read and dropped. (A named coroutine, not a
-// capturing lambda: GCC 12 may destroy co_spawned lambda captures twice.)
-asio::awaitable<void> sendMirror(std::shared_ptr<http::request<http::string_body>> copy, ClusterEntry target,
-                                 ProxyWorker& worker) {
-  Host* h = worker.balancer(*target.info).choose(*target.hosts, std::nullopt, {}, Clock::now(), worker.random);
-  if (h == nullptr) co_return;
-  HostPtr host_ptr;
-  for (const auto& candidate : target.hosts->hosts)
-    if (candidate.get() == h) host_ptr = candidate;
-  auto acquired = co_await worker.pool.acquire(target.info, host_ptr, true, false, Clock::now() + std::chrono::seconds(15));
-  if (!acquired.connection) co_return;
-  auto& up = *acquired.connection;
-  up.stream.tcp().expires_after(std::chrono::seconds(15));
-  auto [wec, wn] = co_await http::async_write(up.stream, *copy, nothrow);
-  if (wec) co_return;
-  http::response_parser<http::string_body> rp;
-  rp.body_limit(1024 * 1024);
-  if (copy->method() == http::verb::head) rp.skip(true);
-  auto [rec, rn] = co_await http::async_read(up.stream, up.buffer, rp, nothrow);
-  if (rec) co_return;
-  countUpstreamStatus(*target.info->stats, rp.get().result_int());
-  ++up.requests;
-  worker.pool.release(std::move(acquired.connection), rp.keep_alive());
-}
 
 class Http1Session {
  public:
@@ -427,25 +403,7 @@ asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
 }
 
 void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request) {
-  auto clusters = worker_.clusters();
-  std::string_view name = policy.cluster;
-  if (!policy.cluster_header.empty()) {
-    auto it = request.find(policy.cluster_header);
-    if (it == request.end()) return;
-    name = it->value();
-  }
-  const ClusterEntry* entry = clusters ? clusters->find(name) : nullptr;
-  if (entry == nullptr) return;
-  auto copy = std::make_shared<http::request<http::string_body>>(request);
-  // Envoy marks shadow traffic by suffixing the authority with "-shadow".
-  std::string host(copy->base()[http::field::host]);
-  if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
-    host.insert(colon, "-shadow");
-  else
-    host += "-shadow";
-  copy->set(http::field::host, host);
-  ClusterEntry target = *entry;
-  asio::co_spawn(down_.get_executor(), sendMirror(std::move(copy), std::move(target), worker_), asio::detached);
+  mirrorRequest(policy, request, worker_, down_.get_executor());
 }
 
 bool Http1Session::prepareResponseHead(RequestState& rs, http::response_header<>& res, const Route& route,

@@ -1,0 +1,18 @@
+// Request mirroring (RouteAction.request_mirror_policies): a copy of a buffered request goes to the
+// shadow cluster with "-shadow" appended to its authority, fire and forget: the answer is read and
+// dropped, and nothing about it reaches the client. Shared by the HTTP/1.1 and HTTP/2 managers.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "proxy/http/route_table.h"
+#include "proxy/worker.h"
+
+namespace monomesh::proxy {
+
+// Shadow requests go over HTTP/1.1 (the proxy's pool for the shadow cluster).
+void mirrorRequest(const MirrorPolicy& policy, const boost::beast::http::request<boost::beast::http::string_body>& request,
+                   ProxyWorker& worker, boost::asio::any_io_executor executor);
+
+}  // namespace monomesh::proxy
