@@ -162,6 +162,48 @@ BOOST_AUTO_TEST_CASE(tls_only_chains_never_match_plaintext) {
   BOOST_TEST(selected(*only_tls, "10.0.0.1", 80) == "(none)");
 }
 
+// What tls_inspector found, for select().
+ConnectionInfo tlsHello(std::string sni, std::vector<std::string> alpn = {}) {
+  ConnectionInfo info;
+  info.transport_protocol = "tls";
+  info.server_name = std::move(sni);
+  info.application_protocols = std::move(alpn);
+  return info;
+}
+
+std::string selectedFor(const ListenerConfig& l, const ConnectionInfo& info) {
+  const FilterChainConfig* c = l.select(tcp::endpoint(boost::asio::ip::make_address("10.0.0.1"), 443), info);
+  return c == nullptr ? "(none)" : c->name;
+}
+
+BOOST_AUTO_TEST_CASE(server_names_exact_then_longest_wildcard_then_unnamed) {
+  monomesh::observe::StatsStore stats;
+  auto l = compileYaml(listener(chain("exact", "{server_names: [api.example.com]}") +
+                                chain("wild", "{server_names: ['*.example.com']}") +
+                                chain("wilder", "{server_names: ['*.b.example.com']}") +
+                                chain("any_tls", "{transport_protocol: tls}") + chain("plain", "{}")),
+                       stats);
+  BOOST_TEST(selectedFor(*l, tlsHello("api.example.com")) == "exact");
+  BOOST_TEST(selectedFor(*l, tlsHello("x.example.com")) == "wild");
+  BOOST_TEST(selectedFor(*l, tlsHello("a.b.example.com")) == "wilder");
+  BOOST_TEST(selectedFor(*l, tlsHello("example.com")) == "any_tls");  // a wildcard needs a label in front
+  BOOST_TEST(selectedFor(*l, tlsHello("other.org")) == "any_tls");
+  BOOST_TEST(selected(*l, "10.0.0.1", 443) == "plain");  // no ClientHello: raw_buffer
+}
+
+BOOST_AUTO_TEST_CASE(alpn_after_transport_protocol) {
+  monomesh::observe::StatsStore stats;
+  // Istio's PERMISSIVE inbound: mutual TLS for "istio" ALPN, plaintext for the rest.
+  auto l = compileYaml(listener(chain("mtls", "{transport_protocol: tls, application_protocols: [istio]}") +
+                                chain("h2", "{transport_protocol: tls, application_protocols: [h2]}") +
+                                chain("tls", "{transport_protocol: tls}") + chain("plain", "{transport_protocol: raw_buffer}")),
+                       stats);
+  BOOST_TEST(selectedFor(*l, tlsHello("", {"istio", "h2"})) == "mtls");
+  BOOST_TEST(selectedFor(*l, tlsHello("", {"h2", "http/1.1"})) == "h2");
+  BOOST_TEST(selectedFor(*l, tlsHello("", {"http/1.1"})) == "tls");
+  BOOST_TEST(selected(*l, "10.0.0.1", 443) == "plain");
+}
+
 BOOST_AUTO_TEST_CASE(default_filter_chain_used_when_none_match) {
   monomesh::observe::StatsStore stats;
   auto l = compileYaml(listener(chain("port80", "{destination_port: 80}"),
