@@ -1406,26 +1406,33 @@ class TcpIdleTimeoutTest(harness.MonomeshTestCase):
         self.assertGreaterEqual(self.proxy.stat("tcp.tcp.idle_timeout"), 1)
 
 
+def fault_proxy(test, layers):
+    """A proxy whose only route carries a fault filter aborting 0 % of requests with 503, with the
+    given runtime layers; (proxy, port), stopped when the test ends."""
+    backend = ph.PyBackend("runtime")
+    backend.start()
+    test.addCleanup(backend.stop)
+    port, admin = ph.free_port(), ph.free_port()
+    fault = {"name": "envoy.filters.http.fault", "typed_config": {
+        "@type": FAULT_TYPE, "abort": {"http_status": 503, "percentage": percent(0)}}}
+    rc = {"virtual_hosts": [vhost("all", ["*"], [route("/", "b")])]}
+    config = ph.bootstrap([ph.http_listener("main", port, rc, http_filters=[fault])], [cluster("b", [backend.port])],
+                          admin_port=admin)
+    config["layered_runtime"] = {"layers": layers}
+    proxy = ph.Proxy(config).start()
+    test.addCleanup(proxy.stop)
+    return proxy, port
+
+
 class RuntimeLayersTest(harness.MonomeshTestCase):
     """Envoy's layered runtime drives the fault filter: a static layer turns a 0 % abort into
     100 %, the admin layer (/runtime_modify) turns it off again, /runtime lists the values."""
 
     def test_runtime_overrides_fault_percentages(self):
-        backend = ph.PyBackend("runtime")
-        backend.start()
-        self.addCleanup(backend.stop)
-        port, admin = ph.free_port(), ph.free_port()
-        fault = {"name": "envoy.filters.http.fault", "typed_config": {
-            "@type": FAULT_TYPE, "abort": {"http_status": 503, "percentage": percent(0)}}}
-        rc = {"virtual_hosts": [vhost("all", ["*"], [route("/", "b")])]}
-        config = ph.bootstrap([ph.http_listener("main", port, rc, http_filters=[fault])], [cluster("b", [backend.port])],
-                              admin_port=admin)
-        config["layered_runtime"] = {"layers": [
+        proxy, port = fault_proxy(self, [
             {"name": "static", "static_layer": {"fault": {"http": {"abort": {"abort_percent": 100, "http_status": 418}}}}},
             {"name": "disk", "disk_layer": {"symlink_root": "/nonexistent/runtime", "subdirectory": "current"}},
-            {"name": "admin", "admin_layer": {}}]}
-        proxy = ph.Proxy(config).start()
-        self.addCleanup(proxy.stop)
+            {"name": "admin", "admin_layer": {}}])
         self.assertEqual(ph.get(port, "/x").status, 418)
         self.assertIn("fault.http.abort.abort_percent: 100", proxy.admin("/runtime").text)
         self.assertEqual(proxy.admin("/runtime_modify?fault.http.abort.abort_percent=0", "POST").status, 200)
@@ -1455,3 +1462,21 @@ class RequestTimeoutTest(harness.MonomeshTestCase):
         ph.wait_for(lambda: proxy.stat("http.main.downstream_rq_timeout") >= 1, what="downstream_rq_timeout")
         response = ph.request(port, "POST", "/fast", body=b"0123456789")
         self.assertEqual(response.status, 200)
+
+
+class RuntimeDiskReloadTest(harness.MonomeshTestCase):
+    """The runtime's disk layer is re-read while the proxy runs: a value written there (as when the
+    symlink root is swapped) turns a 0 % fault abort into 100 %, and removing it turns it off."""
+
+    def test_disk_layer_changes_apply_without_restart(self):
+        root = tempfile.mkdtemp(prefix="monomesh-runtime-")
+        self.addCleanup(shutil.rmtree, root, True)
+        os.makedirs(os.path.join(root, "current", "fault", "http", "abort"))
+        proxy, port = fault_proxy(self, [{"name": "disk", "disk_layer": {"symlink_root": root, "subdirectory": "current"}}])
+        self.assertEqual(ph.get(port, "/before").status, 200)
+        value = os.path.join(root, "current", "fault", "http", "abort", "abort_percent")
+        with open(value, "w") as f:
+            f.write("100")
+        ph.wait_for(lambda: ph.get(port, "/after").status == 503, what="the disk layer value to apply")
+        os.remove(value)
+        ph.wait_for(lambda: ph.get(port, "/removed").status == 200, what="the removed value to stop applying")

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "observe/log.h"
+#include "proxy/config/runtime_values.h"
 #include "proxy/config/tls_config.h"
 #include "proxy/server/proxy_server.h"
 
@@ -42,29 +43,51 @@ void ProxyServer::startCertificateWatch() {
       for (auto& f : tlsFilesOf(c.transport_socket())) tls_files_.push_back(std::move(f));
   if (tls_files_.empty()) return;
   tls_fingerprint_ = fingerprint(tls_files_);
-  tls_timer_ = std::make_unique<boost::asio::steady_timer>(runtime_->main());
+  everyInterval(options_.certificate_poll_interval, [this] {
+    std::string now = fingerprint(tls_files_);
+    if (now == tls_fingerprint_) {
+      tls_pending_.clear();
+    } else if (now == tls_pending_) {
+      // Unchanged for a whole interval: the writer (Citadel, kubelet) is done.
+      tls_fingerprint_ = now;
+      tls_pending_.clear();
+      reloadCertificates();
+    } else {
+      tls_pending_ = now;
+    }
+  });
+}
+
+void ProxyServer::everyInterval(std::chrono::milliseconds interval, std::function<void()> task) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(runtime_->main());
+  periodic_timers_.push_back(timer);
   auto tick = std::make_shared<std::function<void()>>();
-  *tick = [this, weak = std::weak_ptr<std::function<void()>>(tick)] {
-    tls_timer_->expires_after(options_.certificate_poll_interval);
-    tls_timer_->async_wait([this, weak](const boost::system::error_code& ec) {
+  *tick = [timer, interval, task = std::move(task), weak = std::weak_ptr<std::function<void()>>(tick)] {
+    timer->expires_after(interval);
+    timer->async_wait([weak, task](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (ec || !self) return;
-      std::string now = fingerprint(tls_files_);
-      if (now == tls_fingerprint_) {
-        tls_pending_.clear();
-      } else if (now == tls_pending_) {
-        // Unchanged for a whole interval: the writer (Citadel, kubelet) is done.
-        tls_fingerprint_ = now;
-        tls_pending_.clear();
-        reloadCertificates();
-      } else {
-        tls_pending_ = now;
-      }
+      task();
       (*self)();
     });
   };
-  tls_tick_ = tick;
+  periodic_ticks_.push_back(tick);
   (*tick)();
+}
+
+// Envoy watches the disk layer's symlink root: a new tree (symlink swapped) applies without a
+// restart. Polled each second; only a change is published.
+void ProxyServer::startRuntimeReload() {
+  bool has_disk = false;
+  for (const auto& layer : bootstrap_.layered_runtime().layers()) has_disk |= layer.has_disk_layer();
+  if (!has_disk) return;
+  everyInterval(std::chrono::seconds(1), [this] {
+    auto next = loadRuntime(bootstrap_.layered_runtime(), admin_runtime_);
+    const auto& current = runtime_slot_->latest();
+    if (current && current->values == next->values) return;
+    runtime_slot_->publish(std::move(next));
+    observe::logScope("proxy").info("runtime reloaded from its disk layer");
+  });
 }
 
 void ProxyServer::reloadCertificates() {

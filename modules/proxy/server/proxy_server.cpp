@@ -44,8 +44,9 @@ ProxyServer::~ProxyServer() {
   bound_.clear();
   admin_.reset();
   // Timers and the SDS stream live on the main context: gone before it is.
-  tls_timer_.reset();
-  tls_tick_.reset();
+  periodic_ticks_.clear();
+  for (auto& t : periodic_timers_) t->cancel();
+  periodic_timers_.clear();
   if (sds_client_) sds_client_->stop();
   sds_client_.reset();
   if (sds_channel_) sds_channel_->close();
@@ -362,6 +363,7 @@ int ProxyServer::run() {
   }
   startPoolSweeps();
   startCertificateWatch();
+  startRuntimeReload();
   observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",
                                   runtime_->workerCount(), bootstrap_.static_resources().listeners_size(), cluster_infos_.size());
   runtime_->run();

@@ -57,6 +57,10 @@ class ProxyServer {
   // set recompiles listeners and clusters with new TLS contexts. Open connections keep theirs.
   void startCertificateWatch();
   void reloadCertificates();
+  // Runs `task` on the main context every `interval` until the server goes away.
+  void everyInterval(std::chrono::milliseconds interval, std::function<void()> task);
+  // The runtime's disk layer, re-read each second (Envoy applies a swapped symlink root at once).
+  void startRuntimeReload();
   // Recompiles listeners and clusters (new TLS material) and publishes them; the error otherwise.
   std::string recompileTls();
   // Clusters, listeners, then accepting: at once, or when SDS secrets have arrived.
@@ -110,8 +114,9 @@ class ProxyServer {
   bool configured_ = false;  // clusters and listeners compiled (at once, or once SDS secrets came)
   std::vector<std::string> tls_files_;
   std::string tls_fingerprint_, tls_pending_;
-  std::unique_ptr<boost::asio::steady_timer> tls_timer_;
-  std::shared_ptr<std::function<void()>> tls_tick_;
+  // Main-context tasks repeated at an interval (certificate and runtime polling).
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> periodic_timers_;
+  std::vector<std::shared_ptr<std::function<void()>>> periodic_ticks_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool health_failed_ = false;
   bool draining_ = false;
