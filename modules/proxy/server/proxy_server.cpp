@@ -228,24 +228,13 @@ void ProxyServer::onAccept(const std::string& listener_name, size_t worker_index
     listener->no_filter_chain->inc();
     return;
   }
-  if (chain->tls) {
-    asio::co_spawn(executor, serveChain(net::MaybeTlsStream(std::move(socket)), *listener, *chain, worker, original),
-                   asio::detached);
-  } else if (chain->http && chain->http->codec == HcmConfig::Codec::Http2) {
-    asio::co_spawn(executor, serveHttp2(net::MaybeTlsStream(std::move(socket)), std::string(), chain->http, worker),
-                   asio::detached);
-  } else if (chain->http) {
-    asio::co_spawn(executor, serveHttp1(net::MaybeTlsStream(std::move(socket)), chain->http, worker), asio::detached);
-  } else if (chain->tcp) {
-    asio::co_spawn(executor, serveTcpProxy(net::MaybeTlsStream(std::move(socket)), chain->tcp, worker, original),
-                   asio::detached);
-  }
+  asio::co_spawn(executor, serveChain(net::MaybeTlsStream(std::move(socket)), snapshot, *listener, *chain, worker, original),
+                 asio::detached);
 }
 
 asio::awaitable<void> ProxyServer::inspectThenServe(tcp::socket socket, std::shared_ptr<const ListenerSnapshot> snapshot,
                                                     const ListenerConfig* listener, ProxyWorker& worker,
                                                     tcp::endpoint destination, std::optional<tcp::endpoint> original) {
-  (void)snapshot;  // held so `listener` and its chains outlive the peek
   auto inspected = co_await inspectConnection(socket, listener->listener_filters_timeout);
   if (inspected.close) {
     observe::logScope("proxy").debug("listener {}: closing a connection: {}", listener->name, inspected.reason);
@@ -260,20 +249,19 @@ asio::awaitable<void> ProxyServer::inspectThenServe(tcp::socket socket, std::sha
     listener->ssl_connection_error->inc();
     co_return;
   }
-  co_await serveChain(net::MaybeTlsStream(std::move(socket)), *listener, *chain, worker, original);
+  co_await serveChain(net::MaybeTlsStream(std::move(socket)), std::move(snapshot), *listener, *chain, worker, original);
 }
 
-asio::awaitable<void> ProxyServer::serveChain(net::MaybeTlsStream stream, const ListenerConfig& listener,
-                                              const FilterChainConfig& chain, ProxyWorker& worker,
-                                              std::optional<tcp::endpoint> original) {
-  // Copies: the snapshot holding `listener` and `chain` may be replaced while this runs.
-  auto http = chain.http;
-  auto tcp_proxy = chain.tcp;
+asio::awaitable<void> ProxyServer::serveChain(net::MaybeTlsStream stream, std::shared_ptr<const ListenerSnapshot> snapshot,
+                                              const ListenerConfig& listener, const FilterChainConfig& chain,
+                                              ProxyWorker& worker, std::optional<tcp::endpoint> original) {
+  (void)snapshot;  // held: `listener` and `chain` live in it
+  const auto& http = chain.http;
+  const auto& tcp_proxy = chain.tcp;
   if (chain.tls) {
-    auto tls = chain.tls;
     auto* handshakes = listener.ssl_handshake;
     auto* errors = listener.ssl_connection_error;
-    stream.startTls(tls->context);
+    stream.startTls(chain.tls->context);
     stream.tcp().expires_after(kTlsHandshakeTimeout);
     std::string error = co_await stream.handshake();
     if (!error.empty()) {

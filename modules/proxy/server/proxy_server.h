@@ -78,10 +78,12 @@ class ProxyServer {
                                                 const ListenerConfig* listener, ProxyWorker& worker,
                                                 boost::asio::ip::tcp::endpoint destination,
                                                 std::optional<boost::asio::ip::tcp::endpoint> original);
-  // Terminates TLS when the chain has a DownstreamTlsContext, then runs its network filter.
-  static boost::asio::awaitable<void> serveChain(net::MaybeTlsStream stream, const ListenerConfig& listener,
-                                                 const FilterChainConfig& chain, ProxyWorker& worker,
-                                                 std::optional<boost::asio::ip::tcp::endpoint> original);
+  // Terminates TLS when the chain has a DownstreamTlsContext, then runs its network filter
+  // (HTTP/1.1 or HTTP/2 connection manager, tcp_proxy). Holds the snapshot `listener` and
+  // `chain` belong to for the connection's life.
+  static boost::asio::awaitable<void> serveChain(net::MaybeTlsStream stream, std::shared_ptr<const ListenerSnapshot> snapshot,
+                                                 const ListenerConfig& listener, const FilterChainConfig& chain,
+                                                 ProxyWorker& worker, std::optional<boost::asio::ip::tcp::endpoint> original);
   // Envoy's transport_socket_connect_timeout is unset by default; a handshake still must end.
   static constexpr std::chrono::seconds kTlsHandshakeTimeout{10};
   void beginDrain(std::function<void()> done);
