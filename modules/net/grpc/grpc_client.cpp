@@ -157,11 +157,11 @@ asio::awaitable<std::shared_ptr<h2::Session>> GrpcChannel::session(Clock::time_p
     if (session_) session_.reset();
     auto now = Clock::now();
     if (now >= deadline) co_return nullptr;
-    if (connecting_ || now < next_attempt_) {
-      if (!connecting_ && !wait_for_ready) co_return nullptr;
-      auto wake = std::min(deadline, connecting_ ? Clock::time_point::max() : next_attempt_);
+    if (connect_done_ || now < next_attempt_) {
+      if (!connect_done_ && !wait_for_ready) co_return nullptr;
+      auto wake = std::min(deadline, connect_done_ ? Clock::time_point::max() : next_attempt_);
       asio::steady_timer until(executor_, wake);
-      if (connecting_) {
+      if (connect_done_) {
         auto done = connect_done_;
         co_await (done->async_wait(nothrow) || until.async_wait(nothrow));
       } else {
@@ -169,10 +169,8 @@ asio::awaitable<std::shared_ptr<h2::Session>> GrpcChannel::session(Clock::time_p
       }
       continue;
     }
-    connecting_ = true;
     connect_done_ = std::make_shared<asio::steady_timer>(executor_, Clock::time_point::max());
     bool ok = co_await connectOnce();
-    connecting_ = false;
     connect_done_->cancel();
     connect_done_.reset();
     if (ok) {

@@ -97,9 +97,9 @@ class GrpcChannel : public std::enable_shared_from_this<GrpcChannel> {
   ChannelOptions options_;
   std::shared_ptr<h2::Session> session_;
   h2::H2Counters h2_counters_;
-  bool connecting_ = false;
   bool closed_ = false;
-  std::shared_ptr<boost::asio::steady_timer> connect_done_;  // cancelled to wake every waiter
+  // Set while a connect is in progress; cancelled to wake every call waiting for it.
+  std::shared_ptr<boost::asio::steady_timer> connect_done_;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_error_;
