@@ -58,19 +58,20 @@ ProxyServer::~ProxyServer() {
 }
 
 void ProxyServer::startPoolSweeps() {
-  // Every second each worker flushes its HTTP/2 counters into the stats and closes idle upstream
-  // connections that expired, went stale, or lead to hosts no longer in their cluster.
+  // Every second each worker flushes its HTTP/2 counters into the stats; every fifth second it
+  // also closes idle upstream connections that expired, went stale, or lead to hosts no longer in
+  // their cluster (a walk over every host, too much to repeat each second).
   for (size_t i = 0; i < runtime_->workerCount(); ++i) {
     auto timer = std::make_shared<asio::steady_timer>(runtime_->worker(i));
     auto tick = std::make_shared<std::function<void(boost::system::error_code)>>();
     std::weak_ptr<std::function<void(boost::system::error_code)>> weak = tick;
     ProxyWorker* worker = workers_[i].get();
-    *tick = [worker, timer, weak](boost::system::error_code ec) {
+    auto ticks = std::make_shared<unsigned>(0);
+    *tick = [worker, timer, weak, ticks](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self) return;
       worker->flushHttp2Stats();
-      auto clusters = worker->clusters();
-      worker->pool.sweep(Clock::now(), [&clusters](const Host* h) {
+      if (++*ticks % 5 == 0) worker->pool.sweep(Clock::now(), [clusters = worker->clusters()](const Host* h) {
         if (!clusters) return false;
         for (const auto& [name, entry] : clusters->clusters)
           for (const auto& host : entry.hosts->hosts)
@@ -80,7 +81,7 @@ void ProxyServer::startPoolSweeps() {
       timer->expires_after(std::chrono::seconds(1));
       timer->async_wait([self](boost::system::error_code e) { (*self)(e); });
     };
-    timer->expires_after(std::chrono::seconds(5));
+    timer->expires_after(std::chrono::seconds(1));
     timer->async_wait([tick](boost::system::error_code e) { (*tick)(e); });
   }
 }
