@@ -43,6 +43,7 @@ struct AdsServer::Stream {
   std::deque<std::string> requests;     // raw messages from the reader
   bool reader_done = false;
   bool push_requested = false;
+  std::vector<std::string> push_types;  // empty with push_requested: every type
   uint64_t nonce = 0;
   AsyncEvent wake;
 };
@@ -56,10 +57,17 @@ AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> sou
 
 AdsServer::~AdsServer() = default;
 
-void AdsServer::push() {
+void AdsServer::push() { push({}); }
+
+void AdsServer::push(const std::vector<std::string>& types) {
   std::erase_if(*live_, [](const auto& weak) { return weak.expired(); });
   for (auto& weak : *live_) {
     if (auto stream = weak.lock()) {
+      // A full push pending absorbs a partial one; two partial ones add up.
+      bool was_full = stream->push_requested && stream->push_types.empty();
+      if (types.empty() || was_full) stream->push_types.clear();
+      else if (stream->push_requested) stream->push_types.insert(stream->push_types.end(), types.begin(), types.end());
+      else stream->push_types = types;
       stream->push_requested = true;
       stream->wake.notify();
     }
@@ -131,12 +139,14 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
         if (request.has_error_detail() && request.error_detail().code() != 0) {
           counters_->nacks++;
           type.last_nack = request.error_detail().message();
+          if (hooks_->answered) hooks_->answered(stream->status, request.type_url(), type.last_nack);
           observe::logScope("ads").warn("NACK from {} for {} version {}: {}", stream->status.node_id,
                                         request.type_url(), type.sent_version, type.last_nack);
         } else {
           counters_->acks++;
           type.acked_version = request.version_info();
           type.last_nack.clear();
+          if (hooks_->answered) hooks_->answered(stream->status, request.type_url(), std::string());
         }
       }
       // A new subscription (no nonce: first request or a reconnect) or changed names: answer now.
@@ -148,7 +158,10 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
     if (failed || stream->reader_done) break;
     if (stream->push_requested) {
       stream->push_requested = false;
-      for (const auto& [url, type] : stream->status.types) stream->pending.try_emplace(url, false);
+      for (const auto& [url, type] : stream->status.types)
+        if (stream->push_types.empty() || std::find(stream->push_types.begin(), stream->push_types.end(), url) != stream->push_types.end())
+          stream->pending.try_emplace(url, false);
+      stream->push_types.clear();
     }
     std::vector<std::pair<std::string, bool>> order(stream->pending.begin(), stream->pending.end());
     stream->pending.clear();
@@ -167,6 +180,7 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
       type.sent_version = resources->version;
       type.sent_nonce = response.nonce();
       counters_->responses++;
+      if (hooks_->sent) hooks_->sent(stream->status, url, size_t(response.resources_size()));
       if (!co_await call.write(response.SerializeAsString())) {
         failed = true;
         break;

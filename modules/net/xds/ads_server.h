@@ -11,6 +11,7 @@
 
 #include "envoy/config/core/v3/base.pb.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,14 +54,24 @@ struct AdsCounters {
   uint64_t rejected_streams = 0;  // no node, unparsable request
 };
 
+// Observers of a server's exchanges (metrics, convergence times); each may be empty.
+struct AdsHooks {
+  std::function<void(const StreamStatus&, const std::string& type_url, size_t resources)> sent;
+  // An ACK (error empty) or NACK of what was sent last for that type.
+  std::function<void(const StreamStatus&, const std::string& type_url, const std::string& error)> answered;
+};
+
 class AdsServer {
  public:
   // Serves `method`: ADS by default, or one type's own service (e.g. SDS's StreamSecrets).
   AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source, std::string method = std::string(kAdsMethod));
   ~AdsServer();
 
-  // Re-evaluates every stream's subscriptions; sends the types whose version changed.
+  // Re-evaluates every stream's subscriptions; sends the types whose version changed. With
+  // `types`, only those are re-evaluated (an endpoint-only push asks for EDS alone).
   void push();
+  void push(const std::vector<std::string>& types);
+  void setHooks(AdsHooks hooks) { *hooks_ = std::move(hooks); }
   std::vector<StreamStatus> streams() const;
   const AdsCounters& counters() const noexcept { return *counters_; }
 
@@ -70,6 +81,7 @@ class AdsServer {
   static boost::asio::awaitable<void> readRequests(grpc::ServerCall& call, std::shared_ptr<Stream> stream);
   std::shared_ptr<ResourceSource> source_;
   std::shared_ptr<AdsCounters> counters_;
+  std::shared_ptr<AdsHooks> hooks_ = std::make_shared<AdsHooks>();
   std::shared_ptr<std::vector<std::weak_ptr<Stream>>> live_;
 };
 

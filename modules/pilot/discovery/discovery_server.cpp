@@ -1,0 +1,244 @@
+#include "pilot/discovery/discovery_server.h"
+
+#include <boost/asio/post.hpp>
+#include <set>
+
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "observe/log.h"
+
+namespace monomesh::pilot {
+
+namespace type_url = net::xds::type_url;
+using Clock = std::chrono::steady_clock;
+
+struct DiscoveryServer::ProxyState {
+  ProxyNode node;
+  std::shared_ptr<const PushContext> push;  // the push `view` was built from
+  std::unique_ptr<xds::ProxyView> view;
+};
+
+namespace {
+
+struct PilotMetrics {
+  observe::Counter& rejects;
+  observe::Counter &cds_reject, &eds_reject, &lds_reject, &rds_reject;
+  observe::Family<observe::Counter>& pushes;
+  observe::Histogram& convergence;
+  observe::Histogram& push_build;
+  observe::Gauge &services, &virtual_services, &dup_domains, &push_count;
+
+  static PilotMetrics& get() {
+    auto& m = observe::MetricsRegistry::global();
+    static PilotMetrics metrics{
+        m.counter("pilot_total_xds_rejects", "Total number of xDS responses from pilot rejected by proxy.").with({}),
+        m.counter("pilot_xds_cds_reject", "Pilot rejected CDS configs.").with({}),
+        m.counter("pilot_xds_eds_reject", "Pilot rejected EDS.").with({}),
+        m.counter("pilot_xds_lds_reject", "Pilot rejected LDS.").with({}),
+        m.counter("pilot_xds_rds_reject", "Pilot rejected RDS.").with({}),
+        m.counter("pilot_xds_pushes", "Pilot build and send errors for lds, rds, cds and eds.", {"type"}),
+        m.histogram("pilot_proxy_convergence_time", "Delay between a config change and all proxies converging.", {},
+                    {0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30})
+            .with({}),
+        m.histogram("pilot_push_context_build_seconds", "Time to build a PushContext.", {},
+                    {0.001, 0.01, 0.1, 0.5, 1, 5})
+            .with({}),
+        m.gauge("pilot_services", "Total services known to pilot.").with({}),
+        m.gauge("pilot_virt_services", "Total virtual services known to pilot.").with({}),
+        m.gauge("pilot_vservice_dup_domain", "Virtual services with dup domains.").with({}),
+        m.gauge("pilot_push_count", "Pushes (PushContext rebuilds) since start.").with({}),
+    };
+    return metrics;
+  }
+};
+
+const char* shortType(std::string_view url) {
+  if (url == type_url::kCluster) return "cds";
+  if (url == type_url::kEndpoint) return "eds";
+  if (url == type_url::kListener) return "lds";
+  if (url == type_url::kRoute) return "rds";
+  return "other";
+}
+
+template <class Message>
+void pack(const Message& m, net::xds::Resources& out) {
+  out.resources.emplace_back().PackFrom(m);
+}
+
+// The version names the content: a proxy gets a type again only when its bytes changed.
+void stampVersion(std::string_view url, net::xds::Resources& out) {
+  size_t h = std::hash<std::string_view>{}(url);
+  for (const auto& any : out.resources) h = h * 1099511628211ull ^ std::hash<std::string>{}(any.value());
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016zx", h);
+  out.version = text;
+}
+
+// Kubernetes objects that change only endpoints: Endpoints (and Pods, whose labels and identity the
+// endpoints carry). Anything else can change clusters, listeners or routes.
+bool endpointOnly(const config::Event& e) {
+  const auto& kind = e.resource->schema->kind;
+  return e.resource->schema->group.empty() && (kind == "Endpoints");
+}
+
+}  // namespace
+
+DiscoveryServer::DiscoveryServer(boost::asio::io_context& context, config::Store& store, PushContext::Options options,
+                                 DebounceOptions debounce)
+    : context_(context),
+      store_(store),
+      options_(std::move(options)),
+      debouncer_(context, debounce, [this](bool full, Clock::time_point first) { rebuild(full, first); }) {
+  PilotMetrics::get();
+}
+
+DiscoveryServer::~DiscoveryServer() { stop(); }
+
+void DiscoveryServer::start(net::grpc::GrpcServer& grpc) {
+  push_ = PushContext::build(store_.snapshot(), options_, ++push_version_);
+  push_started_ = Clock::now();
+  // The ADS server asks this object for resources; it lives as long as this object.
+  ads_ = std::make_unique<net::xds::AdsServer>(grpc, std::shared_ptr<net::xds::ResourceSource>(this, [](auto*) {}));
+  net::xds::AdsHooks hooks;
+  hooks.sent = [](const net::xds::StreamStatus&, const std::string& url, size_t) {
+    PilotMetrics::get().pushes.with({shortType(url)}).inc();
+  };
+  hooks.answered = [this](const net::xds::StreamStatus& status, const std::string& url, const std::string& error) {
+    auto& m = PilotMetrics::get();
+    if (error.empty()) {
+      m.convergence.observe(std::chrono::duration<double>(Clock::now() - push_started_).count());
+      return;
+    }
+    m.rejects.inc();
+    std::string_view t = shortType(url);
+    (t == "cds" ? m.cds_reject : t == "eds" ? m.eds_reject : t == "lds" ? m.lds_reject : m.rds_reject).inc();
+    observe::logScope("ads").warn("{} rejected {}: {}", status.node_id, t, error);
+  };
+  ads_->setHooks(std::move(hooks));
+  auto alive = alive_;
+  watch_ = store_.watch([this, alive](const std::vector<config::Event>& events, const config::StoreSnapshot&) {
+    // Watchers run where the change was applied; pushes are decided on the control context.
+    boost::asio::post(context_, [this, alive, events] {
+      if (*alive) onStoreChange(events);
+    });
+  });
+  auto& m = PilotMetrics::get();
+  m.services.set(int64_t(push_->registry().services.size()));
+  m.virtual_services.set(int64_t(push_->allVirtualServices().size()));
+}
+
+void DiscoveryServer::stop() {
+  *alive_ = false;
+  if (watch_ != 0) store_.unwatch(watch_);
+  watch_ = 0;
+  debouncer_.cancel();
+}
+
+void DiscoveryServer::onStoreChange(const std::vector<config::Event>& events) {
+  bool full = false;
+  for (const auto& e : events)
+    if (!endpointOnly(e)) full = true;
+  debouncer_.change(full);
+}
+
+void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
+  auto started = Clock::now();
+  push_ = PushContext::build(store_.snapshot(), options_, ++push_version_);
+  push_started_ = first_change;
+  auto& m = PilotMetrics::get();
+  m.push_build.observe(std::chrono::duration<double>(Clock::now() - started).count());
+  m.services.set(int64_t(push_->registry().services.size()));
+  m.virtual_services.set(int64_t(push_->allVirtualServices().size()));
+  m.dup_domains.set(int64_t(push_->conflicts().size()));
+  m.push_count.inc();
+  // Forget proxies that disconnected.
+  std::set<std::string> connected;
+  for (const auto& s : ads_->streams()) connected.insert(s.node_id);
+  std::erase_if(proxies_, [&connected](const auto& p) { return !connected.count(p.first); });
+  observe::logScope("ads").debug("push {} ({}): {} services, {} proxies", push_version_, full ? "full" : "endpoints",
+                                 push_->registry().services.size(), connected.size());
+  if (full) ads_->push();
+  else ads_->push({std::string(type_url::kEndpoint)});
+}
+
+DiscoveryServer::ProxyState* DiscoveryServer::proxyFor(const envoy::config::core::v3::Node& node, std::string& error) {
+  auto& state = proxies_[node.id()];
+  if (!state) {
+    auto parsed = ProxyNode::parse(node, error);
+    if (!parsed) {
+      proxies_.erase(node.id());
+      return nullptr;
+    }
+    state = std::make_unique<ProxyState>();
+    state->node = std::move(*parsed);
+  }
+  if (state->push != push_) {
+    state->view.reset();
+    state->push = push_;
+    state->view = std::make_unique<xds::ProxyView>(*push_, state->node);
+  }
+  return state.get();
+}
+
+std::optional<net::xds::Resources> DiscoveryServer::resources(const envoy::config::core::v3::Node& node,
+                                                              std::string_view url,
+                                                              const std::vector<std::string>& names) {
+  std::string error;
+  ProxyState* state = proxyFor(node, error);
+  if (state == nullptr) {
+    observe::logScope("ads").warn("cannot serve {}: {}", node.id(), error);
+    return std::nullopt;
+  }
+  const auto& view = *state->view;
+  net::xds::Resources out;
+  if (url == type_url::kCluster) {
+    for (const auto& c : xds::buildClusters(view)) pack(c, out);
+  } else if (url == type_url::kListener) {
+    for (const auto& l : xds::buildListeners(view)) pack(l, out);
+  } else if (url == type_url::kEndpoint) {
+    for (const auto& name : names)
+      if (auto cla = xds::buildLoadAssignment(view, name)) pack(*cla, out);
+  } else if (url == type_url::kRoute) {
+    for (const auto& name : names) {
+      auto rc = xds::buildRouteConfiguration(view, name);
+      if (!rc) {  // an unknown name still gets an (empty) answer, or the proxy's listener never warms
+        rc.emplace();
+        rc->set_name(name);
+      }
+      pack(*rc, out);
+    }
+  } else {
+    return std::nullopt;
+  }
+  stampVersion(url, out);
+  return out;
+}
+
+std::optional<DiscoveryServer::Generated> DiscoveryServer::generateFor(const std::string& node_id,
+                                                                       std::string& error) const {
+  envoy::config::core::v3::Node node;
+  node.set_id(node_id);
+  auto parsed = ProxyNode::parse(node, error);
+  if (!parsed) return std::nullopt;
+  // A connected proxy's own metadata (labels, network) matters: use its state when there is one.
+  auto it = proxies_.find(node_id);
+  const ProxyNode& proxy = it != proxies_.end() ? it->second->node : *parsed;
+  xds::ProxyView view(*push_, proxy);
+  Generated g;
+  g.clusters = xds::buildClusters(view);
+  g.listeners = xds::buildListeners(view);
+  std::set<std::string> routes;
+  for (const auto& c : g.clusters)
+    if (c.type() == envoy::config::cluster::v3::Cluster::EDS)
+      if (auto cla = xds::buildLoadAssignment(view, c.name())) g.endpoints.push_back(std::move(*cla));
+  for (const auto& l : g.listeners)
+    for (const auto& chain : l.filter_chains())
+      for (const auto& f : chain.filters()) {
+        envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager hcm;
+        if (f.typed_config().UnpackTo(&hcm) && hcm.has_rds()) routes.insert(hcm.rds().route_config_name());
+      }
+  for (const auto& name : routes)
+    if (auto rc = xds::buildRouteConfiguration(view, name)) g.routes.push_back(std::move(*rc));
+  return g;
+}
+
+}  // namespace monomesh::pilot

@@ -1,0 +1,184 @@
+#include "pilot/push_context.h"
+
+#include "config/schema.h"
+#include "pilot/model/hostname.h"
+
+namespace monomesh::pilot {
+
+namespace {
+
+const config::Schema* networkingKind(const char* kind) {
+  return config::SchemaRegistry::builtin().find("networking.istio.io/v1alpha3", kind);
+}
+
+Visibility visibilityOf(const google::protobuf::RepeatedPtrField<std::string>& export_to) {
+  return !export_to.empty() && export_to[0] == "." ? Visibility::Private : Visibility::Public;
+}
+
+// A VirtualService's gateway reference as "namespace/name": short names are in the rule's
+// namespace, "name.namespace.svc.<domain>" is the FQDN form 1.1 also accepted.
+std::string gatewayRef(const std::string& ref, const std::string& namespace_) {
+  if (ref == "mesh") return ref;
+  if (ref.find('/') != std::string::npos) return ref;
+  auto dot = ref.find('.');
+  if (dot == std::string::npos) return namespace_ + "/" + ref;
+  auto second = ref.find('.', dot + 1);
+  return ref.substr(dot + 1, second == std::string::npos ? std::string::npos : second - dot - 1) + "/" + ref.substr(0, dot);
+}
+
+const std::vector<Endpoint> kNoEndpoints;
+
+}  // namespace
+
+std::shared_ptr<const PushContext> PushContext::build(std::shared_ptr<const config::StoreSnapshot> snapshot,
+                                                      const Options& options, uint64_t version) {
+  auto push = std::make_shared<PushContext>();
+  push->options_ = options;
+  push->version_ = version;
+  push->store_version_ = snapshot->version();
+  push->registry_ = aggregateRegistries(*snapshot, options.registry);
+  push->indexConfig(*snapshot);
+  for (const auto& service : push->registry_.services)
+    for (const auto& e : push->endpoints(service->hostname)) push->instances_by_ip_.emplace(e.address, std::make_pair(service.get(), &e));
+  push->store_ = std::move(snapshot);
+  return push;
+}
+
+void PushContext::indexConfig(const config::StoreSnapshot& snapshot) {
+  const auto& domain = options_.registry.domain;
+  std::map<std::pair<std::string, std::string>, std::string> vs_hosts;  // (gateway, host) -> first rule
+  for (const auto& r : snapshot.list(networkingKind("VirtualService"))) {
+    VirtualServiceEntry e;
+    e.resource = r;
+    e.spec = &r->as<networking::VirtualService>();
+    for (const auto& h : e.spec->hosts()) e.hosts.push_back(resolveShortName(h, r->meta.namespace_, domain));
+    for (const auto& g : e.spec->gateways()) e.gateways.push_back(gatewayRef(g, r->meta.namespace_));
+    if (e.gateways.empty()) e.gateways.push_back("mesh");
+    e.visibility = visibilityOf(e.spec->export_to());
+    for (const auto& g : e.gateways)
+      for (const auto& h : e.hosts) {
+        auto [it, fresh] = vs_hosts.emplace(std::make_pair(g, h), r->key().str());
+        if (!fresh)
+          conflicts_.push_back({"duplicate VirtualService host", h + " for gateway " + g + " in " + it->second + " and " +
+                                                                     r->key().str() + "; the first is used"});
+      }
+    virtual_services_.push_back(std::move(e));
+  }
+  for (const auto& r : snapshot.list(networkingKind("DestinationRule"))) {
+    DestinationRuleEntry e;
+    e.resource = r;
+    e.spec = &r->as<networking::DestinationRule>();
+    e.host = resolveShortName(e.spec->host(), r->meta.namespace_, domain);
+    e.visibility = visibilityOf(e.spec->export_to());
+    destination_rules_.push_back(std::move(e));
+  }
+  for (const auto& dr : destination_rules_) {
+    auto& index = local_rules_[dr.resource->meta.namespace_];
+    index.hosts.push_back(dr.host);
+    index.rules.push_back(&dr);
+    if (dr.visibility == Visibility::Public) {
+      exported_rules_.hosts.push_back(dr.host);
+      exported_rules_.rules.push_back(&dr);
+    }
+  }
+  for (const auto& r : snapshot.list(networkingKind("Gateway")))
+    gateways_.push_back(GatewayEntry{r, &r->as<networking::Gateway>(), r->meta.namespace_ + "/" + r->meta.name});
+  sidecars_ = snapshot.list(networkingKind("Sidecar"));
+}
+
+const std::vector<Endpoint>& PushContext::endpoints(std::string_view host) const {
+  auto it = registry_.endpoints.find(host);
+  return it == registry_.endpoints.end() ? kNoEndpoints : it->second;
+}
+
+bool PushContext::visibleFrom(const Service& service, std::string_view namespace_) const {
+  return service.visibility == Visibility::Public || service.namespace_ == namespace_;
+}
+
+const Workload* PushContext::workload(const ProxyNode& proxy) const {
+  for (const auto& ip : proxy.ips)
+    if (auto it = registry_.workloads.find(ip); it != registry_.workloads.end()) return &it->second;
+  return nullptr;
+}
+
+Labels PushContext::proxyLabels(const ProxyNode& proxy) const {
+  if (const auto* w = workload(proxy)) return w->labels;
+  return proxy.metadata_labels;
+}
+
+std::vector<std::pair<const Service*, const Endpoint*>> PushContext::serviceInstances(const ProxyNode& proxy) const {
+  std::vector<std::pair<const Service*, const Endpoint*>> out;
+  for (const auto& ip : proxy.ips) {
+    auto [from, to] = instances_by_ip_.equal_range(ip);
+    for (auto it = from; it != to; ++it) out.push_back(it->second);
+  }
+  return out;
+}
+
+SidecarScope PushContext::sidecarScope(const ProxyNode& proxy, const Labels& labels) const {
+  SidecarScope scope;
+  // A Sidecar selecting this workload, else the namespace's default, else the root namespace's.
+  config::ResourcePtr namespace_default, root_default;
+  const auto& root = options_.mesh.root_namespace();
+  for (const auto& r : sidecars_) {
+    const auto& spec = r->as<networking::Sidecar>();
+    bool has_selector = spec.has_workload_selector() && !spec.workload_selector().labels().empty();
+    if (r->meta.namespace_ == proxy.namespace_) {
+      if (has_selector && labelsMatch(Labels(spec.workload_selector().labels().begin(), spec.workload_selector().labels().end()), labels)) {
+        scope.sidecar = r;
+        break;
+      }
+      if (!has_selector && !namespace_default) namespace_default = r;
+    } else if (r->meta.namespace_ == root && !has_selector && !root_default) {
+      root_default = r;
+    }
+  }
+  if (!scope.sidecar) scope.sidecar = namespace_default ? namespace_default : root_default;
+  for (const auto& service : registry_.services) {
+    if (!visibleFrom(*service, proxy.namespace_)) continue;
+    if (!scope.sidecar) {
+      scope.services.push_back(service.get());
+      continue;
+    }
+    bool admitted = false;
+    for (const auto& egress : scope.sidecar->as<networking::Sidecar>().egress()) {
+      for (const auto& text : egress.hosts()) {
+        auto scoped = parseScopedHost(text);
+        std::string ns = scoped.namespace_ == "." ? scope.sidecar->meta.namespace_ : scoped.namespace_;
+        if ((ns == "*" || ns == service->namespace_) && hostMatches(scoped.host, service->hostname)) admitted = true;
+      }
+    }
+    if (admitted) scope.services.push_back(service.get());
+  }
+  return scope;
+}
+
+std::vector<const VirtualServiceEntry*> PushContext::virtualServices(std::string_view gateway,
+                                                                     std::string_view namespace_) const {
+  std::vector<const VirtualServiceEntry*> out;
+  for (const auto& vs : virtual_services_) {
+    if (vs.visibility == Visibility::Private && vs.resource->meta.namespace_ != namespace_) continue;
+    for (const auto& g : vs.gateways)
+      if (g == gateway) {
+        out.push_back(&vs);
+        break;
+      }
+  }
+  return out;
+}
+
+const DestinationRuleEntry* PushContext::destinationRule(std::string_view proxy_namespace, std::string_view host) const {
+  if (auto it = local_rules_.find(proxy_namespace); it != local_rules_.end())
+    if (int i = mostSpecificMatch(it->second.hosts, host); i >= 0) return it->second.rules[size_t(i)];
+  if (int i = mostSpecificMatch(exported_rules_.hosts, host); i >= 0) return exported_rules_.rules[size_t(i)];
+  return nullptr;
+}
+
+std::vector<const GatewayEntry*> PushContext::gateways(const Labels& labels) const {
+  std::vector<const GatewayEntry*> out;
+  for (const auto& g : gateways_)
+    if (labelsMatch(Labels(g.spec->selector().begin(), g.spec->selector().end()), labels)) out.push_back(&g);
+  return out;
+}
+
+}  // namespace monomesh::pilot

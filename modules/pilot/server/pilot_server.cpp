@@ -1,0 +1,122 @@
+#include "pilot/server/pilot_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <filesystem>
+
+#include "config/mesh_config.h"
+#include "observe/admin_handlers.h"
+#include "observe/log.h"
+#include "pilot/debug/debug_handlers.h"
+
+namespace monomesh::pilot {
+
+namespace asio = boost::asio;
+
+PilotServer::PilotServer(PilotOptions options, runtime::Runtime& runtime, config::Store* store)
+    : options_(std::move(options)), runtime_(runtime), store_(store) {
+  if (store_ == nullptr) {
+    own_store_ = std::make_unique<config::Store>();
+    store_ = own_store_.get();
+  }
+}
+
+PilotServer::~PilotServer() { stop(); }
+
+std::string PilotServer::loadMeshConfig(PushContext::Options& options) {
+  options.mesh = config::defaultMeshConfig();
+  std::error_code ec;
+  if (!options_.mesh_config.empty() && (options_.mesh_config_required || std::filesystem::exists(options_.mesh_config, ec))) {
+    auto errors = config::readMeshConfigFile(options_.mesh_config, options.mesh);
+    if (!errors.empty()) return errors.front().str();
+  }
+  options.registry.domain = options_.domain;
+  if (!options.mesh.trust_domain().empty()) options.registry.trust_domain = options.mesh.trust_domain();
+  return {};
+}
+
+std::string PilotServer::startConfigSources() {
+  for (const auto& r : options_.registries)
+    if (r != "Kubernetes" && r != "MCP" && r != "Mock")
+      return "--registries: unknown registry \"" + r + "\" (Kubernetes, MCP)";
+  if (options_.config_dir.empty()) return {};
+  config::DirectorySourceOptions dir_options;
+  dir_options.load.cluster_id = options_.cluster_id;
+  directory_ = std::make_unique<config::DirectorySource>(runtime_.main(), *store_, options_.config_dir, dir_options);
+  directory_->on_rescan = [](const std::map<std::string, config::ConfigErrors>& errors) {
+    for (const auto& [file, list] : errors)
+      for (const auto& e : list) observe::logScope("pilot").error("config rejected: {}", e.str());
+  };
+  if (auto err = directory_->start()) return "--configDir " + options_.config_dir + ": " + *err;
+  return {};
+}
+
+std::string PilotServer::listenGrpc() {
+  auto endpoint = observe::parseListenAddress(options_.grpc_addr);
+  if (!endpoint) return "--grpcAddr \"" + options_.grpc_addr + "\" is not an address";
+  net::grpc::GrpcServerOptions grpc_options;
+  // A full CDS for a large mesh is several megabytes; proxies ask for whole types at once.
+  grpc_options.max_message_size = 256u << 20;
+  grpc_ = std::make_unique<net::grpc::GrpcServer>(grpc_options);
+  discovery_->start(*grpc_);
+  grpc_acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(runtime_.main());
+  boost::system::error_code ec;
+  grpc_acceptor_->open(endpoint->protocol(), ec);
+  if (!ec) grpc_acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) grpc_acceptor_->bind(*endpoint, ec);
+  if (!ec) grpc_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + options_.grpc_addr + " (--grpcAddr): " + ec.message();
+  asio::co_spawn(runtime_.main(), grpc_->acceptLoop(*grpc_acceptor_), asio::detached);
+  observe::logScope("pilot").info("ADS (xDS v3) on {}:{}", grpcEndpoint().address().to_string(), grpcEndpoint().port());
+  return {};
+}
+
+std::string PilotServer::listenHttp(const std::string& address, std::unique_ptr<observe::AdminServer>& server,
+                                    const char* what, bool debug) {
+  auto endpoint = observe::parseListenAddress(address);
+  if (!endpoint) return std::string(what) + " \"" + address + "\" is not an address";
+  server = std::make_unique<observe::AdminServer>(runtime_.main());
+  observe::mountStandardHandlers(*server, readiness_);
+  if (debug) mountDebugHandlers(*server, *discovery_, readiness_);
+  if (auto ec = server->listen(*endpoint)) return "cannot listen on " + address + " (" + what + "): " + ec.message();
+  return {};
+}
+
+std::string PilotServer::start() {
+  readiness_.require("config synced");
+  PushContext::Options push_options;
+  if (auto err = loadMeshConfig(push_options); !err.empty()) return "load mesh config: " + err;
+  if (auto err = startConfigSources(); !err.empty()) return "start config sources: " + err;
+  discovery_ = std::make_unique<DiscoveryServer>(runtime_.main(), *store_, push_options, options_.debounce);
+  if (auto err = listenGrpc(); !err.empty()) return "serve ADS: " + err;
+  if (auto err = listenHttp(options_.http_addr, debug_, "--httpAddr", true); !err.empty()) return "serve debug: " + err;
+  if (auto err = listenHttp(options_.monitoring_addr, monitoring_, "--monitoringAddr", false); !err.empty())
+    return "serve monitoring: " + err;
+  // The folder was read whole before the first push; the Kubernetes source marks this when its
+  // first lists are in.
+  readiness_.markMet("config synced");
+  return {};
+}
+
+void PilotServer::stop() {
+  if (discovery_) discovery_->stop();
+  if (grpc_acceptor_) {
+    boost::system::error_code ignored;
+    grpc_acceptor_->close(ignored);
+  }
+  if (grpc_) grpc_->shutdown();
+  if (debug_) debug_->close();
+  if (monitoring_) monitoring_->close();
+  if (directory_) directory_->stop();
+}
+
+boost::asio::ip::tcp::endpoint PilotServer::grpcEndpoint() const {
+  boost::system::error_code ec;
+  return grpc_acceptor_ ? grpc_acceptor_->local_endpoint(ec) : boost::asio::ip::tcp::endpoint();
+}
+boost::asio::ip::tcp::endpoint PilotServer::debugEndpoint() const { return debug_ ? debug_->localEndpoint() : boost::asio::ip::tcp::endpoint(); }
+boost::asio::ip::tcp::endpoint PilotServer::monitoringEndpoint() const {
+  return monitoring_ ? monitoring_->localEndpoint() : boost::asio::ip::tcp::endpoint();
+}
+
+}  // namespace monomesh::pilot

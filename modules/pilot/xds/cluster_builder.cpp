@@ -1,0 +1,125 @@
+// CDS: what Istio 1.1's Pilot generated for a proxy's clusters.
+#include <set>
+
+#include "pilot/xds/naming.h"
+#include "pilot/xds/traffic_policy.h"
+#include "pilot/xds/xds_builder.h"
+
+namespace monomesh::pilot::xds {
+
+namespace cv3 = envoy::config::cluster::v3;
+
+namespace {
+
+// "outbound_.9080_.v1_.reviews.default.svc.cluster.local": the SNI ISTIO_MUTUAL clusters send,
+// which gateways in AUTO_PASSTHROUGH mode route on.
+std::string istioSni(uint32_t port, const std::string& subset, const std::string& host) {
+  return "outbound_." + std::to_string(port) + "_." + subset + "_." + host;
+}
+
+void setConnectTimeout(const PushContext& push, cv3::Cluster& c) {
+  if (push.mesh().has_connect_timeout()) *c.mutable_connect_timeout() = push.mesh().connect_timeout();
+  else c.mutable_connect_timeout()->set_seconds(10);
+}
+
+void addSocketEndpoint(envoy::config::endpoint::v3::LocalityLbEndpoints* locality, const std::string& address,
+                       uint32_t port) {
+  auto* sa = locality->add_lb_endpoints()->mutable_endpoint()->mutable_address()->mutable_socket_address();
+  sa->set_address(address);
+  sa->set_port_value(port);
+}
+
+cv3::Cluster outboundCluster(const ProxyView& view, const Service& service, const ServicePort& port,
+                             const std::string& subset_name, const networking::DestinationRule* rule,
+                             const networking::Subset* subset) {
+  cv3::Cluster c;
+  c.set_name(clusterName(Direction::Outbound, port.port, subset_name, service.hostname));
+  setConnectTimeout(view.push, c);
+  switch (service.resolution) {
+    case Resolution::ClientSideLB:
+      c.set_type(cv3::Cluster::EDS);
+      c.mutable_eds_cluster_config()->mutable_eds_config()->mutable_ads();
+      c.mutable_eds_cluster_config()->set_service_name(c.name());
+      break;
+    case Resolution::DnsLB: {
+      c.set_type(cv3::Cluster::STRICT_DNS);
+      c.set_dns_lookup_family(cv3::Cluster::V4_ONLY);
+      if (view.push.mesh().has_dns_refresh_rate()) *c.mutable_dns_refresh_rate() = view.push.mesh().dns_refresh_rate();
+      auto* assignment = c.mutable_load_assignment();
+      assignment->set_cluster_name(c.name());
+      auto* locality = assignment->add_endpoints();
+      Labels selector;
+      if (subset != nullptr) selector = Labels(subset->labels().begin(), subset->labels().end());
+      for (const auto& e : view.push.endpoints(service.hostname))
+        if (e.service_port == port.port && labelsMatch(selector, e.labels)) addSocketEndpoint(locality, e.address, e.port);
+      break;
+    }
+    case Resolution::Passthrough:
+      c.set_type(cv3::Cluster::ORIGINAL_DST);
+      c.set_lb_policy(cv3::Cluster::CLUSTER_PROVIDED);
+      break;
+  }
+  if (isHttp2(port.protocol)) c.mutable_http2_protocol_options()->mutable_max_concurrent_streams()->set_value(1073741824);
+  auto policy = effectivePolicy(rule, subset, port.port);
+  // Mesh-wide mutual TLS (MeshConfig authPolicy MUTUAL_TLS) applies where no rule chose TLS.
+  // (authPolicy is deprecated in 1.1's API in favour of authn Policy, but 1.1 still honours it.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  bool mesh_mtls = view.push.mesh().auth_policy() == istio::mesh::v1alpha1::MeshConfig::MUTUAL_TLS;
+#pragma GCC diagnostic pop
+  if (!policy.has_tls() && !service.mesh_external && mesh_mtls)
+    policy.mutable_tls()->set_mode(networking::TLSSettings::ISTIO_MUTUAL);
+  applyTrafficPolicy(policy, service, istioSni(port.port, subset_name, service.hostname), c);
+  return c;
+}
+
+void inboundClusters(const ProxyView& view, std::vector<cv3::Cluster>& out) {
+  std::set<std::string> seen;
+  for (const auto& [service, endpoint] : view.instances) {
+    const ServicePort* port = service->portByNumber(endpoint->service_port);
+    if (port == nullptr) continue;
+    cv3::Cluster c;
+    c.set_name(clusterName(Direction::Inbound, port->port, port->name, service->hostname));
+    if (!seen.insert(c.name()).second) continue;
+    c.set_type(cv3::Cluster::STATIC);
+    setConnectTimeout(view.push, c);
+    auto* assignment = c.mutable_load_assignment();
+    assignment->set_cluster_name(c.name());
+    addSocketEndpoint(assignment->add_endpoints(), "127.0.0.1", endpoint->port);
+    if (isHttp2(port->protocol)) c.mutable_http2_protocol_options()->mutable_max_concurrent_streams()->set_value(1073741824);
+    out.push_back(std::move(c));
+  }
+}
+
+}  // namespace
+
+std::vector<cv3::Cluster> buildClusters(const ProxyView& view) {
+  std::vector<cv3::Cluster> out;
+  for (const Service* service : view.scope.services) {
+    const auto* entry = view.push.destinationRule(view.proxy.namespace_, service->hostname);
+    const networking::DestinationRule* rule = entry != nullptr ? entry->spec : nullptr;
+    for (const auto& port : service->ports) {
+      if (port.protocol == Protocol::UDP) continue;
+      out.push_back(outboundCluster(view, *service, port, "", rule, nullptr));
+      if (rule == nullptr) continue;
+      for (const auto& subset : rule->subsets())
+        out.push_back(outboundCluster(view, *service, port, subset.name(), rule, &subset));
+    }
+  }
+  if (!view.isRouter()) inboundClusters(view, out);
+  cv3::Cluster blackhole;
+  blackhole.set_name(std::string(kBlackHoleCluster));
+  blackhole.set_type(cv3::Cluster::STATIC);
+  setConnectTimeout(view.push, blackhole);
+  blackhole.mutable_load_assignment()->set_cluster_name(blackhole.name());
+  out.push_back(std::move(blackhole));
+  cv3::Cluster passthrough;
+  passthrough.set_name(std::string(kPassthroughCluster));
+  passthrough.set_type(cv3::Cluster::ORIGINAL_DST);
+  passthrough.set_lb_policy(cv3::Cluster::CLUSTER_PROVIDED);
+  setConnectTimeout(view.push, passthrough);
+  out.push_back(std::move(passthrough));
+  return out;
+}
+
+}  // namespace monomesh::pilot::xds

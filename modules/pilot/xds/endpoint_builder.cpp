@@ -1,0 +1,124 @@
+// EDS: a cluster's endpoints, grouped by locality. With locality load balancing on (MeshConfig
+// localityLbSetting, or PILOT_ENABLE_LOCALITY_LOAD_BALANCING), localities get priorities by how
+// close they are to the proxy (same zone and sub-zone 0, same zone 1, same region 2, else 3), so
+// Envoy fails over outward; `distribute` rules set locality weights instead.
+#include <cstdlib>
+#include <map>
+
+#include "pilot/xds/naming.h"
+#include "pilot/xds/xds_builder.h"
+
+namespace monomesh::pilot::xds {
+
+namespace ev3 = envoy::config::endpoint::v3;
+
+namespace {
+
+struct LocalityParts {
+  std::string region, zone, sub_zone;
+};
+
+LocalityParts splitLocality(const std::string& text) {
+  LocalityParts p;
+  auto first = text.find('/');
+  p.region = text.substr(0, first);
+  if (first == std::string::npos) return p;
+  auto second = text.find('/', first + 1);
+  p.zone = text.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+  if (second != std::string::npos) p.sub_zone = text.substr(second + 1);
+  return p;
+}
+
+uint32_t proximityPriority(const LocalityParts& proxy, const LocalityParts& endpoint) {
+  if (proxy.region != endpoint.region) return 3;
+  if (proxy.zone != endpoint.zone) return 2;
+  if (proxy.sub_zone != endpoint.sub_zone) return 1;
+  return 0;
+}
+
+bool localityLbEnabled(const PushContext& push) {
+  const char* env = std::getenv("PILOT_ENABLE_LOCALITY_LOAD_BALANCING");
+  return push.mesh().has_locality_lb_setting() || (env != nullptr && std::string_view(env) != "0" && std::string_view(env) != "false");
+}
+
+// "region/zone/*" style patterns of localityLbSetting.
+bool localityMatches(const std::string& pattern, const std::string& locality) {
+  if (pattern == "*" || pattern == locality) return true;
+  if (pattern.ends_with("/*")) return locality.starts_with(pattern.substr(0, pattern.size() - 1));
+  return false;
+}
+
+}  // namespace
+
+std::optional<ev3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& view, std::string_view cluster_name) {
+  auto key = parseClusterName(cluster_name);
+  if (!key || key->direction != Direction::Outbound) return std::nullopt;
+  const Service* service = view.push.service(key->host);
+  ev3::ClusterLoadAssignment cla;
+  cla.set_cluster_name(std::string(cluster_name));
+  // An unknown service or one not visible here (EDS isolation) has no endpoints for this proxy.
+  if (service == nullptr || !view.push.visibleFrom(*service, view.proxy.namespace_)) return cla;
+  Labels selector;
+  if (!key->subset.empty()) {
+    const auto* rule = view.push.destinationRule(view.proxy.namespace_, service->hostname);
+    if (rule == nullptr) return cla;  // a subset nobody defines selects nothing
+    bool found = false;
+    for (const auto& s : rule->spec->subsets())
+      if (s.name() == key->subset) {
+        selector = Labels(s.labels().begin(), s.labels().end());
+        found = true;
+      }
+    if (!found) return cla;
+  }
+  std::map<std::string, std::vector<const Endpoint*>> by_locality;
+  for (const auto& e : view.push.endpoints(service->hostname))
+    if (e.service_port == key->port && e.healthy && labelsMatch(selector, e.labels)) by_locality[e.locality].push_back(&e);
+
+  bool locality_lb = localityLbEnabled(view.push);
+  std::string proxy_locality_text = view.proxy.locality;
+  if (proxy_locality_text.empty())
+    if (const auto* w = view.push.workload(view.proxy)) proxy_locality_text = w->locality;
+  auto proxy_locality = splitLocality(proxy_locality_text);
+  const auto& setting = view.push.mesh().locality_lb_setting();
+  const istio::mesh::v1alpha1::LocalityLoadBalancerSetting::Distribute* distribute = nullptr;
+  for (const auto& d : setting.distribute())
+    if (localityMatches(d.from(), proxy_locality_text)) {
+      distribute = &d;
+      break;
+    }
+  for (const auto& [locality_text, endpoints] : by_locality) {
+    auto* group = cla.add_endpoints();
+    auto parts = splitLocality(locality_text);
+    if (!locality_text.empty()) {
+      group->mutable_locality()->set_region(parts.region);
+      group->mutable_locality()->set_zone(parts.zone);
+      group->mutable_locality()->set_sub_zone(parts.sub_zone);
+    }
+    uint32_t total = 0;
+    for (const Endpoint* e : endpoints) {
+      auto* lb = group->add_lb_endpoints();
+      auto* sa = lb->mutable_endpoint()->mutable_address()->mutable_socket_address();
+      sa->set_address(e->address);
+      sa->set_port_value(e->port);
+      uint32_t weight = e->weight > 0 ? e->weight : 1;
+      if (e->weight > 0) lb->mutable_load_balancing_weight()->set_value(weight);
+      total += weight;
+    }
+    group->mutable_load_balancing_weight()->set_value(total);
+    if (!locality_lb) continue;
+    if (distribute != nullptr) {
+      uint32_t weight = 0;
+      for (const auto& [pattern, percent] : distribute->to())
+        if (localityMatches(pattern, locality_text)) weight = percent;
+      group->mutable_load_balancing_weight()->set_value(weight);
+    } else {
+      group->set_priority(proximityPriority(proxy_locality, parts));
+    }
+  }
+  if (locality_lb && distribute != nullptr)  // localities given no share get none
+    for (int i = cla.endpoints_size() - 1; i >= 0; --i)
+      if (cla.endpoints(i).load_balancing_weight().value() == 0) cla.mutable_endpoints()->DeleteSubrange(i, 1);
+  return cla;
+}
+
+}  // namespace monomesh::pilot::xds

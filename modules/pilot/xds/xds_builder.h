@@ -1,0 +1,49 @@
+// The xDS builders' shared input and entry points: one push, one proxy. Each xDS type has its own
+// builder file (cluster_builder, endpoint_builder, listener_builder, gateway_listener_builder,
+// route_builder); the discovery server calls these and never builds resources itself.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+#include "pilot/push_context.h"
+
+namespace monomesh::pilot::xds {
+
+// What the builders need to know about one proxy in one push, worked out once.
+struct ProxyView {
+  const PushContext& push;
+  const ProxyNode& proxy;
+  Labels labels;                // the workload's labels
+  SidecarScope scope;           // sidecars: the services it sees
+  std::vector<std::pair<const Service*, const Endpoint*>> instances;  // its inbound service ports
+
+  ProxyView(const PushContext& push, const ProxyNode& proxy);
+  bool isRouter() const { return proxy.type == NodeType::Router; }
+};
+
+// CDS: outbound clusters for every visible service port and subset, inbound clusters for the
+// workload's ports (sidecars), BlackHoleCluster and PassthroughCluster.
+std::vector<envoy::config::cluster::v3::Cluster> buildClusters(const ProxyView& view);
+
+// EDS: the assignment of one cluster (by name), as seen from `view`'s proxy; nullopt when the
+// name is not an EDS cluster Pilot knows.
+std::optional<envoy::config::endpoint::v3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& view,
+                                                                                      std::string_view cluster_name);
+
+// LDS: sidecar listeners (virtual 15001, outbound per service port, inbound per workload port),
+// or, for routers, one listener per Gateway server port.
+std::vector<envoy::config::listener::v3::Listener> buildListeners(const ProxyView& view);
+std::vector<envoy::config::listener::v3::Listener> buildSidecarListeners(const ProxyView& view);
+std::vector<envoy::config::listener::v3::Listener> buildGatewayListeners(const ProxyView& view);
+
+// RDS: the route configuration of that name ("9080" for sidecars, "http.80" for gateways).
+std::optional<envoy::config::route::v3::RouteConfiguration> buildRouteConfiguration(const ProxyView& view,
+                                                                                   std::string_view name);
+
+}  // namespace monomesh::pilot::xds
