@@ -252,6 +252,12 @@ LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOp
   return result;
 }
 
+LoadResult loadNode(const YAML::Node& document, const std::string& file, const LoadOptions& options) {
+  LoadResult result;
+  DocumentLoader(file, options, result).load(document);
+  return result;
+}
+
 std::optional<std::string> readConfigFile(const std::string& path, size_t max_bytes, std::string& error) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <yaml-cpp/node/node.h>
 
 #include "config/resource.h"
 #include "config/schema.h"
@@ -37,6 +38,9 @@ struct LoadOptions {
 };
 
 LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options = {});
+
+// One already-parsed document (the Kubernetes API source reads objects out of JSON responses).
+LoadResult loadNode(const YAML::Node& document, const std::string& file, const LoadOptions& options = {});
 
 // Reads the file first; an unreadable or oversized file is one error naming it.
 LoadResult loadFile(const std::string& path, const LoadOptions& options = {});
