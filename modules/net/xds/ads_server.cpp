@@ -123,6 +123,13 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
           failed = true;
           break;
         }
+        if (hooks_->accept_node) {
+          if (auto why = hooks_->accept_node(request.node()); !why.empty()) {
+            result = {grpc::StatusCode::invalid_argument, why};
+            failed = true;
+            break;
+          }
+        }
         stream->node = request.node();
         stream->has_node = true;
         stream->status.node_id = request.node().id();

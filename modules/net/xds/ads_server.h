@@ -59,6 +59,8 @@ struct AdsHooks {
   std::function<void(const StreamStatus&, const std::string& type_url, size_t resources)> sent;
   // An ACK (error empty) or NACK of what was sent last for that type.
   std::function<void(const StreamStatus&, const std::string& type_url, const std::string& error)> answered;
+  // Checks the node of a new stream: an error refuses the stream (INVALID_ARGUMENT, that text).
+  std::function<std::string(const envoy::config::core::v3::Node&)> accept_node;
 };
 
 class AdsServer {

@@ -113,6 +113,10 @@ void DiscoveryServer::start(net::grpc::GrpcServer& grpc) {
     (t == "cds" ? m.cds_reject : t == "eds" ? m.eds_reject : t == "lds" ? m.lds_reject : m.rds_reject).inc();
     observe::logScope("ads").warn("{} rejected {}: {}", status.node_id, t, error);
   };
+  hooks.accept_node = [](const envoy::config::core::v3::Node& node) {
+    std::string error;
+    return ProxyNode::parse(node, error) ? std::string() : error;
+  };
   ads_->setHooks(std::move(hooks));
   auto alive = alive_;
   watch_ = store_.watch([this, alive](const std::vector<config::Event>& events, const config::StoreSnapshot&) {

@@ -1,0 +1,193 @@
+"""`monomesh pilot` end to end, as a standard xDS client sees it: python3-grpcio (gRPC's C core)
+speaking Envoy's v3 ADS — subscriptions, ACK and NACK, pushes on config and endpoint changes,
+bad nodes and bad config — plus the debug endpoints and pilot_* metrics."""
+import time
+import unittest
+
+import harness
+from pilot_harness import BOOKINFO_REGISTRY, PRODUCTPAGE_NODE, Pilot, reviews_endpoints
+from proxy_harness import wait_for
+import xds_client
+from xds_client import CDS, EDS, LDS, RDS, AdsClient, unpack
+
+REVIEWS_V1 = """
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews, subset: %s}}]
+"""
+
+
+class PilotAds(unittest.TestCase):
+    def setUp(self):
+        xds_client.protos()
+        self.dir = harness.TempDir(self)
+        self.dir.write("registry.yaml", BOOKINFO_REGISTRY)
+        self.dir.write("reviews-endpoints.yaml", reviews_endpoints("10.1.0.11", "10.1.0.12"))
+        self.dir.write("reviews.yaml", REVIEWS_V1 % "v1")
+        self.pilot = Pilot(self.dir.path).start()
+        self.addCleanup(self.pilot.stop)
+
+    def client(self, node=PRODUCTPAGE_NODE):
+        c = AdsClient(self.pilot.grpc_target, node)
+        self.addCleanup(c.close)
+        return c
+
+    def full_sync(self, c):
+        cds = c.subscribe(CDS)
+        clusters = {x.name: x for x in unpack(cds)}
+        c.ack(cds)
+        eds_names = sorted(n for n, x in clusters.items() if x.type == 3)  # EDS
+        eds = c.subscribe(EDS, eds_names)
+        c.ack(eds)
+        lds = c.subscribe(LDS)
+        c.ack(lds)
+        rds = c.subscribe(RDS, ["9080"])
+        c.ack(rds)
+        return clusters, unpack(eds), unpack(lds), unpack(rds)
+
+    def test_a_standard_client_gets_istio_named_resources_and_acks(self):
+        c = self.client()
+        clusters, assignments, listeners, routes = self.full_sync(c)
+        for name in ["outbound|9080||reviews.default.svc.cluster.local",
+                     "outbound|9080|v1|reviews.default.svc.cluster.local",
+                     "outbound|9080|v2|reviews.default.svc.cluster.local",
+                     "inbound|9080|http|productpage.default.svc.cluster.local",
+                     "BlackHoleCluster", "PassthroughCluster"]:
+            self.assertIn(name, clusters)
+        by_name = {a.cluster_name: a for a in assignments}
+        v2 = by_name["outbound|9080|v2|reviews.default.svc.cluster.local"]
+        self.assertEqual([e.endpoint.address.socket_address.address for g in v2.endpoints for e in g.lb_endpoints],
+                         ["10.1.0.12"])
+        self.assertIn("virtual", [l.name for l in listeners])
+        self.assertIn("0.0.0.0_9080", [l.name for l in listeners])
+        self.assertEqual(routes[0].name, "9080")
+        syncz = wait_for(lambda: [s for s in self.pilot.json("/debug/syncz")
+                                  if s["proxy"] == PRODUCTPAGE_NODE and s.get("route_acked")], what="syncz shows ACKs")
+        self.assertEqual(syncz[0]["cluster_acked"], syncz[0]["cluster_sent"])
+
+    def test_nack_is_counted_and_shown_and_nothing_is_resent(self):
+        c = self.client()
+        cds = c.subscribe(CDS)
+        c.nack(cds, "cluster outbound|9080||reviews: lb_policy: unsupported")
+        wait_for(lambda: self.pilot.metric("pilot_total_xds_rejects") == 1, what="the reject counted")
+        wait_for(lambda: self.pilot.metric("pilot_xds_cds_reject") == 1, what="the CDS reject counted")
+        syncz = self.pilot.json("/debug/syncz")
+        self.assertIn("lb_policy: unsupported", syncz[0]["cluster_nack"])
+        self.assertEqual(c.quiet(0.5), [], "a NACK must not make pilot resend the same thing")
+
+    def test_virtual_service_change_pushes_routes_only(self):
+        c = self.client()
+        self.full_sync(c)
+        before = self.pilot.metric("pilot_xds_pushes")
+        self.dir.write("reviews.yaml", REVIEWS_V1 % "v2")
+        start = time.monotonic()
+        response = c.next(5)
+        self.assertEqual(response.type_url, RDS, "only the routes changed")
+        self.assertLess(time.monotonic() - start, 2.0)
+        clusters = [r.route.cluster for vh in unpack(response)[0].virtual_hosts for r in vh.routes if r.route.cluster]
+        self.assertIn("outbound|9080|v2|reviews.default.svc.cluster.local", clusters)
+        c.ack(response)
+        self.assertEqual(c.quiet(0.5), [])
+        self.assertGreater(self.pilot.metric("pilot_xds_pushes"), before)
+
+    def test_endpoint_change_pushes_endpoints_only(self):
+        c = self.client()
+        self.full_sync(c)
+        self.dir.write("reviews-endpoints.yaml", reviews_endpoints("10.1.0.11", "10.1.0.12", "10.1.0.13"))
+        response = c.next(5)
+        self.assertEqual(response.type_url, EDS)
+        addresses = {e.endpoint.address.socket_address.address
+                     for a in unpack(response) if a.cluster_name == "outbound|9080||reviews.default.svc.cluster.local"
+                     for g in a.endpoints for e in g.lb_endpoints}
+        self.assertEqual(addresses, {"10.1.0.11", "10.1.0.12", "10.1.0.13"})
+        c.ack(response)
+        self.assertEqual([r.type_url for r in c.quiet(0.5)], [])
+
+    def test_invalid_config_is_not_applied_and_is_logged(self):
+        c = self.client()
+        self.full_sync(c)
+        self.dir.write("broken.yaml", "apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\n"
+                                      "metadata: {name: broken, namespace: default}\nspec: {hosts: [x], tcp: 3}\n")
+        wait_for(lambda: "broken.yaml" in self.pilot.log(), what="the rejected file logged")
+        self.assertEqual(c.quiet(0.5), [], "nothing changed, nothing is pushed")
+        names = [x["metadata"]["name"] for x in self.pilot.json("/debug/configz")]
+        self.assertNotIn("broken", names)
+
+    def test_a_node_id_not_in_istio_form_is_refused(self):
+        c = self.client(node="just-a-name")
+        with self.assertRaises(AssertionError) as e:
+            c.subscribe(CDS, timeout=5)
+        self.assertIn("<type>~<ip>~<pod>.<namespace>~<domain>", str(e.exception))
+
+    def test_unparsable_request_ends_only_that_stream(self):
+        import grpc
+        channel = grpc.insecure_channel(self.pilot.grpc_target)
+        self.addCleanup(channel.close)
+        call = channel.stream_stream(xds_client.ADS_METHOD)
+        with self.assertRaises(grpc.RpcError) as e:
+            list(call(iter([b"\xff\xff\xff garbage"]), timeout=5))
+        self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        good = self.client()
+        self.assertTrue(unpack(good.subscribe(CDS)))
+
+    def test_debug_endpoints(self):
+        services = {s["hostname"]: s for s in self.pilot.json("/debug/registryz")}
+        self.assertEqual(services["reviews.default.svc.cluster.local"]["ports"][0]["protocol"], "HTTP")
+        endpoints = self.pilot.json("/debug/endpointz")
+        self.assertIn({"service": "reviews.default.svc.cluster.local", "address": "10.1.0.12"},
+                      [{"service": e["service"], "address": e["address"]} for e in endpoints])
+        configz = self.pilot.json("/debug/configz")
+        self.assertIn("VirtualService", [x["kind"] for x in configz])
+        dump = self.pilot.json("/debug/config_dump?proxyID=" + PRODUCTPAGE_NODE)
+        types = [c["@type"].rsplit(".", 1)[1] for c in dump["configs"]]
+        self.assertEqual(types, ["ClustersConfigDump", "ListenersConfigDump", "RoutesConfigDump", "EndpointsConfigDump"])
+        status, _ = self.pilot.get("/debug/config_dump")
+        self.assertEqual(status, 400)
+        status, body = self.pilot.get("/debug/config_dump?proxyID=nonsense")
+        self.assertEqual(status, 404)
+        push = self.pilot.json("/debug/push_status")
+        self.assertEqual(push["virtualServices"], 1)
+        self.assertEqual(push["services"], 2)
+        self.assertIsNotNone(self.pilot.metric("pilot_services"))
+
+
+class PilotFlags(unittest.TestCase):
+    def test_busy_grpc_port_is_named(self):
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        self.addCleanup(s.close)
+        port = s.getsockname()[1]
+        r = harness.run("pilot", "--grpcAddr", "127.0.0.1:%d" % port, "--httpAddr", "127.0.0.1:0",
+                        "--monitoringAddr", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("serve ADS", r.stderr + r.stdout)
+        self.assertIn(str(port), r.stderr + r.stdout)
+
+    def test_missing_config_dir_is_a_start_error(self):
+        r = harness.run("pilot", "--configDir", "/nonexistent/monomesh", "--grpcAddr", "127.0.0.1:0",
+                        "--httpAddr", "127.0.0.1:0", "--monitoringAddr", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("start config sources", r.stderr + r.stdout)
+
+    def test_explicit_mesh_config_must_exist(self):
+        r = harness.run("pilot", "--meshConfig", "/nonexistent/mesh", "--grpcAddr", "127.0.0.1:0",
+                        "--httpAddr", "127.0.0.1:0", "--monitoringAddr", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("load mesh config", r.stderr + r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
