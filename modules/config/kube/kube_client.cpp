@@ -79,12 +79,12 @@ asio::awaitable<void> KubeResponseStream::start(std::string target) {
 
   // Resolve (IP literals need no resolver) and connect, within connect_timeout.
   auto executor = impl_->stream.get_executor();
-  auto& tcp_stream = impl_->stream.tcp();
-  tcp_stream.expires_after(options.connect_timeout);
+  // stream.tcp() is looked up at each use: startTls() moves the TCP stream into the TLS layer.
+  impl_->stream.tcp().expires_after(options.connect_timeout);
   boost::system::error_code ec;
   if (isIpLiteral(server.host)) {
     tcp::endpoint endpoint(asio::ip::make_address(server.host), uint16_t(std::stoi(server.port)));
-    auto [cec] = co_await tcp_stream.async_connect(endpoint, kAwait);
+    auto [cec] = co_await impl_->stream.tcp().async_connect(endpoint, kAwait);
     ec = cec;
   } else {
     impl_->resolver = std::make_shared<tcp::resolver>(executor);
@@ -98,7 +98,7 @@ asio::awaitable<void> KubeResponseStream::start(std::string target) {
       fail(closed_ ? "stopped" : describe(rec, "resolving " + server.host, options.connect_timeout));
       co_return;
     }
-    auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kAwait);
+    auto [cec, ep] = co_await impl_->stream.tcp().async_connect(endpoints, kAwait);
     ec = cec;
   }
   if (ec || closed_) {
@@ -108,7 +108,7 @@ asio::awaitable<void> KubeResponseStream::start(std::string target) {
 
   if (client.tls_) {
     impl_->stream.startTls(client.tls_);
-    tcp_stream.expires_after(options.tls_timeout);
+    impl_->stream.tcp().expires_after(options.tls_timeout);
     std::string tls_error = co_await impl_->stream.handshake();
     if (!tls_error.empty() || closed_) {
       fail(closed_ ? "stopped" : "TLS handshake with " + server.url() + ": " + tls_error);
@@ -123,7 +123,7 @@ asio::awaitable<void> KubeResponseStream::start(std::string target) {
   request.set(http::field::accept, "application/json");
   if (!token->empty()) request.set(http::field::authorization, "Bearer " + *token);
   request.keep_alive(false);
-  tcp_stream.expires_after(options.response_timeout);
+  impl_->stream.tcp().expires_after(options.response_timeout);
   auto [wec, written] = co_await http::async_write(impl_->stream, request, kAwait);
   if (wec || closed_) {
     fail(closed_ ? "stopped" : describe(wec, "sending the request to " + client.url(target), options.response_timeout));

@@ -56,7 +56,7 @@ class KubeconfigReader {
     if (!context) return fail("context \"" + context_name + "\"" + (context_override.empty() ? " (current-context)" : "") +
                               " is not in contexts");
     YAML::Node ctx = context["context"];
-    if (!ctx.IsMap()) return fail(context_path + ".context: required");
+    if (!ctx.IsDefined() || !ctx.IsMap()) return fail(context_path + ".context: required");
     std::string cluster_name = scalar(ctx, "cluster"), user_name = scalar(ctx, "user");
     if (cluster_name.empty()) return fail(context_path + ".context.cluster: required");
 
@@ -72,14 +72,14 @@ class KubeconfigReader {
   CredentialsResult fail(const std::string& message) const { return {std::nullopt, "kubeconfig " + path_ + ": " + message}; }
 
   static std::string scalar(const YAML::Node& map, const char* key) {
-    if (!map.IsMap()) return "";
+    if (!map.IsDefined() || !map.IsMap()) return "";  // IsMap throws on a missing node
     YAML::Node v = map[key];
     return v.IsDefined() && v.IsScalar() ? v.Scalar() : "";
   }
 
   static YAML::Node named(const YAML::Node& root, const char* section, const std::string& name) {
     YAML::Node list = root[section];
-    if (!list.IsSequence()) return YAML::Node(YAML::NodeType::Undefined);
+    if (!list.IsDefined() || !list.IsSequence()) return YAML::Node(YAML::NodeType::Undefined);
     for (const auto& entry : list)
       if (entry.IsMap() && scalar(entry, "name") == name) return entry;
     return YAML::Node(YAML::NodeType::Undefined);
@@ -118,7 +118,7 @@ class KubeconfigReader {
     YAML::Node entry = named(root, "clusters", name);
     if (!entry) return bad("clusters", "no cluster named \"" + name + "\"");
     YAML::Node cluster = entry["cluster"];
-    if (!cluster.IsMap()) return bad(prefix.substr(0, prefix.size() - 1), "required");
+    if (!cluster.IsDefined() || !cluster.IsMap()) return bad(prefix.substr(0, prefix.size() - 1), "required");
     std::string server = scalar(cluster, "server"), error;
     if (server.empty()) return bad(prefix + "server", "required");
     auto address = parseServerUrl(server, error);

@@ -9,7 +9,7 @@ namespace monomesh::config::kube {
 namespace {
 
 std::string scalar(const YAML::Node& map, const char* key) {
-  if (!map.IsMap()) return "";
+  if (!map.IsDefined() || !map.IsMap()) return "";  // IsMap throws on a missing node
   YAML::Node v = map[key];
   return v.IsDefined() && v.IsScalar() ? v.Scalar() : "";
 }
