@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
       roles::demoCommand(),
       tools::validateCommand(),
       tools::versionCommand(),
+      tools::proxyStatusCommand(),
+      tools::proxyConfigCommand(),
   });
   return command_line.run(argc, argv);
 }

@@ -1,5 +1,5 @@
-// Tools in the binary (istioctl's subset): validate, version; later kube-inject, proxy-status,
-// proxy-config.
+// Tools in the binary (istioctl's subset): validate, version, proxy-status, proxy-config; later
+// kube-inject.
 #pragma once
 #include "cli/command_line.h"
 
@@ -7,5 +7,7 @@ namespace monomesh::tools {
 
 cli::Command validateCommand();
 cli::Command versionCommand();
+cli::Command proxyStatusCommand();
+cli::Command proxyConfigCommand();
 
 }  // namespace monomesh::tools

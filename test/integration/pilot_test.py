@@ -28,7 +28,9 @@ spec:
 """
 
 
-class PilotAds(unittest.TestCase):
+class PilotCase(unittest.TestCase):
+    """A pilot following a folder with the bookinfo registry and a reviews rule."""
+
     def setUp(self):
         xds_client.protos()
         self.dir = harness.TempDir(self)
@@ -55,6 +57,9 @@ class PilotAds(unittest.TestCase):
         rds = c.subscribe(RDS, ["9080"])
         c.ack(rds)
         return clusters, unpack(eds), unpack(lds), unpack(rds)
+
+
+class PilotAds(PilotCase):
 
     def test_a_standard_client_gets_istio_named_resources_and_acks(self):
         c = self.client()
@@ -160,6 +165,61 @@ class PilotAds(unittest.TestCase):
         self.assertEqual(push["virtualServices"], 1)
         self.assertEqual(push["services"], 2)
         self.assertIsNotNone(self.pilot.metric("pilot_services"))
+
+
+class PilotTools(PilotCase):
+    """proxy-status and proxy-config against a running Pilot (istioctl's commands)."""
+
+    def tool(self, *args):
+        return harness.run(*args, "--pilot", "127.0.0.1:%d" % self.pilot.http_port)
+
+    def test_proxy_status_shows_synced_types(self):
+        c = self.client()
+        self.full_sync(c)
+        r = wait_for(lambda: (lambda r: r if r.stdout.count("SYNCED") == 4 else None)(self.tool("proxy-status")),
+                     what="four SYNCED types")
+        self.assertIn(PRODUCTPAGE_NODE, r.stdout)
+        self.assertEqual(r.returncode, 0, r)
+        r = self.tool("proxy-status", "productpage-v1-1.default")
+        self.assertIn("SYNCED", r.stdout)
+        r = self.tool("proxy-status", "nobody.default")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("no proxy nobody.default", r.stderr)
+
+    def test_proxy_status_shows_a_nack(self):
+        c = self.client()
+        c.nack(c.subscribe(CDS), "bad cluster")
+        wait_for(lambda: "NACKED" in self.tool("proxy-status").stdout, what="NACKED shown")
+
+    def test_proxy_config_tables(self):
+        r = self.tool("proxy-config", "cluster", PRODUCTPAGE_NODE, "--fqdn", "reviews.default.svc.cluster.local")
+        self.assertEqual(r.returncode, 0, r)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["SERVICE", "FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE"])
+        self.assertIn(["reviews.default.svc.cluster.local", "9080", "v1", "outbound", "EDS"], [l.split() for l in lines])
+        self.assertEqual(len(lines), 4)  # the header, no subset, v1, v2
+        r = self.tool("proxy-config", "listener", PRODUCTPAGE_NODE, "--port", "15001")
+        self.assertEqual(r.stdout.splitlines()[1].split(), ["0.0.0.0", "15001", "TCP"])
+        r = self.tool("proxy-config", "route", PRODUCTPAGE_NODE)
+        self.assertIn("9080", r.stdout)
+        r = self.tool("proxy-config", "endpoint", PRODUCTPAGE_NODE, "--cluster",
+                      "outbound|9080|v2|reviews.default.svc.cluster.local")
+        self.assertIn("10.1.0.12:9080", r.stdout)
+        r = self.tool("proxy-config", "cluster", PRODUCTPAGE_NODE, "-o", "json")
+        self.assertIn('"dynamic_active_clusters"', r.stdout)
+
+    def test_proxy_config_errors(self):
+        r = self.tool("proxy-config", "secrets", PRODUCTPAGE_NODE)
+        self.assertEqual(r.returncode, 2, r)
+        r = self.tool("proxy-config", "cluster", "not-a-node")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("404", r.stderr)
+        r = harness.run("proxy-config", "cluster", PRODUCTPAGE_NODE, "--pilot", "127.0.0.1:%d" % harness.free_port())
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("cannot connect", r.stderr)
+        r = harness.run("proxy-status", "--pilot", "nonsense")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("not an address", r.stderr)
 
 
 class PilotFlags(unittest.TestCase):

@@ -124,10 +124,21 @@ std::string syncz(const net::xds::AdsServer& ads) {
   return out + "\n]";
 }
 
+// Envoy's config_dump shapes: [{"version_info": v, "<wrapper>": {...}}], listeners one level deeper
+// ({"name": n, "active_state": {"version_info": v, "listener": {...}}}).
 template <class Message>
-std::string dumpList(const std::vector<Message>& items, const char* wrapper) {
+std::string dumpList(const std::vector<Message>& items, const char* wrapper, const std::string& version) {
   std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ",\n" : "\n") + std::string("{\"") + wrapper + "\":" + toJson(items[i]) + "}";
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ",\n" : "\n") + std::string("{\"version_info\":") + version + ",\"" + wrapper + "\":" + toJson(items[i]) + "}";
+  return out + "]";
+}
+
+std::string listenerList(const std::vector<envoy::config::listener::v3::Listener>& items, const std::string& version) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ",\n" : "\n") + std::string("{\"name\":") + q(items[i].name()) + ",\"active_state\":{\"version_info\":" +
+           version + ",\"listener\":" + toJson(items[i]) + "}}";
   return out + "]";
 }
 
@@ -135,13 +146,13 @@ std::string configDump(const DiscoveryServer::Generated& g, uint64_t version) {
   std::string v = q(std::to_string(version));
   return "{\"configs\":[\n"
          "{\"@type\":\"type.googleapis.com/envoy.admin.v3.ClustersConfigDump\",\"version_info\":" + v +
-         ",\"dynamic_active_clusters\":" + dumpList(g.clusters, "cluster") + "},\n"
+         ",\"dynamic_active_clusters\":" + dumpList(g.clusters, "cluster", v) + "},\n"
          "{\"@type\":\"type.googleapis.com/envoy.admin.v3.ListenersConfigDump\",\"version_info\":" + v +
-         ",\"dynamic_listeners\":" + dumpList(g.listeners, "active_state") + "},\n"
+         ",\"dynamic_listeners\":" + listenerList(g.listeners, v) + "},\n"
          "{\"@type\":\"type.googleapis.com/envoy.admin.v3.RoutesConfigDump\",\"dynamic_route_configs\":" +
-         dumpList(g.routes, "route_config") + "},\n"
+         dumpList(g.routes, "route_config", v) + "},\n"
          "{\"@type\":\"type.googleapis.com/envoy.admin.v3.EndpointsConfigDump\",\"dynamic_endpoint_configs\":" +
-         dumpList(g.endpoints, "endpoint_config") + "}\n]}";
+         dumpList(g.endpoints, "endpoint_config", v) + "}\n]}";
 }
 
 std::string pushStatus(const DiscoveryServer& discovery) {
