@@ -311,6 +311,33 @@ BOOST_FIXTURE_TEST_CASE(idle_watch_is_ended_by_the_client, Fixture) {
   BOOST_TEST(source->stats().relists == 0u);
 }
 
+BOOST_FIXTURE_TEST_CASE(oversized_event_line_relists, Fixture) {
+  auto o = options();
+  o.kinds = {kService};
+  o.reflector.max_event_line = 4096;
+  start(credentials(), o);
+  BOOST_REQUIRE(runUntil([&] { return source->synced() && api.watches(kServices) == 1; }));
+  api.command(R"({"op":"inject","path":"/api/v1/services","line":")" + std::string(5000, 'x') + "\"}");
+  BOOST_REQUIRE(runUntil([&] { return source->stats().relists >= 1; }));
+  BOOST_TEST(source->stats().errors >= 1u);  // the line was logged and counted, then dropped
+  std::string rv = api.put(serviceJson("after"));
+  BOOST_REQUIRE(runUntil([&] { return versionOf(kService, "after") == rv; }));
+}
+
+BOOST_FIXTURE_TEST_CASE(oversized_list_and_missing_crd_fail_clearly, Fixture) {
+  for (int i = 0; i < 3; ++i) api.put(serviceJson("s" + std::to_string(i)));
+  auto o = options();
+  o.kinds = {kService, SchemaRegistry::builtin().find("config.istio.io/v1alpha2", "rule")};
+  o.reflector.max_list_body = 300;  // smaller than one page of two services
+  start(credentials(), o);
+  BOOST_REQUIRE(runUntil([&] { return !source->status()[0].last_error.empty() && !source->status()[1].last_error.empty(); }));
+  BOOST_TEST(contains(source->status()[0].last_error, "response body larger than 300 bytes"), source->status()[0].last_error);
+  BOOST_TEST(contains(source->status()[1].last_error, "HTTP 404"), source->status()[1].last_error);
+  BOOST_TEST(contains(source->status()[1].last_error, "is the CRD installed?"), source->status()[1].last_error);
+  BOOST_TEST(!source->synced());
+  BOOST_TEST(store.snapshot()->size() == 0u);
+}
+
 BOOST_FIXTURE_TEST_CASE(unreachable_server_and_bad_settings, Fixture) {
   KubeCredentials creds = credentials();
   creds.server.port = "1";  // nothing listens there
