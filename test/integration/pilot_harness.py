@@ -63,14 +63,17 @@ PRODUCTPAGE_NODE = "sidecar~10.1.0.1~productpage-v1-1.default~default.svc.cluste
 class Pilot:
     """`monomesh pilot` on free loopback ports, following `config_dir`."""
 
-    def __init__(self, config_dir, extra_args=()):
+    def __init__(self, config_dir, extra_args=(), grpc_port=None):
         self.config_dir = config_dir
+        self.fixed_grpc_port = grpc_port
         self.extra_args = list(extra_args)
         self.process = None
         self.log_path = None
 
     def start(self):
         self.grpc_port, self.http_port, self.monitoring_port = (harness.free_port() for _ in range(3))
+        if self.fixed_grpc_port:
+            self.grpc_port = self.fixed_grpc_port  # a restart: the proxies know this one
         fd, self.log_path = tempfile.mkstemp(prefix="monomesh-pilot-", suffix=".log")
         os.close(fd)
         args = [harness.binary(), "pilot", "--configDir", self.config_dir,

@@ -163,3 +163,86 @@ class AdsClient:
     def close(self):
         self.requests.put(None)
         self.channel.close()
+
+
+DELTA_ADS_METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
+
+
+class DeltaAdsClient:
+    """Incremental ADS: subscribe/unsubscribe by name, resources come with names and versions,
+    removals as names. `have[type_url]` is what the client holds: {name: version}."""
+
+    def __init__(self, target, node_id, initial_versions=None):
+        import grpc
+        p = protos()
+        self.p = p
+        self.channel = grpc.insecure_channel(target)
+        self.requests = queue.Queue()
+        self.responses = queue.Queue()
+        self.node_id = node_id
+        self.first = True
+        self.have = {k: dict(v) for k, v in (initial_versions or {}).items()}
+        call = self.channel.stream_stream(
+            DELTA_ADS_METHOD, request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=p.discovery_pb2.DeltaDiscoveryResponse.FromString)
+        self.stream = call(iter(self.requests.get, None))
+        self.error = None
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            for response in self.stream:
+                self.responses.put(response)
+        except Exception as e:
+            self.error = e
+        self.responses.put(None)
+
+    def request(self, type_url, subscribe=(), unsubscribe=(), nonce="", error=None, initial=False):
+        r = self.p.discovery_pb2.DeltaDiscoveryRequest()
+        if self.first:
+            r.node.id = self.node_id
+            self.first = False
+        r.type_url = type_url
+        r.resource_names_subscribe.extend(subscribe)
+        r.resource_names_unsubscribe.extend(unsubscribe)
+        r.response_nonce = nonce
+        if initial:
+            for name, version in self.have.get(type_url, {}).items():
+                r.initial_resource_versions[name] = version
+        if error is not None:
+            r.error_detail.code = 3
+            r.error_detail.message = error
+        self.requests.put(r)
+
+    def next(self, timeout=10):
+        try:
+            response = self.responses.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no DeltaDiscoveryResponse within %ss" % timeout)
+        if response is None:
+            raise AssertionError("the delta ADS stream ended: %r" % (self.error,))
+        return response
+
+    def ack(self, response):
+        held = self.have.setdefault(response.type_url, {})
+        for r in response.resources:
+            held[r.name] = r.version
+        for name in response.removed_resources:
+            held.pop(name, None)
+        self.request(response.type_url, nonce=response.nonce)
+
+    def quiet(self, seconds):
+        out = []
+        try:
+            while True:
+                r = self.responses.get(timeout=seconds)
+                if r is None:
+                    break
+                out.append(r)
+        except queue.Empty:
+            pass
+        return out
+
+    def close(self):
+        self.requests.put(None)
+        self.channel.close()

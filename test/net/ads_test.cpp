@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(requests_without_node_or_unparsable_are_rejected) {
   }, asio::detached);
   BOOST_REQUIRE(f.runUntil([&] { return done; }));
   BOOST_TEST((no_node.code == grpc::StatusCode::invalid_argument));
-  BOOST_TEST(no_node.message == "the first DiscoveryRequest must carry node.id");
+  BOOST_TEST(no_node.message == "the first request must carry node.id");
   BOOST_TEST((garbage.code == grpc::StatusCode::invalid_argument));
   BOOST_TEST(f.ads.counters().rejected_streams == 2u);
 }

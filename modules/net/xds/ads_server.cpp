@@ -1,7 +1,7 @@
 #include "net/xds/ads_server.h"
 
 #include "envoy/service/discovery/v3/discovery.pb.h"
-#include "net/async_event.h"
+#include "net/xds/ads_stream.h"
 #include "observe/log.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,14 +16,20 @@ namespace asio = boost::asio;
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
 
-bool isWildcardType(std::string_view type_url) {
-  return type_url == type_url::kCluster || type_url == type_url::kListener;
+std::vector<std::pair<std::string, bool>> AdsServer::takePending(Stream& stream) {
+  if (stream.push_requested) {
+    stream.push_requested = false;
+    for (const auto& [url, type] : stream.status.types)
+      if (stream.push_types.empty() || std::find(stream.push_types.begin(), stream.push_types.end(), url) != stream.push_types.end())
+        stream.pending.try_emplace(url, false);
+    stream.push_types.clear();
+  }
+  std::vector<std::pair<std::string, bool>> order(stream.pending.begin(), stream.pending.end());
+  stream.pending.clear();
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return pushRank(a.first) < pushRank(b.first); });
+  return order;
 }
 
-namespace {
-
-// Push order: clusters before their endpoints, listeners before their routes (Envoy's
-// make-before-break rule for SotW ADS). Unknown types go last, in name order.
 int pushRank(std::string_view type_url) {
   if (type_url == type_url::kCluster) return 0;
   if (type_url == type_url::kEndpoint) return 1;
@@ -33,25 +39,17 @@ int pushRank(std::string_view type_url) {
   return 5;
 }
 
-}  // namespace
-
-struct AdsServer::Stream {
-  StreamStatus status;
-  envoy::config::core::v3::Node node;
-  bool has_node = false;
-  std::map<std::string, bool> pending;  // types to answer now (true: even if the version is unchanged)
-  std::deque<std::string> requests;     // raw messages from the reader
-  bool reader_done = false;
-  bool push_requested = false;
-  std::vector<std::string> push_types;  // empty with push_requested: every type
-  uint64_t nonce = 0;
-  AsyncEvent wake;
-};
+bool isWildcardType(std::string_view type_url) {
+  return type_url == type_url::kCluster || type_url == type_url::kListener;
+}
 
 AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source, std::string method)
     : source_(std::move(source)),
       counters_(std::make_shared<AdsCounters>()),
       live_(std::make_shared<std::vector<std::weak_ptr<Stream>>>()) {
+  // ADS comes in both variants on one service: state of the world and incremental.
+  if (method == kAdsMethod)
+    grpc.addMethod(std::string(kDeltaAdsMethod), [this](grpc::ServerCall& call) { return serveDelta(call); });
   grpc.addMethod(std::move(method), [this](grpc::ServerCall& call) { return serve(call); });
 }
 
@@ -80,6 +78,16 @@ std::vector<StreamStatus> AdsServer::streams() const {
     if (auto stream = weak.lock()) out.push_back(stream->status);
   }
   return out;
+}
+
+std::optional<grpc::Status> AdsServer::acceptNode(Stream& stream, const envoy::config::core::v3::Node& node) {
+  if (node.id().empty()) return grpc::Status{grpc::StatusCode::invalid_argument, "the first request must carry node.id"};
+  if (hooks_->accept_node)
+    if (auto why = hooks_->accept_node(node); !why.empty()) return grpc::Status{grpc::StatusCode::invalid_argument, why};
+  stream.node = node;
+  stream.has_node = true;
+  stream.status.node_id = node.id();
+  return std::nullopt;
 }
 
 // A named coroutine, not a capturing lambda (GCC 12 may destroy co_spawned lambda captures twice).
@@ -118,21 +126,11 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
         break;
       }
       if (!stream->has_node) {
-        if (!request.has_node() || request.node().id().empty()) {
-          result = {grpc::StatusCode::invalid_argument, "the first DiscoveryRequest must carry node.id"};
+        if (auto refused = acceptNode(*stream, request.node())) {
+          result = *refused;
           failed = true;
           break;
         }
-        if (hooks_->accept_node) {
-          if (auto why = hooks_->accept_node(request.node()); !why.empty()) {
-            result = {grpc::StatusCode::invalid_argument, why};
-            failed = true;
-            break;
-          }
-        }
-        stream->node = request.node();
-        stream->has_node = true;
-        stream->status.node_id = request.node().id();
       }
       TypeStatus& type = stream->status.types[request.type_url()];
       const std::string& nonce = request.response_nonce();
@@ -163,18 +161,7 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
       }
     }
     if (failed || stream->reader_done) break;
-    if (stream->push_requested) {
-      stream->push_requested = false;
-      for (const auto& [url, type] : stream->status.types)
-        if (stream->push_types.empty() || std::find(stream->push_types.begin(), stream->push_types.end(), url) != stream->push_types.end())
-          stream->pending.try_emplace(url, false);
-      stream->push_types.clear();
-    }
-    std::vector<std::pair<std::string, bool>> order(stream->pending.begin(), stream->pending.end());
-    stream->pending.clear();
-    std::stable_sort(order.begin(), order.end(),
-                     [](const auto& a, const auto& b) { return pushRank(a.first) < pushRank(b.first); });
-    for (const auto& [url, forced] : order) {
+    for (const auto& [url, forced] : takePending(*stream)) {
       TypeStatus& type = stream->status.types[url];
       auto resources = source_->resources(stream->node, url, type.names);
       if (!resources) continue;

@@ -1,4 +1,5 @@
-// The server half of Envoy's aggregated discovery service (state of the world): one gRPC
+// The server half of Envoy's aggregated discovery service, state of the world (here) and
+// incremental (DeltaAggregatedResources, ads_delta.cpp): one gRPC
 // bidirectional stream per proxy carrying every type. It tracks, per stream and type, the names
 // subscribed, the version and nonce sent, the version ACKed and the last NACK; answers new
 // subscriptions and changed names at once; ignores stale nonces; and on push() re-asks the
@@ -79,7 +80,13 @@ class AdsServer {
 
  private:
   struct Stream;
+  // The types to answer now, in push order (requests and pushes since the last round); true:
+  // answer even if the version is unchanged.
+  static std::vector<std::pair<std::string, bool>> takePending(Stream& stream);
   boost::asio::awaitable<grpc::Status> serve(grpc::ServerCall& call);
+  boost::asio::awaitable<grpc::Status> serveDelta(grpc::ServerCall& call);  // ads_delta.cpp
+  // The first request's node: accepted (stored on the stream) or the status refusing the stream.
+  std::optional<grpc::Status> acceptNode(Stream& stream, const envoy::config::core::v3::Node& node);
   static boost::asio::awaitable<void> readRequests(grpc::ServerCall& call, std::shared_ptr<Stream> stream);
   std::shared_ptr<ResourceSource> source_;
   std::shared_ptr<AdsCounters> counters_;

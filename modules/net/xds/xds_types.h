@@ -13,6 +13,9 @@ namespace monomesh::net::xds {
 inline constexpr std::string_view kAdsMethod =
     "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
 
+inline constexpr std::string_view kDeltaAdsMethod =
+    "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources";
+
 inline constexpr std::string_view kSdsMethod = "/envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets";
 
 namespace type_url {
@@ -31,6 +34,13 @@ bool isWildcardType(std::string_view type_url);
 struct Resources {
   std::string version;
   std::vector<google::protobuf::Any> resources;
+  // Each resource's name, in the same order, when the source knows them (incremental xDS needs
+  // them; if absent they are read from the resources themselves).
+  std::vector<std::string> names;
 };
+
+// A resource's name: Cluster/Listener/RouteConfiguration/Secret `name`, ClusterLoadAssignment
+// `cluster_name`; "" when the type is unknown or the bytes do not parse.
+std::string resourceName(const google::protobuf::Any& resource);
 
 }  // namespace monomesh::net::xds

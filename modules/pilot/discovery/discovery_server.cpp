@@ -60,8 +60,9 @@ const char* shortType(std::string_view url) {
 }
 
 template <class Message>
-void pack(const Message& m, net::xds::Resources& out) {
+void pack(const Message& m, const std::string& name, net::xds::Resources& out) {
   out.resources.emplace_back().PackFrom(m);
+  out.names.push_back(name);
 }
 
 // The version names the content: a proxy gets a type again only when its bytes changed.
@@ -195,12 +196,12 @@ std::optional<net::xds::Resources> DiscoveryServer::resources(const envoy::confi
   const auto& view = *state->view;
   net::xds::Resources out;
   if (url == type_url::kCluster) {
-    for (const auto& c : xds::buildClusters(view)) pack(c, out);
+    for (const auto& c : xds::buildClusters(view)) pack(c, c.name(), out);
   } else if (url == type_url::kListener) {
-    for (const auto& l : xds::buildListeners(view)) pack(l, out);
+    for (const auto& l : xds::buildListeners(view)) pack(l, l.name(), out);
   } else if (url == type_url::kEndpoint) {
     for (const auto& name : names)
-      if (auto cla = xds::buildLoadAssignment(view, name)) pack(*cla, out);
+      if (auto cla = xds::buildLoadAssignment(view, name)) pack(*cla, name, out);
   } else if (url == type_url::kRoute) {
     for (const auto& name : names) {
       auto rc = xds::buildRouteConfiguration(view, name);
@@ -208,7 +209,7 @@ std::optional<net::xds::Resources> DiscoveryServer::resources(const envoy::confi
         rc.emplace();
         rc->set_name(name);
       }
-      pack(*rc, out);
+      pack(*rc, name, out);
     }
   } else {
     return std::nullopt;

@@ -1,0 +1,36 @@
+// The per-stream state both halves of the ADS server keep (state of the world in
+// ads_server.cpp, incremental in ads_delta.cpp), and the push order they share.
+#pragma once
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "net/async_event.h"
+#include "net/xds/ads_server.h"
+
+namespace monomesh::net::xds {
+
+struct AdsServer::Stream {
+  bool delta = false;
+  // Delta streams: per type, the version of each resource the proxy has (by name), and whether
+  // it subscribed to everything.
+  std::map<std::string, std::map<std::string, std::string>> delta_versions;
+  std::map<std::string, bool> delta_wildcard;
+  StreamStatus status;
+  envoy::config::core::v3::Node node;
+  bool has_node = false;
+  std::map<std::string, bool> pending;  // types to answer now (true: even if the version is unchanged)
+  std::deque<std::string> requests;     // raw messages from the reader
+  bool reader_done = false;
+  bool push_requested = false;
+  std::vector<std::string> push_types;  // empty with push_requested: every type
+  uint64_t nonce = 0;
+  AsyncEvent wake;
+};
+
+// Push order: clusters before their endpoints, listeners before their routes (Envoy's
+// make-before-break rule for ADS). Unknown types go last.
+int pushRank(std::string_view type_url);
+
+}  // namespace monomesh::net::xds
