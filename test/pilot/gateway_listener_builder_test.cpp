@@ -13,29 +13,6 @@ namespace {
 
 namespace lv3 = envoy::config::listener::v3;
 
-const char* kServices = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec: {clusterIP: 10.0.0.3, ports: [{name: http, port: 9080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: productpage, namespace: default}
-spec: {clusterIP: 10.0.0.7, ports: [{name: http, port: 9080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: mongo, namespace: default}
-spec: {clusterIP: 10.0.0.6, ports: [{name: mongo, port: 27017}]}
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
-)";
 
 // A CA, a server certificate and key on disk, for TLS servers the proxy must be able to load.
 struct Certs {
@@ -84,10 +61,9 @@ std::string gateway(const std::string& name, const std::string& servers) {
          ", namespace: istio-system}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n" + servers;
 }
 
-std::string virtualService(const std::string& name, const std::string& hosts, const std::string& gateways,
-                           const std::string& body) {
-  return "apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata: {name: " + name +
-         ", namespace: default}\nspec:\n  hosts: " + hosts + "\n  gateways: " + gateways + "\n" + body;
+// A VirtualService in default bound to `gateways`.
+std::string boundService(const std::string& name, const std::string& hosts, const std::string& gateways, const std::string& body) {
+  return virtualService(name, "default", hosts, "  gateways: " + gateways + "\n" + body);
 }
 
 const std::string kToProductpage = "  http:\n  - route: [{destination: {host: productpage}}]\n";
@@ -109,12 +85,12 @@ BOOST_AUTO_TEST_CASE(bookinfo_gateway_matches_golden_files) {
 
 BOOST_AUTO_TEST_CASE(http_servers_bind_virtual_services_by_host_and_namespace) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(gateway("gw", R"(
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: [uk.bookinfo.com, "*.example.com", default/only-default.com, other/only-other.com, ./only-gateway-ns.com]
 )"));
-  mesh.add(virtualService("front", "[uk.bookinfo.com, a.example.com, only-default.com, only-other.com, only-gateway-ns.com]",
+  mesh.add(boundService("front", "[uk.bookinfo.com, a.example.com, only-default.com, only-other.com, only-gateway-ns.com]",
                           "[istio-system/gw]", kToProductpage));
   auto built = gatewayListeners(mesh);
   BOOST_TEST(built.text() ==
@@ -134,7 +110,7 @@ BOOST_AUTO_TEST_CASE(http_servers_bind_virtual_services_by_host_and_namespace) {
 
 BOOST_AUTO_TEST_CASE(https_redirect_requires_tls_and_unbound_servers_answer_404) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(gateway("gw", R"(
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: [uk.bookinfo.com]
@@ -142,7 +118,7 @@ BOOST_AUTO_TEST_CASE(https_redirect_requires_tls_and_unbound_servers_answer_404)
   - port: {number: 8080, name: http-alt, protocol: HTTP}
     hosts: [nothing-bound.com]
 )"));
-  mesh.add(virtualService("front", "[uk.bookinfo.com]", "[gw.istio-system.svc.cluster.local]", kToProductpage));
+  mesh.add(boundService("front", "[uk.bookinfo.com]", "[gw.istio-system.svc.cluster.local]", kToProductpage));
   auto redirect = gatewayRoutes(mesh, "http.80");
   BOOST_REQUIRE(redirect.has_value());
   BOOST_TEST(int(redirect->virtual_hosts(0).require_tls()) == int(envoy::config::route::v3::VirtualHost::ALL));
@@ -156,7 +132,7 @@ BOOST_AUTO_TEST_CASE(https_redirect_requires_tls_and_unbound_servers_answer_404)
 BOOST_AUTO_TEST_CASE(https_simple_and_mutual_terminate_tls_per_server) {
   Certs certs;
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(certs.fill(gateway("gw", R"(
   - port: {number: 443, name: https, protocol: HTTPS}
     hosts: [uk.bookinfo.com]
@@ -172,7 +148,7 @@ BOOST_AUTO_TEST_CASE(https_simple_and_mutual_terminate_tls_per_server) {
       minProtocolVersion: TLSV1_2
       cipherSuites: [ECDHE-ECDSA-AES128-GCM-SHA256]
 )")));
-  mesh.add(virtualService("front", "[uk.bookinfo.com, eu.bookinfo.com]", "[istio-system/gw]", kToProductpage));
+  mesh.add(boundService("front", "[uk.bookinfo.com, eu.bookinfo.com]", "[istio-system/gw]", kToProductpage));
   auto built = gatewayListeners(mesh);
   BOOST_TEST(built.conflicts.empty());
   BOOST_REQUIRE(built.listeners.size() == 1u);
@@ -199,7 +175,7 @@ BOOST_AUTO_TEST_CASE(https_simple_and_mutual_terminate_tls_per_server) {
 BOOST_AUTO_TEST_CASE(tls_settings_the_proxy_cannot_use_drop_the_server_with_a_reason) {
   Certs certs;
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(certs.fill(gateway("gw", R"(
   - port: {number: 443, name: no-ca, protocol: HTTPS}
     hosts: [a.com]
@@ -225,13 +201,13 @@ BOOST_AUTO_TEST_CASE(tls_settings_the_proxy_cannot_use_drop_the_server_with_a_re
 
 BOOST_AUTO_TEST_CASE(passthrough_routes_by_sni_from_tls_routes) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(gateway("gw", R"(
   - port: {number: 443, name: tls, protocol: TLS}
     hosts: ["*.bookinfo.com"]
     tls: {mode: PASSTHROUGH}
 )"));
-  mesh.add(virtualService("sni", "[\"*.bookinfo.com\"]", "[istio-system/gw]", R"(
+  mesh.add(boundService("sni", "[\"*.bookinfo.com\"]", "[istio-system/gw]", R"(
   tls:
   - match: [{port: 443, sniHosts: [uk.bookinfo.com]}, {sniHosts: [eu.bookinfo.com], gateways: [other-gateway]}]
     route: [{destination: {host: reviews, subset: v1}}]
@@ -253,10 +229,10 @@ BOOST_AUTO_TEST_CASE(passthrough_routes_by_sni_from_tls_routes) {
 
 BOOST_AUTO_TEST_CASE(auto_passthrough_routes_each_service_subset_by_its_sni_name) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(gateway("gw", R"(
   - port: {number: 15443, name: tls, protocol: TLS}
-    hosts: ["*.local"]
+    hosts: ["*.default.svc.cluster.local"]
     tls: {mode: AUTO_PASSTHROUGH}
 )"));
   auto built = gatewayListeners(mesh);
@@ -265,7 +241,7 @@ BOOST_AUTO_TEST_CASE(auto_passthrough_routes_each_service_subset_by_its_sni_name
   for (const auto& chain : built.listeners[0].filter_chains()) sni.push_back(chain.filter_chain_match().server_names(0));
   BOOST_TEST(sni == (std::vector<std::string>{
                         "outbound_.27017_._.mongo.default.svc.cluster.local", "outbound_.9080_._.productpage.default.svc.cluster.local",
-                        "outbound_.9080_._.reviews.default.svc.cluster.local", "outbound_.9080_.v1_.reviews.default.svc.cluster.local",
+                        "outbound_.9080_._.ratings.default.svc.cluster.local", "outbound_.9080_._.reviews.default.svc.cluster.local", "outbound_.9080_.v1_.reviews.default.svc.cluster.local",
                         "outbound_.9080_.v2_.reviews.default.svc.cluster.local"}),
              boost::test_tools::per_element());
   BOOST_TEST(describeListener(built.listeners[0]).find("tcp_proxy stat=outbound|9080|v2|reviews.default.svc.cluster.local -> "
@@ -275,7 +251,7 @@ BOOST_AUTO_TEST_CASE(auto_passthrough_routes_each_service_subset_by_its_sni_name
 BOOST_AUTO_TEST_CASE(tcp_servers_forward_by_tcp_routes_with_or_without_tls) {
   Certs certs;
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(certs.fill(gateway("gw", R"(
   - port: {number: 27017, name: mongo, protocol: MONGO}
     hosts: [mongo.example.com]
@@ -283,7 +259,7 @@ BOOST_AUTO_TEST_CASE(tcp_servers_forward_by_tcp_routes_with_or_without_tls) {
     hosts: [mongo.example.com]
     tls: {mode: SIMPLE, serverCertificate: $CERT, privateKey: $KEY}
 )")));
-  mesh.add(virtualService("mongo", "[mongo.example.com]", "[istio-system/gw]", R"(
+  mesh.add(boundService("mongo", "[mongo.example.com]", "[istio-system/gw]", R"(
   tcp:
   - match: [{port: 1234}]
     route: [{destination: {host: reviews}}]
@@ -306,12 +282,12 @@ BOOST_AUTO_TEST_CASE(tcp_servers_forward_by_tcp_routes_with_or_without_tls) {
 
 BOOST_AUTO_TEST_CASE(servers_of_several_gateways_merge_and_conflicts_keep_the_first) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(gateway("a", "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [a.com]\n"));
   mesh.add(gateway("b", "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [b.com]\n"));
   mesh.add(gateway("c", "  - port: {number: 80, name: tcp, protocol: TCP}\n    hosts: [c.com]\n"));
-  mesh.add(virtualService("a", "[a.com]", "[istio-system/a]", kToProductpage));
-  mesh.add(virtualService("b", "[b.com]", "[istio-system/b]", kToProductpage));
+  mesh.add(boundService("a", "[a.com]", "[istio-system/a]", kToProductpage));
+  mesh.add(boundService("b", "[b.com]", "[istio-system/b]", kToProductpage));
   auto built = gatewayListeners(mesh);
   BOOST_TEST(built.listeners.size() == 1u);
   BOOST_REQUIRE(built.conflicts.size() == 1u);
@@ -324,7 +300,7 @@ BOOST_AUTO_TEST_CASE(servers_of_several_gateways_merge_and_conflicts_keep_the_fi
 BOOST_AUTO_TEST_CASE(two_chains_with_one_sni_match_keep_the_first) {
   Certs certs;
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(certs.fill(gateway("gw", R"(
   - port: {number: 443, name: https-a, protocol: HTTPS}
     hosts: ["*"]
@@ -343,7 +319,7 @@ BOOST_AUTO_TEST_CASE(two_chains_with_one_sni_match_keep_the_first) {
 
 BOOST_AUTO_TEST_CASE(bind_addresses_and_unselected_gateways) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(gateway("gw", "  - port: {number: 8080, name: http, protocol: HTTP}\n    bind: 127.0.0.1\n    hosts: [\"*\"]\n"));
   mesh.add(R"(
 apiVersion: networking.istio.io/v1alpha3

@@ -10,30 +10,12 @@ namespace {
 
 namespace rv3 = envoy::config::route::v3;
 
-const char* kMesh = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec: {clusterIP: 10.0.0.3, ports: [{name: http, port: 9080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: httpbin, namespace: default}
-spec: {clusterIP: 10.0.0.5, ports: [{name: http, port: 8000}, {name: http-alt, port: 9080}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: productpage-v1-1, namespace: default, labels: {app: productpage, version: v1}}
-status: {podIP: 10.1.0.1}
-)";
-
 // The routes of the reviews host for `http` (the VirtualService's http section, YAML).
 std::vector<rv3::Route> reviewsRoutes(const std::string& http, const std::string& extra = "") {
   TestMesh mesh;
-  mesh.add(kMesh);
+  mesh.add(kRouteTestMesh);
   if (!extra.empty()) mesh.add(extra);
-  mesh.add("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata: {name: reviews, namespace: default}\n"
-           "spec:\n  hosts: [reviews]\n  http:\n" + http);
+  mesh.add(virtualService("reviews", "default", "[reviews]", "  http:\n" + http));
   auto node = productpageSidecar();
   xds::ProxyView view(mesh.push(), node);
   auto config = xds::buildRouteConfiguration(view, "9080");
@@ -107,25 +89,21 @@ BOOST_AUTO_TEST_CASE(destination_ports_explicit_only_port_listener_port_or_black
   auto cluster = [](const std::string& destination) {
     return reviewsRoutes("  - route: [{destination: " + destination + "}]\n")[0].route().cluster();
   };
-  BOOST_TEST(cluster("{host: httpbin, port: {number: 8000}}") == "outbound|8000||httpbin.default.svc.cluster.local");
-  BOOST_TEST(cluster("{host: httpbin}") == "outbound|9080||httpbin.default.svc.cluster.local");  // two ports: the listener's
+  BOOST_TEST(cluster("{host: httpbin.other.svc.cluster.local, port: {number: 8000}}") == "outbound|8000||httpbin.other.svc.cluster.local");
+  // Two ports: the listener's.
+  BOOST_TEST(cluster("{host: httpbin.other.svc.cluster.local}") == "outbound|9080||httpbin.other.svc.cluster.local");
   BOOST_TEST(cluster("{host: reviews.default.svc.cluster.local}") == "outbound|9080||reviews.default.svc.cluster.local");
   BOOST_TEST(cluster("{host: unknown.example.com}") == "outbound|9080||unknown.example.com");
-  BOOST_TEST(cluster("{host: httpbin, port: {name: http}}") == "BlackHoleCluster");
+  BOOST_TEST(cluster("{host: httpbin.other.svc.cluster.local, port: {name: http}}") == "BlackHoleCluster");
 }
 
 BOOST_AUTO_TEST_CASE(a_single_port_service_is_reached_on_its_port_from_any_listener) {
   TestMesh mesh;
-  mesh.add(kMesh);
-  mesh.add(R"(
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: httpbin, namespace: default}
-spec:
-  hosts: [httpbin]
+  mesh.add(kRouteTestMesh);
+  mesh.add(virtualService("httpbin", "other", "[httpbin]", R"(
   http:
-  - route: [{destination: {host: reviews}}]
-)");
+  - route: [{destination: {host: reviews.default.svc.cluster.local}}]
+)"));
   auto node = productpageSidecar();
   xds::ProxyView view(mesh.push(), node);
   auto config = xds::buildRouteConfiguration(view, "8000");
@@ -225,7 +203,7 @@ BOOST_AUTO_TEST_CASE(consistent_hash_destination_rules_add_hash_policies) {
   BOOST_TEST(firstLine(hashed("{httpHeaderName: x-user}")).ends_with("hash=header:x-user"));
   BOOST_TEST(firstLine(hashed("{httpCookie: {name: session, ttl: 60s}}")).ends_with("hash=cookie:session/60s"));
   auto subset = reviewsRoutes("  - route: [{destination: {host: reviews, subset: v1}}]\n",
-                              "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: r, namespace: default}\n"
+                              "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: reviews, namespace: default}\n"
                               "spec:\n  host: reviews\n  subsets: [{name: v1, trafficPolicy: {loadBalancer: {consistentHash: "
                               "{useSourceIp: true}}}}]\n");
   BOOST_TEST(firstLine(describeRoute(subset[0])).ends_with("hash=source_ip"));

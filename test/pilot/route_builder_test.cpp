@@ -10,34 +10,6 @@ namespace {
 
 namespace rv3 = envoy::config::route::v3;
 
-// reviews and ratings (HTTP 9080), httpbin (HTTP 8000 and 9080), mongo (TCP), and productpage's pod.
-const char* kServices = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: default}
-spec: {clusterIP: 10.0.0.3, ports: [{name: http, port: 9080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: ratings, namespace: default}
-spec: {clusterIP: 10.0.0.4, ports: [{name: http, port: 9080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: httpbin, namespace: other}
-spec: {clusterIP: 10.0.0.5, ports: [{name: http, port: 8000}, {name: http-alt, port: 9080}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: mongo, namespace: default}
-spec: {clusterIP: 10.0.0.6, ports: [{name: mongo, port: 27017}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: productpage-v1-1, namespace: default, labels: {app: productpage, version: v1}}
-spec: {serviceAccountName: bookinfo-productpage}
-status: {podIP: 10.1.0.1}
-)";
 
 const rv3::VirtualHost* findHost(const rv3::RouteConfiguration& config, const std::string& name) {
   for (const auto& vh : config.virtual_hosts())
@@ -79,7 +51,7 @@ BOOST_AUTO_TEST_CASE(bookinfo_samples_match_golden_files) {
 
 BOOST_AUTO_TEST_CASE(a_service_answers_to_its_short_names_and_vip_from_its_namespace) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   auto config = sidecarRoutes(mesh, "9080");
   const auto* vh = findHost(config, "reviews.default.svc.cluster.local:9080");
   BOOST_REQUIRE(vh != nullptr);
@@ -100,7 +72,7 @@ BOOST_AUTO_TEST_CASE(a_service_answers_to_its_short_names_and_vip_from_its_names
 
 BOOST_AUTO_TEST_CASE(only_services_with_an_http_port_of_that_number_get_a_virtual_host) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   auto on8000 = sidecarRoutes(mesh, "8000");
   BOOST_TEST(on8000.virtual_hosts_size() == 2);  // httpbin, then allow_any
   BOOST_TEST(on8000.virtual_hosts(0).name() == "httpbin.other.svc.cluster.local:8000");
@@ -113,7 +85,7 @@ BOOST_AUTO_TEST_CASE(only_services_with_an_http_port_of_that_number_get_a_virtua
 
 BOOST_AUTO_TEST_CASE(route_names_that_are_not_ports_have_no_configuration) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   auto node = productpageSidecar();
   xds::ProxyView view(mesh.push(), node);
   for (const char* name : {"", "http.80", "9080x", "0", "70000", "-1", "http_proxy"})
@@ -122,7 +94,7 @@ BOOST_AUTO_TEST_CASE(route_names_that_are_not_ports_have_no_configuration) {
 
 BOOST_AUTO_TEST_CASE(default_routes_disable_timeouts_and_retry_as_istio_1_1) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   auto config = sidecarRoutes(mesh, "9080");
   const auto& route = findHost(config, "ratings.default.svc.cluster.local:9080")->routes(0);
   BOOST_TEST(describeRoute(route) ==
@@ -133,7 +105,7 @@ BOOST_AUTO_TEST_CASE(default_routes_disable_timeouts_and_retry_as_istio_1_1) {
 
 BOOST_AUTO_TEST_CASE(outbound_traffic_policy_decides_the_last_virtual_host) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   auto allow = sidecarRoutes(mesh, "9080");
   const auto& last = allow.virtual_hosts(allow.virtual_hosts_size() - 1);
   BOOST_TEST(last.name() == "allow_any");
@@ -149,17 +121,12 @@ BOOST_AUTO_TEST_CASE(outbound_traffic_policy_decides_the_last_virtual_host) {
 
 BOOST_AUTO_TEST_CASE(external_hosts_of_mesh_rules_are_served_on_port_80) {
   TestMesh mesh;
-  mesh.add(kServices);
-  mesh.add(R"(
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: external, namespace: default}
-spec:
-  hosts: [api.example.com]
+  mesh.add(kRouteTestMesh);
+  mesh.add(virtualService("external", "default", "[api.example.com]", R"(
   http:
   - route:
     - destination: {host: api.example.com}
-)");
+)"));
   auto on80 = sidecarRoutes(mesh, "80");
   const auto* vh = findHost(on80, "api.example.com:80");
   BOOST_REQUIRE(vh != nullptr);
@@ -170,13 +137,8 @@ spec:
 
 BOOST_AUTO_TEST_CASE(rules_for_one_host_are_combined_with_catch_alls_last) {
   TestMesh mesh;
-  mesh.add(kServices);
-  mesh.add(R"(
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: a-first, namespace: default}
-spec:
-  hosts: [reviews]
+  mesh.add(kRouteTestMesh);
+  mesh.add(virtualService("a-first", "default", "[reviews]", R"(
   http:
   - route:
     - destination: {host: reviews, subset: v1}
@@ -190,7 +152,7 @@ spec:
   - match: [{uri: {prefix: /api}}]
     route:
     - destination: {host: reviews, subset: v2}
-)");
+)"));
   auto config = sidecarRoutes(mesh, "9080");
   const auto* vh = findHost(config, "reviews.default.svc.cluster.local:9080");
   BOOST_REQUIRE(vh != nullptr);
@@ -201,18 +163,13 @@ spec:
 
 BOOST_AUTO_TEST_CASE(rules_whose_routes_do_not_apply_leave_the_default_route) {
   TestMesh mesh;
-  mesh.add(kServices);
-  mesh.add(R"(
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews]
+  mesh.add(kRouteTestMesh);
+  mesh.add(virtualService("reviews", "default", "[reviews]", R"(
   http:
   - match: [{sourceLabels: {app: reviews}}]
     route:
     - destination: {host: reviews, subset: v2}
-)");
+)"));
   auto config = sidecarRoutes(mesh, "9080");
   const auto& route = findHost(config, "reviews.default.svc.cluster.local:9080")->routes(0);
   BOOST_TEST(route.name() == "default");
@@ -221,25 +178,20 @@ spec:
 
 BOOST_AUTO_TEST_CASE(private_rules_of_other_namespaces_are_not_seen) {
   TestMesh mesh;
-  mesh.add(kServices);
-  mesh.add(R"(
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: httpbin, namespace: other}
-spec:
-  hosts: [httpbin]
+  mesh.add(kRouteTestMesh);
+  mesh.add(virtualService("httpbin", "other", "[httpbin]", R"(
   exportTo: ["."]
   http:
   - route:
     - destination: {host: httpbin, subset: v2}
-)");
+)"));
   auto config = sidecarRoutes(mesh, "8000");
   BOOST_TEST(findHost(config, "httpbin.other.svc.cluster.local:8000")->routes(0).name() == "default");
 }
 
 BOOST_AUTO_TEST_CASE(a_sidecar_resource_limits_services_and_rules) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   mesh.add(R"(
 apiVersion: networking.istio.io/v1alpha3
 kind: Sidecar
@@ -264,7 +216,7 @@ spec:
 
 BOOST_AUTO_TEST_CASE(a_domain_is_served_by_one_virtual_host_only) {
   TestMesh mesh;
-  mesh.add(kServices);
+  mesh.add(kRouteTestMesh);
   // A second service with reviews' VIP (a stale ClusterIP): the proxy would reject two hosts with one domain.
   mesh.add(R"(
 apiVersion: v1

@@ -35,6 +35,41 @@ inline bool skipWithoutSamples() {
   return true;
 }
 
+// A Kubernetes Service document (followed by "---").
+inline std::string k8sService(const std::string& name, const std::string& ns, const std::string& cluster_ip,
+                              const std::string& ports) {
+  return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: " + ns + "}\nspec: {clusterIP: " +
+         cluster_ip + ", ports: " + ports + "}\n---\n";
+}
+
+// The route and gateway tests' mesh: reviews, ratings, productpage (HTTP 9080) and mongo (TCP) in
+// default, httpbin (HTTP 8000 and 9080) in other, reviews' subsets v1 and v2, productpage's pod.
+inline const std::string kRouteTestMesh =
+    k8sService("reviews", "default", "10.0.0.3", "[{name: http, port: 9080}]") +
+    k8sService("ratings", "default", "10.0.0.4", "[{name: http, port: 9080}]") +
+    k8sService("productpage", "default", "10.0.0.7", "[{name: http, port: 9080}]") +
+    k8sService("httpbin", "other", "10.0.0.5", "[{name: http, port: 8000}, {name: http-alt, port: 9080}]") +
+    k8sService("mongo", "default", "10.0.0.6", "[{name: mongo, port: 27017}]") + R"(
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: productpage-v1-1, namespace: default, labels: {app: productpage, version: v1}}
+status: {podIP: 10.1.0.1}
+)";
+
+// A VirtualService document; `spec` holds the spec lines after `hosts` (indented by two).
+inline std::string virtualService(const std::string& name, const std::string& ns, const std::string& hosts,
+                                  const std::string& spec) {
+  return "apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata: {name: " + name + ", namespace: " + ns +
+         "}\nspec:\n  hosts: " + hosts + "\n" + spec;
+}
+
 class TestMesh {
  public:
   TestMesh() : mesh_(config::defaultMeshConfig()) {}
