@@ -1,6 +1,7 @@
 // RDS (Istio 1.1's httproute.go). Sidecars: route configuration "<port>", one virtual host per
 // service with an HTTP port of that number (and per non-registry VirtualService host on port 80),
-// reachable by every name a client may use, then allow_any / block_all. Routers: "http.<port>"
+// reachable by every name a client may use, then allow_any (PassthroughCluster) or block_all (502)
+// as Istio 1.1.3 added them (1.1.0 had neither, so unknown hosts on a known port got 404). Routers: "http.<port>"
 // and "https.<port>.<portName>.<gateway>.<namespace>", one virtual host per VirtualService host
 // that a server of that route admits.
 #include <algorithm>
