@@ -20,7 +20,12 @@
 namespace monomesh::config {
 
 struct DirectorySourceOptions {
-  LoadOptions load;
+  // Semantic validation is on: a file Galley would have refused is not applied.
+  LoadOptions load = [] {
+    LoadOptions o;
+    o.validate = true;
+    return o;
+  }();
   // Quiet time after a change before the folder is rescanned (editors write in several steps).
   std::chrono::milliseconds debounce{50};
 };

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <google/protobuf/message.h>
 
+#include "config/field_locator.h"
+#include "config/validation/validation.h"
 #include "config/yaml_proto_reader.h"
 #include <yaml-cpp/depthguard.h>
 
@@ -120,10 +122,21 @@ class DocumentLoader {
     }
     if (out_.errors.size() != errors_before) return;
     resource.body = std::shared_ptr<const pb::Message>(body.release());
+    if (options_.validate && !validate(doc, resource)) return;
     out_.resources.push_back(std::move(resource));
   }
 
  private:
+  // Semantic validation; each finding is placed at its field in the YAML. False when rejected.
+  bool validate(const YAML::Node& doc, const Resource& resource) {
+    auto found = validation::validateResource(resource);
+    for (auto* list : {&found.errors, &found.notes})
+      for (auto& e : *list) e.position = locateField(doc, e.path, file_, resource.origin);
+    out_.notes.insert(out_.notes.end(), found.notes.begin(), found.notes.end());
+    out_.errors.insert(out_.errors.end(), found.errors.begin(), found.errors.end());
+    return found.ok();
+  }
+
   SourcePosition position(const YAML::Node& node) const {
     YAML::Mark m = node.Mark();
     return SourcePosition{file_, m.line + 1, m.column + 1};

@@ -25,6 +25,8 @@ struct LoadResult {
   std::vector<Resource> resources;
   ConfigErrors errors;
   std::vector<SkippedObject> skipped;
+  // Accepted with a remark (a deprecated kind, Mixer config not applied yet); never a rejection.
+  ConfigErrors notes;
   bool ok() const { return errors.empty(); }
 };
 
@@ -33,6 +35,9 @@ struct LoadOptions {
   std::string cluster_id = "Kubernetes";  // stamped on every resource (Pilot's --clusterID default)
   const SchemaRegistry* registry = &SchemaRegistry::builtin();
   size_t max_errors_per_object = 20;
+  // Istio 1.1's semantic validation (config/validation) after the schema check; a failing
+  // object is an error like a schema error. On for the directory source and `monomesh validate`.
+  bool validate = false;
   // Bounds memory per input: a larger file is one error, not read.
   size_t max_file_bytes = 32u << 20;
 };

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/struct.pb.h>
 
+#include "config/validation/validators.h"
+
 #include "istio/authentication/v1alpha1/policy.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/envoy_filter.pb.h"
@@ -38,6 +40,28 @@ Schema mixer(const std::string& kind, const std::string& plural, const std::stri
   Schema s{"config.istio.io", "v1alpha2", kind, plural, Scope::Namespaced, Body::Spec,
            google::protobuf::Struct::descriptor(), true, false, collection};
   return s;
+}
+
+// Every Istio kind gets its validate function; config.istio.io kinds without rules of their own
+// (the legacy adapter and template kinds) get the structural check and its note.
+void attachValidation(std::vector<Schema>& schemas) {
+  namespace v = validation;
+  static const std::pair<std::string_view, ValidateFn> kRules[] = {
+      {"VirtualService", v::validateVirtualService}, {"DestinationRule", v::validateDestinationRule},
+      {"Gateway", v::validateGateway}, {"ServiceEntry", v::validateServiceEntry}, {"Sidecar", v::validateSidecar},
+      {"EnvoyFilter", v::validateEnvoyFilter}, {"Policy", v::validateAuthenticationPolicy},
+      {"MeshPolicy", v::validateAuthenticationPolicy}, {"ServiceRole", v::validateServiceRole},
+      {"ServiceRoleBinding", v::validateServiceRoleBinding}, {"ClusterRbacConfig", v::validateRbacConfig},
+      {"RbacConfig", v::validateRbacConfig}, {"rule", v::validateMixerRule}, {"instance", v::validateMixerInstance},
+      {"handler", v::validateMixerHandler}, {"attributemanifest", v::validateAttributeManifest},
+      {"HTTPAPISpec", v::validateHttpApiSpec}, {"HTTPAPISpecBinding", v::validateHttpApiSpecBinding},
+      {"QuotaSpec", v::validateQuotaSpec}, {"QuotaSpecBinding", v::validateQuotaSpecBinding}};
+  for (auto& schema : schemas) {
+    if (!SchemaRegistry::isIstioGroup(schema.group)) continue;
+    for (const auto& [kind, fn] : kRules)
+      if (schema.kind == kind) schema.validate = fn;
+    if (schema.validate == nullptr && schema.group == "config.istio.io") schema.validate = v::validateMixerLegacyKind;
+  }
 }
 
 std::vector<Schema> builtinSchemas() {
@@ -95,6 +119,7 @@ std::vector<Schema> builtinSchemas() {
   s.push_back(kube("Namespace", "namespaces", k8s::Namespace::descriptor(), Scope::Cluster));
   s.push_back(kube("Secret", "secrets", k8s::Secret::descriptor()));
   s.push_back(kube("ConfigMap", "configmaps", k8s::ConfigMap::descriptor()));
+  attachValidation(s);
   return s;
 }
 

@@ -8,6 +8,13 @@
 
 namespace monomesh::config {
 
+struct Resource;
+namespace validation {
+class Findings;
+}
+// A kind's semantic validation (config/validation/validators.h), as Istio's schemas carried theirs.
+using ValidateFn = void (*)(const Resource& resource, validation::Findings& findings);
+
 enum class Scope { Namespaced, Cluster };
 
 // Where the message sits in the object: Istio kinds keep it under `spec`; Kubernetes objects
@@ -25,6 +32,7 @@ struct Schema {
   bool strict = true;   // unknown fields are errors (Istio groups); skipped for Kubernetes objects
   bool typed = true;    // false: the spec is kept as a google.protobuf.Struct, not checked field by field
   std::string collection;  // MCP collection, "istio/networking/v1alpha3/virtualservices"
+  ValidateFn validate = nullptr;  // Istio 1.1's rules for the kind; none for Kubernetes objects
 
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string typeUrl() const { return "type.googleapis.com/" + message->full_name(); }

@@ -34,7 +34,8 @@ std::string virtualService(const std::string& name, const std::string& host) {
          "metadata:\n"
          "  name: " + name + "\n"
          "spec:\n"
-         "  hosts: [" + host + "]\n";
+         "  hosts: [" + host + "]\n"
+         "  tcp: [{route: [{destination: {host: " + host + "}}]}]\n";
 }
 
 
@@ -165,7 +166,7 @@ BOOST_AUTO_TEST_CASE(object_removed_from_a_file_is_deleted) {
 BOOST_AUTO_TEST_CASE(file_with_an_error_keeps_its_previous_content) {
   dir.write("a.yaml", virtualService("a", "good"));
   start();
-  // Line 8, column 14 holds the mistake.
+  // Line 9, column 14 holds the mistake.
   dir.write("a.yaml", virtualService("a", "bad") + "  http:\n  - timeout: soon\n");
   BOOST_TEST_REQUIRE(runUntil([&] { return !source->fileErrors().empty(); }));
   auto errors = source->fileErrors();
@@ -173,10 +174,46 @@ BOOST_AUTO_TEST_CASE(file_with_an_error_keeps_its_previous_content) {
   const ConfigErrors& e = errors.at(dir.file("a.yaml"));
   BOOST_TEST_REQUIRE(e.size() == 1u, joinErrors(e));
   BOOST_TEST(e[0].position.file == dir.file("a.yaml"));
-  BOOST_TEST(e[0].position.line == 8);
+  BOOST_TEST(e[0].position.line == 9);
   BOOST_TEST(e[0].path == "spec.http[0].timeout");
-  BOOST_TEST(contains(e[0].str(), dir.file("a.yaml") + ":8:14: VirtualService default/a"), e[0].str());
+  BOOST_TEST(contains(e[0].str(), dir.file("a.yaml") + ":9:14: VirtualService default/a"), e[0].str());
   BOOST_TEST(hostOf("a") == "good");
+}
+
+// Istio 1.1's semantic rules reject a file like a schema error: the previous content stays.
+BOOST_AUTO_TEST_CASE(file_failing_semantic_validation_keeps_its_previous_content) {
+  dir.write("a.yaml", virtualService("a", "good") + "---\n" + virtualService("b", "other"));
+  start();
+  uint64_t version = store.version();
+  // b stays valid; a's two weighted destinations sum to 90 (line 9 holds the route list).
+  dir.write("a.yaml", virtualService("a", "changed") + "  http:\n  - route:\n    - destination: {host: x}\n      weight: 40\n"
+                      "    - destination: {host: y}\n      weight: 50\n---\n" + virtualService("b", "changed"));
+  BOOST_TEST_REQUIRE(runUntil([&] { return !source->fileErrors().empty(); }));
+  auto errors = source->fileErrors();
+  const ConfigErrors& e = errors.at(dir.file("a.yaml"));
+  BOOST_TEST_REQUIRE(e.size() == 1u, joinErrors(e));
+  BOOST_TEST(e[0].path == "spec.http[0].route");
+  BOOST_TEST(e[0].str() == dir.file("a.yaml") + ":9:5: VirtualService default/a: spec.http[0].route: "
+                                                "weights sum to 90, must be 100");
+  BOOST_TEST(hostOf("a") == "good");
+  BOOST_TEST(hostOf("b") == "other");  // the file is rejected whole
+  BOOST_TEST(store.version() == version);
+  dir.write("a.yaml", virtualService("a", "fixed"));
+  BOOST_TEST_REQUIRE(runUntil([&] { return source->fileErrors().empty(); }));
+  BOOST_TEST(hostOf("a") == "fixed");
+  BOOST_TEST(vs("b") == nullptr);  // no longer defined by the file
+}
+
+BOOST_AUTO_TEST_CASE(validation_can_be_switched_off) {
+  dir.write("a.yaml", "apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata:\n  name: a\n"
+                      "spec:\n  hosts: [a]\n");  // no routes: schema-valid, semantically not
+  DirectorySourceOptions options;
+  BOOST_TEST(options.load.validate);  // on by default
+  options.load.validate = false;
+  source = std::make_unique<DirectorySource>(context, store, dir.path, options);
+  BOOST_TEST_REQUIRE(!source->start().has_value());
+  BOOST_TEST(source->fileErrors().empty(), allErrors());
+  BOOST_TEST(vs("a") != nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(new_file_with_an_error_applies_nothing) {
@@ -279,7 +316,7 @@ BOOST_AUTO_TEST_CASE(subfolders_are_scanned) {
   dir.write("sub/one.yaml", virtualService("one", "h"));
   dir.write("sub/deeper/two.json",
             R"({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",)"
-            R"( "metadata": {"name": "two"}, "spec": {"hosts": ["h"]}})");
+            R"( "metadata": {"name": "two"}, "spec": {"hosts": ["h"], "tcp": [{"route": [{"destination": {"host": "h"}}]}]}})");
   start();
   BOOST_TEST(vs("top") != nullptr);
   BOOST_TEST(vs("one") != nullptr);
