@@ -2,6 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "config/mesh_config.h"
@@ -39,6 +41,7 @@ std::string PilotServer::startConfigSources() {
   for (const auto& r : options_.registries)
     if (r != "Kubernetes" && r != "MCP" && r != "Mock")
       return "--registries: unknown registry \"" + r + "\" (Kubernetes, MCP)";
+  if (auto err = startKubernetes(); !err.empty()) return err;
   if (options_.config_dir.empty()) return {};
   config::DirectorySourceOptions dir_options;
   dir_options.load.cluster_id = options_.cluster_id;
@@ -48,6 +51,31 @@ std::string PilotServer::startConfigSources() {
       for (const auto& e : list) observe::logScope("pilot").error("config rejected: {}", e.str());
   };
   if (auto err = directory_->start()) return "--configDir " + options_.config_dir + ": " + *err;
+  return {};
+}
+
+// The Kubernetes registry: with --kubeconfig, inside a pod, or when --registries names it. Istio
+// config comes from the API server's CRDs too, unless a folder (--configDir) provides it.
+std::string PilotServer::startKubernetes() {
+  bool named = std::find(options_.registries.begin(), options_.registries.end(), "Kubernetes") != options_.registries.end();
+  bool in_cluster = std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
+  if (!named && options_.kubeconfig.empty() && !(in_cluster && options_.registries.empty())) return {};
+  auto credentials = config::kube::resolveCredentials(options_.kubeconfig);
+  if (!credentials.credentials) return "Kubernetes registry: " + credentials.error;
+  config::kube::KubeSourceOptions kube_options;
+  kube_options.cluster_id = options_.cluster_id;
+  const auto& registry = config::SchemaRegistry::builtin();
+  for (const char* kind : {"Service", "Endpoints", "Pod", "Node", "Namespace"})
+    kube_options.kinds.push_back(registry.find("v1", kind));
+  if (options_.config_dir.empty())
+    for (const char* kind : {"VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "EnvoyFilter"})
+      kube_options.kinds.push_back(registry.find("networking.istio.io/v1alpha3", kind));
+  std::string where = credentials.credentials->server.url() + " (" + credentials.credentials->origin + ")";
+  kube_ = std::make_unique<config::kube::KubeSource>(runtime_.main(), *store_, std::move(*credentials.credentials), kube_options);
+  readiness_.require("kubernetes synced");
+  kube_->on_synced = [this] { readiness_.markMet("kubernetes synced"); };
+  if (auto err = kube_->start()) return "Kubernetes registry: " + *err;
+  observe::logScope("pilot").info("following the Kubernetes API at {}, {} kinds", where, kube_options.kinds.size());
   return {};
 }
 
@@ -108,6 +136,7 @@ void PilotServer::stop() {
   if (debug_) debug_->close();
   if (monitoring_) monitoring_->close();
   if (directory_) directory_->stop();
+  if (kube_) kube_->stop();
 }
 
 boost::asio::ip::tcp::endpoint PilotServer::grpcEndpoint() const {

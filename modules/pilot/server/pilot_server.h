@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/directory_source.h"
+#include "config/kube/kube_source.h"
 #include "config/store.h"
 #include "net/grpc/grpc_server.h"
 #include "observe/admin_server.h"
@@ -52,6 +53,7 @@ class PilotServer {
  private:
   std::string loadMeshConfig(PushContext::Options& options);
   std::string startConfigSources();
+  std::string startKubernetes();
   std::string listenGrpc();
   std::string listenHttp(const std::string& address, std::unique_ptr<observe::AdminServer>& server, const char* what,
                          bool debug);
@@ -61,6 +63,7 @@ class PilotServer {
   std::unique_ptr<config::Store> own_store_;
   config::Store* store_;
   std::unique_ptr<config::DirectorySource> directory_;
+  std::unique_ptr<config::kube::KubeSource> kube_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> grpc_acceptor_;
   std::unique_ptr<DiscoveryServer> discovery_;
