@@ -151,6 +151,7 @@ asio::awaitable<KubeResponseStream::Piece> KubeResponseStream::readPiece() {
     if (ec == http::error::need_buffer) ec = {};
     piece.data.append(impl_->chunk.data(), impl_->chunk.size() - parser.get().body().size);
     if (ec) {
+      piece.timed_out = !closed_ && ec == beast::error::timeout;
       piece.error = closed_ ? "stopped" : describe(ec, "reading the response", {});
       co_return piece;
     }
@@ -167,8 +168,7 @@ asio::awaitable<KubeResponseStream::Piece> KubeResponseStream::read(std::chrono:
   }
   impl_->stream.tcp().expires_after(idle);
   Piece piece = co_await readPiece();
-  if (piece.error.find("timed out") != std::string::npos)
-    piece.error = "no data from the server for " + std::to_string(idle.count()) + " ms";
+  if (piece.timed_out) piece.error = "no data from the server for " + std::to_string(idle.count()) + " ms";
   co_return piece;
 }
 
@@ -188,9 +188,9 @@ asio::awaitable<KubeResponseStream::Piece> KubeResponseStream::readAll(size_t ma
       co_return all;
     }
     if (!piece.error.empty()) {
-      all.error = piece.error.find("timed out") != std::string::npos
-                      ? "response body not complete after " + std::to_string(timeout.count()) + " ms"
-                      : piece.error;
+      all.timed_out = piece.timed_out;
+      all.error = piece.timed_out ? "response body not complete after " + std::to_string(timeout.count()) + " ms"
+                                  : piece.error;
       co_return all;
     }
     if (piece.end) break;

@@ -44,6 +44,7 @@ class KubeResponseStream {
     std::string data;
     bool end = false;   // the body is complete
     std::string error;  // the connection failed or timed out
+    bool timed_out = false;
   };
 
   KubeResponseStream(boost::asio::any_io_executor executor, std::shared_ptr<const KubeClient> client);

@@ -3,6 +3,7 @@
 // lists again and the store converges, invalid Istio objects are reported and never applied,
 // bad credentials fail clearly and back off, and stopping never hangs.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <functional>
@@ -336,6 +337,20 @@ BOOST_FIXTURE_TEST_CASE(oversized_list_and_missing_crd_fail_clearly, Fixture) {
   BOOST_TEST(contains(source->status()[1].last_error, "is the CRD installed?"), source->status()[1].last_error);
   BOOST_TEST(!source->synced());
   BOOST_TEST(store.snapshot()->size() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(silent_server_times_out, Fixture) {
+  // Accepts TCP connections (the kernel's backlog) and never says a word.
+  boost::asio::ip::tcp::acceptor silent(context, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  KubeCredentials creds = credentials();
+  creds.server.port = std::to_string(silent.local_endpoint().port());
+  auto o = options();
+  o.kinds = {kService};
+  o.client.tls_timeout = 300ms;
+  start(creds, o);
+  BOOST_REQUIRE(runUntil([&] { return source->stats().errors >= 2; }));
+  BOOST_TEST(contains(source->status()[0].last_error, "handshake timed out"), source->status()[0].last_error);
+  BOOST_TEST(!source->synced());
 }
 
 BOOST_FIXTURE_TEST_CASE(unreachable_server_and_bad_settings, Fixture) {
