@@ -83,6 +83,7 @@ asio::awaitable<void> AdsClient::run() {
       call_ = call;
       streams_++;
       node_sent_ = false;
+      if (options_.on_connection) options_.on_connection(true);
       for (auto& [url, type] : types_) {
         type.nonce.clear();  // nonces belong to one stream
         send(request(url, nullptr));
@@ -116,7 +117,9 @@ asio::awaitable<void> AdsClient::run() {
       }
     }
     grpc::Status status = co_await call->finish();
+    bool was_open = call_ != nullptr;
     call_.reset();
+    if (was_open && options_.on_connection) options_.on_connection(false);
     if (stopped_) break;
     observe::logScope("xds").info("ADS stream closed ({}: {}); retrying in {} ms", grpc::statusName(status.code),
                                   status.message, backoff.count());

@@ -29,6 +29,8 @@ class AdsClient : public std::enable_shared_from_this<AdsClient> {
     std::chrono::milliseconds retry_max{30000};
     // The stream's gRPC method: ADS, or one type's own service (SDS's StreamSecrets, ...).
     std::string method = std::string(kAdsMethod);
+    // Told when a stream opens (true) and when it ends (false), e.g. for a connected-state gauge.
+    std::function<void(bool connected)> on_connection;
   };
   struct TypeState {
     std::vector<std::string> names;
