@@ -8,6 +8,7 @@
 
 #include "observe/stats_store.h"
 #include "proxy/config/runtime_values.h"
+#include "proxy/http/hcm_config.h"
 #include "proxy/upstream/cluster_manager.h"
 #include "net/h2/h2_session.h"
 #include "proxy/upstream/connection_pool.h"
@@ -41,8 +42,9 @@ struct ProxyWorker {
   const runtime::SnapshotSlot<UpstreamSnapshot>& upstream;
   ConnectionPool pool;
   H2Pool h2_pool;  // HTTP/2 upstreams
-  // Downstream HTTP/2 connections (a drain sends each a GOAWAY) and their counters.
-  std::unordered_set<net::h2::Session*> h2_sessions;
+  // Downstream HTTP/2 connections with their connection manager (a drain sends each a GOAWAY),
+  // and their counters.
+  std::unordered_map<net::h2::Session*, const HcmConfig*> h2_sessions;
   net::h2::H2Counters h2_downstream;
   net::h2::H2Counters h2_flushed;  // the part of h2_downstream already added to the stats
   const Http2Stats* h2_stats = nullptr;
@@ -73,21 +75,37 @@ struct ProxyWorker {
   const runtime::SnapshotSlot<RuntimeValues>* runtime_values = nullptr;
   bool draining = false;
   size_t connections = 0;
-  // Downstream connections waiting for their next request: a drain closes these at once, while
-  // connections in the middle of a request finish it and then close.
-  std::unordered_set<boost::asio::ip::tcp::socket*> idle;
+  // Downstream connections waiting for their next request, with their connection manager: a
+  // drain closes these at once, while connections in the middle of a request finish it and then
+  // close.
+  std::unordered_map<boost::asio::ip::tcp::socket*, const HcmConfig*> idle;
 
   // Draining: no more keep-alive. `close_idle` also ends connections waiting for a request; the
   // drain does that after a grace second, so a request already on its way is still served.
   void startDraining(bool close_idle) {
     if (!draining) {
       auto sessions = h2_sessions;  // a shutdown may close (and unregister) a session at once
-      for (auto* session : sessions) session->shutdown();  // GOAWAY: open streams finish
+      for (auto& [session, hcm] : sessions) session->shutdown();  // GOAWAY: open streams finish
       h2_pool.drain();
     }
     draining = true;
     if (!close_idle) return;
-    for (auto* socket : idle) {
+    for (auto& [socket, hcm] : idle) {
+      boost::system::error_code ignored;
+      socket->cancel(ignored);
+    }
+  }
+
+  // A removed or replaced listener (its HCMs are marked draining): GOAWAY to its HTTP/2
+  // connections; with `close_idle`, also close its HTTP/1 connections waiting for a request.
+  void drainListener(const std::unordered_set<const HcmConfig*>& hcms, bool close_idle) {
+    std::vector<net::h2::Session*> sessions;
+    for (auto& [session, hcm] : h2_sessions)
+      if (hcms.count(hcm)) sessions.push_back(session);
+    for (auto* session : sessions) session->shutdown();
+    if (!close_idle) return;
+    for (auto& [socket, hcm] : idle) {
+      if (!hcms.count(hcm)) continue;
       boost::system::error_code ignored;
       socket->cancel(ignored);
     }

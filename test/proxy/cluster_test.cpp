@@ -254,10 +254,26 @@ load_assignment:
 
 BOOST_AUTO_TEST_CASE(eds_and_original_dst_clusters) {
   monomesh::observe::StatsStore stats;
-  auto eds = compileYaml("name: eds\ntype: EDS\neds_cluster_config: {service_name: reviews.default}\n", stats);
+  auto eds = compileYaml(
+      "name: eds\ntype: EDS\neds_cluster_config: {service_name: reviews.default, eds_config: {ads: {}, "
+      "initial_fetch_timeout: 3s}}\n",
+      stats);
   BOOST_TEST((eds->type == ClusterInfo::Type::Eds));
   BOOST_TEST(eds->eds_service_name == "reviews.default");
+  BOOST_TEST(eds->edsName() == "reviews.default");
+  BOOST_TEST(eds->eds_initial_fetch_timeout.count() == 3000);
   BOOST_TEST(eds->targets.empty());
+  auto by_name = compileYaml("name: eds\ntype: EDS\neds_cluster_config: {eds_config: {ads: {}}}\n", stats);
+  BOOST_TEST(by_name->edsName() == "eds");
+  BOOST_TEST(by_name->eds_initial_fetch_timeout.count() == 15000);
+  std::string no_source = compileError("name: eds\ntype: EDS\neds_cluster_config: {service_name: x}\n");
+  BOOST_TEST(contains(no_source, "eds_cluster_config.eds_config: required"), no_source);
+  std::string rest = compileError("name: eds\ntype: EDS\neds_cluster_config: {eds_config: {api_config_source: {api_type: REST}}}\n");
+  BOOST_TEST(contains(rest, "eds_cluster_config.eds_config.api_config_source"), rest);
+  std::string zero = compileError(
+      "name: s\ntype: STATIC\nload_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: "
+      "{address: 10.0.0.1, port_value: 80}}}, load_balancing_weight: 0}]}]}\n");
+  BOOST_TEST(contains(zero, "load_assignment.endpoints[0].lb_endpoints[0].load_balancing_weight: must be at least 1"), zero);
   auto odst = compileYaml("name: passthrough\ntype: ORIGINAL_DST\nlb_policy: CLUSTER_PROVIDED\n", stats);
   BOOST_TEST((odst->type == ClusterInfo::Type::OriginalDst));
   BOOST_TEST((odst->lb == ClusterInfo::LbPolicy::ClusterProvided));

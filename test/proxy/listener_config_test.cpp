@@ -271,7 +271,7 @@ BOOST_AUTO_TEST_CASE(network_filter_errors_are_prefixed_with_their_path) {
       "    typed_config:\n"
       "      \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n"
       "      stat_prefix: x\n"
-      "      rds: {route_config_name: r}\n"
+      "      rds: {route_config_name: r, config_source: {ads: {}}}\n"
       "      http_filters: []\n"));
   BOOST_TEST(contains(hcm, "filter_chains[0].filters[0] (envoy.filters.network.http_connection_manager)"), hcm);
   BOOST_TEST(contains(hcm, "router"), hcm);

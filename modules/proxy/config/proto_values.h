@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdint>
 #include <google/protobuf/duration.pb.h>
+#include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/util/time_util.h>
 #include <string_view>
 
 #include "envoy/type/v3/percent.pb.h"
@@ -12,6 +14,12 @@ namespace monomesh::proxy {
 
 inline std::chrono::milliseconds toMillis(const google::protobuf::Duration& d) {
   return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
+}
+
+// A wall-clock time as a Timestamp (config dumps' last_updated).
+inline google::protobuf::Timestamp toTimestamp(std::chrono::system_clock::time_point t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
 // Envoy's "0 disables this timeout", as a window far enough away never to fire (and small enough

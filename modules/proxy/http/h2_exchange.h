@@ -56,6 +56,7 @@ class H2Exchange {
   std::shared_ptr<net::h2::Stream> down_;
   std::string method_, path_, scheme_, authority_, rewritten_;
   boost::beast::http::fields fields_;  // request headers, HTTP/1-style (host from :authority)
+  std::shared_ptr<const RouteTable> routes_;  // held for the request (RDS may publish others meanwhile)
   const VirtualHost* vh_ = nullptr;
   const Route* route_ = nullptr;
   const WeightedTarget* weighted_ = nullptr;

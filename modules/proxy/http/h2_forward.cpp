@@ -80,7 +80,7 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
   }
   const ClusterInfo& cluster = *entry->info;
   const ClusterStats& cstats = *cluster.stats;
-  rewritten_ = applyRequestRewrites(*conn_->config->routes, vh, route, weighted, path_, fields_);
+  rewritten_ = applyRequestRewrites(*routes_, vh, route, weighted, path_, fields_);
 
   // Small bodies are read first, so that the request can be retried.
   std::string body;

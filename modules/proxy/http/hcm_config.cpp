@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "proxy/config/config_source.h"
 #include "proxy/config/http2_options.h"
 #include "proxy/config/proto_values.h"
 
@@ -31,7 +32,8 @@ HcmStats::HcmStats(observe::StatsStore& s, const std::string& prefix) {
   rq_active = &s.gauge(n("downstream_rq_active"));
 }
 
-std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionManager& h, observe::StatsStore& stats) {
+std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionManager& h, observe::StatsStore& stats,
+                                                    RouteConfigProviders* rds) {
   auto c = std::make_shared<HcmConfig>();
   c->stat_prefix = h.stat_prefix();
   if (c->stat_prefix.empty()) throw std::invalid_argument("stat_prefix: required");
@@ -53,6 +55,10 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
     }
   } else if (h.has_rds()) {
     c->rds_name = h.rds().route_config_name();
+    if (c->rds_name.empty()) throw std::invalid_argument("rds.route_config_name: required");
+    if (!h.rds().has_config_source()) throw std::invalid_argument("rds.config_source: required (ads: {})");
+    if (auto err = adsOnlyError(h.rds().config_source(), "rds.config_source"); !err.empty()) throw std::invalid_argument(err);
+    c->rds_initial_fetch_timeout = initialFetchTimeout(h.rds().config_source());
   } else {
     throw std::invalid_argument("route_specifier: one of route_config or rds is required");
   }
@@ -102,6 +108,7 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
     }
   }
   c->stats = std::make_shared<HcmStats>(stats, c->stat_prefix);
+  if (rds && !c->rds_name.empty()) c->rds = rds->get(c->rds_name, c->stat_prefix);
   return c;
 }
 

@@ -1,6 +1,7 @@
 // An HttpConnectionManager compiled for serving: routes, filter chain, header handling,
 // timeouts, limits, access logs and its Envoy stats (http.<stat_prefix>.*).
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "observe/stats_store.h"
 #include "proxy/http/access_log.h"
 #include "proxy/http/http_filters.h"
+#include "proxy/http/route_config_provider.h"
 #include "proxy/http/route_table.h"
 
 namespace monomesh::proxy {
@@ -27,8 +29,10 @@ struct HcmConfig {
   // codec_type: AUTO serves HTTP/1.1 and HTTP/2 (h2c prior knowledge, or ALPN "h2" over TLS).
   enum class Codec { Auto, Http1, Http2 } codec = Codec::Auto;
   net::h2::H2Options h2;  // http2_protocol_options
-  std::shared_ptr<const RouteTable> routes;
-  std::string rds_name;  // routes come from RDS when set (control-plane issue)
+  std::shared_ptr<const RouteTable> routes;  // route_config
+  std::string rds_name;                      // rds: routes come from RDS instead
+  std::shared_ptr<const RouteConfigProvider> rds;  // (null when compiled without a registry)
+  std::chrono::milliseconds rds_initial_fetch_timeout{15000};  // its listener warms this long at most
   std::vector<HttpFilterSlot> filters;  // run before the router, in order
   bool use_remote_address = false;
   bool skip_xff_append = false;
@@ -43,11 +47,20 @@ struct HcmConfig {
   bool websocket = false;  // HCM-level upgrade_configs
   std::vector<std::shared_ptr<const AccessLogger>> access_logs;
   std::shared_ptr<HcmStats> stats;
+  // Set when the listener this HCM belongs to is removed or replaced (LDS): its connections
+  // finish the request in flight and close.
+  mutable std::atomic<bool> draining{false};
 
-  // Throws std::invalid_argument naming the field and the problem.
+  // The routes a request on worker `worker` uses (hold it for the request): RDS's latest on that
+  // worker, else the HCM's own. Null while RDS has sent nothing.
+  std::shared_ptr<const RouteTable> routeTable(size_t worker) const { return rds ? rds->onWorker(worker) : routes; }
+  bool isDraining() const noexcept { return draining.load(std::memory_order_relaxed); }
+
+  // Throws std::invalid_argument naming the field and the problem. `rds` provides the route
+  // tables of an HCM with rds (without it only rds_name is set).
   static std::shared_ptr<const HcmConfig> compile(
       const envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager& hcm,
-      observe::StatsStore& stats);
+      observe::StatsStore& stats, RouteConfigProviders* rds = nullptr);
 };
 
 }  // namespace monomesh::proxy

@@ -45,6 +45,8 @@ class Http1Session {
   }
 
   ~Http1Session() { *alive_ = false; }
+  // The proxy drains, or this connection's listener was removed or replaced.
+  bool draining() const noexcept { return worker_.draining || config_->isDraining(); }
   asio::awaitable<void> run();
   // After run(): the client spoke HTTP/2 (prior knowledge); the bytes read so far, preface included.
   bool wantsHttp2() const noexcept { return !h2_preread_.empty(); }
@@ -65,6 +67,7 @@ class Http1Session {
     Clock::time_point start_steady;
     http::fields response_headers;
     std::vector<std::pair<std::string, std::string>> extra_response_headers;
+    std::shared_ptr<const RouteTable> routes;  // held for the request (RDS may publish others meanwhile)
   };
 
   asio::awaitable<bool> handleRequest(http::request_parser<http::buffer_body>& parser);
@@ -180,10 +183,10 @@ asio::awaitable<void> Http1Session::run() {
     parser.body_limit(boost::none);  // bodies are streamed; memory stays bounded by the chunk buffer
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
     armDown(idle);
-    worker_.idle.insert(&down_.socket());
+    worker_.idle.emplace(&down_.socket(), config_.get());
     auto [ec, n] = co_await http::async_read_header(down_, buffer_, parser, nothrow);
     worker_.idle.erase(&down_.socket());
-    if (worker_.draining && (ec == asio::error::operation_aborted || ec)) break;
+    if (draining() && (ec == asio::error::operation_aborted || ec)) break;
     if (ec) {
       if (ec == http::error::header_limit) {
         stats.header_overflow->inc();
@@ -208,7 +211,7 @@ asio::awaitable<void> Http1Session::run() {
       // A bug must cost this connection only, never the worker's bookkeeping.
       observe::logScope("http").error("connection aborted: {}", e.what());
     }
-    if (!keep || worker_.draining) break;
+    if (!keep || draining()) break;
   }
   --worker_.connections;
   stats.cx_active->dec();
@@ -233,7 +236,7 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   if (!body.empty()) res.set(http::field::content_type, "text/plain");
   for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
   for (auto& [k, v] : headers) res.set(k, v);
-  bool keep = rs.keep_alive && !worker_.draining;
+  bool keep = rs.keep_alive && !draining();
   res.keep_alive(keep);
   if (status < 200 || status == 204 || status == 304) body.clear();  // these carry no body
   res.body() = std::move(body);
@@ -338,7 +341,8 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   ctx.random = worker_.random();
   auto runtime_values = worker_.runtimeValues();  // held for the request
   ctx.runtime = runtime_values.get();
-  const RouteTable* table = config_->routes.get();
+  rs.routes = config_->routeTable(worker_.index);
+  const RouteTable* table = rs.routes.get();
   const VirtualHost* vh = table ? table->findVirtualHost(host) : nullptr;
   const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, req.base(), ctx.random, ctx.runtime) : nullptr;
   ctx.vhost = vh;
@@ -414,8 +418,8 @@ bool Http1Session::prepareResponseHead(RequestState& rs, http::response_header<>
   res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
   res.set(http::field::server, config_->server_name);
   for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
-  applyResponseRewrites(*config_->routes, vh, route, weighted, res);
-  bool keep = rs.keep_alive && !worker_.draining;
+  applyResponseRewrites(*rs.routes, vh, route, weighted, res);
+  bool keep = rs.keep_alive && !draining();
   if (!keep) res.set(http::field::connection, "close");
   // A body without a length (chunked, or delimited by the upstream closing) goes out chunked;
   // HTTP/1.0 clients cannot read chunks: they get the raw body and the connection closes.
@@ -608,7 +612,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     req.erase(http::field::expect);
   }
 
-  std::string rewritten = applyRequestRewrites(*config_->routes, vh, route, weighted, rs.target, req.base());
+  std::string rewritten = applyRequestRewrites(*rs.routes, vh, route, weighted, rs.target, req.base());
   if (rewritten != rs.target) req.target(rewritten);
   stripHopByHop(req.base(), upgrade);
   if (upgrade) {

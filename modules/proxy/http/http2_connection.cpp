@@ -54,9 +54,9 @@ asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread
          closed.notify();
        }},
       &worker.h2_downstream);
-  worker.h2_sessions.insert(session.get());
+  worker.h2_sessions.emplace(session.get(), config.get());
   session->start(preread);
-  if (worker.draining) session->shutdown();
+  if (worker.draining || config->isDraining()) session->shutdown();
   while (!is_closed) co_await closed.wait();
   worker.h2_sessions.erase(session.get());
   --worker.connections;
@@ -111,7 +111,8 @@ asio::awaitable<void> H2Exchange::run() {
   ctx.random = conn_->worker.random();
   auto runtime_values = conn_->worker.runtimeValues();  // held for the request
   ctx.runtime = runtime_values.get();
-  const RouteTable* table = config.routes.get();
+  routes_ = config.routeTable(conn_->worker.index);
+  const RouteTable* table = routes_.get();
   vh_ = table ? table->findVirtualHost(authority_) : nullptr;
   route_ = vh_ ? table->findRoute(*vh_, method_, path_, fields_, ctx.random, ctx.runtime) : nullptr;
   ctx.vhost = vh_;
@@ -189,7 +190,7 @@ h2::Headers H2Exchange::responseHeaders(unsigned status, const http::fields& ups
   auto service_ms = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count());
   bool rewrites = !route_->response_headers.empty() || (weighted_ && !weighted_->response_headers.empty()) ||
-                  !vh_->response_headers.empty() || !config.routes->responseHeaders().empty();
+                  !vh_->response_headers.empty() || !routes_->responseHeaders().empty();
   h2::Headers out = {{":status", std::to_string(status)}};
   if (!rewrites) {
     // The common case: the upstream's headers as they are, straight into the HTTP/2 list.
@@ -212,7 +213,7 @@ h2::Headers H2Exchange::responseHeaders(unsigned status, const http::fields& ups
   f.set("x-envoy-upstream-service-time", service_ms);
   f.set(http::field::server, config.server_name);
   for (auto& [k, v] : extra_response_headers_) f.insert(k, v);
-  applyResponseRewrites(*config.routes, *vh_, *route_, weighted_, f);
+  applyResponseRewrites(*routes_, *vh_, *route_, weighted_, f);
   for (const auto& h : f) out.push_back({lowerCase(h.name_string()), std::string(h.value())});
   if (!config.access_logs.empty()) response_fields_ = std::move(f);
   return out;

@@ -114,7 +114,7 @@ const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& d
 namespace {
 
 FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& stats, const std::string& where,
-                               const SecretStore* secrets) {
+                               const SecretStore* secrets, RouteConfigProviders* rds) {
   FilterChainConfig chain;
   chain.name = fc.name();
   const auto& m = fc.filter_chain_match();
@@ -150,7 +150,7 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
       if (is_hcm) {
         envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager h;
         if (!any.UnpackTo(&h)) throw std::invalid_argument("typed_config must be an HttpConnectionManager");
-        chain.http = HcmConfig::compile(h, stats);
+        chain.http = HcmConfig::compile(h, stats, rds);
       } else if (is_tcp) {
         envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy t;
         if (!any.UnpackTo(&t)) throw std::invalid_argument("typed_config must be a TcpProxy");
@@ -168,8 +168,26 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
 
 }  // namespace
 
+std::set<std::string> ListenerConfig::rdsNames() const {
+  std::set<std::string> out;
+  auto add = [&out](const FilterChainConfig& c) {
+    if (c.http && !c.http->rds_name.empty()) out.insert(c.http->rds_name);
+  };
+  for (const auto& c : chains) add(c);
+  if (default_chain) add(*default_chain);
+  return out;
+}
+
+void ListenerConfig::startDraining() const {
+  auto mark = [](const FilterChainConfig& c) {
+    if (c.http) c.http->draining.store(true, std::memory_order_relaxed);
+  };
+  for (const auto& c : chains) mark(c);
+  if (default_chain) mark(*default_chain);
+}
+
 std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listener& l, observe::StatsStore& stats,
-                                                              const SecretStore* secrets) {
+                                                              const SecretStore* secrets, RouteConfigProviders* rds) {
   auto c = std::make_shared<ListenerConfig>();
   c->config = l;
   if (!l.address().has_socket_address()) throw std::invalid_argument("address: a socket_address is required");
@@ -202,8 +220,8 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
     }
   }
   for (int i = 0; i < l.filter_chains_size(); ++i)
-    c->chains.push_back(compileChain(l.filter_chains(i), stats, "filter_chains[" + std::to_string(i) + "]", secrets));
-  if (l.has_default_filter_chain()) c->default_chain = compileChain(l.default_filter_chain(), stats, "default_filter_chain", secrets);
+    c->chains.push_back(compileChain(l.filter_chains(i), stats, "filter_chains[" + std::to_string(i) + "]", secrets, rds));
+  if (l.has_default_filter_chain()) c->default_chain = compileChain(l.default_filter_chain(), stats, "default_filter_chain", secrets, rds);
   if (c->chains.empty() && !c->default_chain && !c->use_original_dst)
     throw std::invalid_argument("filter_chains: at least one filter chain is required");
   std::string prefix = "listener." + c->address.address().to_string() + "_" + std::to_string(c->address.port()) + ".";

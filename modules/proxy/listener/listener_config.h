@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,16 @@ struct ListenerConfig {
   const FilterChainConfig* select(const boost::asio::ip::tcp::endpoint& destination,
                                   const ConnectionInfo& info = {}) const;
 
-  // Throws std::invalid_argument naming the field that is wrong.
+  // The route_config_names of the chains' HCMs that take their routes from RDS.
+  std::set<std::string> rdsNames() const;
+  // Removed or replaced: its HTTP connections finish the request in flight and close.
+  void startDraining() const;
+
+  // Throws std::invalid_argument naming the field that is wrong. `rds`: where HCMs with rds get
+  // their routes.
   static std::shared_ptr<const ListenerConfig> compile(const envoy::config::listener::v3::Listener& listener,
-                                                       observe::StatsStore& stats, const SecretStore* secrets = nullptr);
+                                                       observe::StatsStore& stats, const SecretStore* secrets = nullptr,
+                                                       RouteConfigProviders* rds = nullptr);
 };
 
 }  // namespace monomesh::proxy

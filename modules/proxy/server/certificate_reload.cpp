@@ -108,6 +108,15 @@ std::string ProxyServer::recompileTls() {
   std::string error = compileClusters(clusters);
   if (error.empty()) error = compileListeners(*listeners);
   if (!error.empty()) return error;
+  if (uses_ads_) {
+    // Only the bootstrap's resources are recompiled; dynamic ones keep their contexts.
+    cluster_infos_ = clusters;
+    bootstrap_listeners_ = listeners->listeners;
+    if (cluster_discovery_) cluster_discovery_->replaceBootstrap(std::move(clusters));
+    else clusters_->setClusters(std::move(clusters));
+    if (listener_discovery_) listener_discovery_->replaceBootstrap(std::move(listeners->listeners));
+    return {};
+  }
   clusters_->setClusters(std::move(clusters));
   listener_slot_->publish(std::move(listeners));
   return {};

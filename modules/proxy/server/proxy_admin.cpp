@@ -72,12 +72,13 @@ void ProxyServer::mountAdmin() {
     }
     return AdminResponse{200, "text/plain; charset=utf-8", out};
   });
-  a.handle("/config_dump", "the configuration in force (JSON)", [this](const AdminRequest&) {
-    return AdminResponse{200, "application/json", toJson(bootstrap_)};
-  });
+  a.handle("/config_dump", "the configuration in force, as Envoy's ConfigDump (JSON; ?include_eds adds endpoints)",
+           [this](const AdminRequest& req) {
+             return AdminResponse{200, "application/json", toJson(configDump(req.query.count("include_eds") != 0))};
+           });
   a.handle("/listeners", "listeners and their addresses", [this](const AdminRequest&) {
     std::string out;
-    for (const auto& l : bound_) {
+    for (const auto& [name, l] : bound_) {
       auto e = l->localEndpoint();
       out += l->name() + "::" + e.address().to_string() + ":" + std::to_string(e.port()) + "\n";
     }

@@ -10,6 +10,7 @@
 #include "observe/admin_handlers.h"
 #include "observe/log.h"
 #include "proxy/config/bootstrap_loader.h"
+#include "proxy/config/config_source.h"
 #include "proxy/http/http1_connection.h"
 #include "proxy/http/http2_connection.h"
 
@@ -47,10 +48,18 @@ ProxyServer::~ProxyServer() {
   periodic_ticks_.clear();
   for (auto& t : periodic_timers_) t->cancel();
   periodic_timers_.clear();
+  for (auto& t : drain_timers_) t->cancel();
+  drain_timers_.clear();
   if (sds_client_) sds_client_->stop();
   sds_client_.reset();
   if (sds_channel_) sds_channel_->close();
   sds_channel_.reset();
+  if (ads_client_) ads_client_->stop();
+  ads_client_.reset();
+  if (ads_channel_) ads_channel_->close();
+  ads_channel_.reset();
+  listener_discovery_.reset();  // their timers live on the main context
+  cluster_discovery_.reset();
   listener_slot_.reset();
   runtime_slot_.reset();
   clusters_.reset();
@@ -129,7 +138,7 @@ std::string ProxyServer::compileListeners(ListenerSnapshot& snapshot) {
   const auto& listeners = bootstrap_.static_resources().listeners();
   for (int i = 0; i < listeners.size(); ++i) {
     try {
-      auto l = ListenerConfig::compile(listeners[i], stats_, &secrets_);
+      auto l = ListenerConfig::compile(listeners[i], stats_, &secrets_, routes_.get());
       if (!names.insert(l->name).second) return "static_resources.listeners[" + std::to_string(i) + "]: duplicate listener name \"" + l->name + "\"";
       snapshot.listeners.push_back(std::move(l));
     } catch (const std::exception& e) {
@@ -142,6 +151,21 @@ std::string ProxyServer::compileListeners(ListenerSnapshot& snapshot) {
 std::string ProxyServer::completeStartup() {
   cluster_infos_.clear();
   if (auto err = initClusters(); !err.empty()) return err;
+  if (uses_ads_) {
+    // The bootstrap's listeners warm with the dynamic ones (their RDS routes); nothing accepts
+    // before CDS, EDS, LDS and RDS have initialized, as in Envoy.
+    ListenerSnapshot compiled;
+    if (auto err = compileListeners(compiled); !err.empty()) return err;
+    bootstrap_listeners_ = std::move(compiled.listeners);
+    clusters_->setClusters(cluster_infos_, [this] {
+      if (auto err = startDynamicResources(); !err.empty()) {
+        observe::logScope("proxy").error("start-up step \"start dynamic resources\" failed: {}", err);
+        start_failed_ = true;
+        runtime_->stop();
+      }
+    });
+    return {};
+  }
   if (auto err = initListeners(); !err.empty()) return err;
   // Clusters warm first (DNS answered once), then listeners accept: as Envoy starts.
   clusters_->setClusters(cluster_infos_, [this] {
@@ -170,26 +194,32 @@ void ProxyServer::startListeners() {
   auto snapshot = listener_slot_->latest();
   for (const auto& l : snapshot->listeners) {
     if (!l->bind_to_port) continue;
-    std::string name = l->name;
-    auto listener = std::make_unique<runtime::WorkerListener>(
-        *runtime_, name, [this, name](size_t worker, tcp::socket socket) { onAccept(name, worker, std::move(socket)); });
-    if (auto ec = listener->listen(l->address)) {
-      observe::logScope("proxy").error("listener {}: cannot listen on {}:{}: {}", name, l->address.address().to_string(),
-                                       l->address.port(), ec.message());
+    if (auto err = bindListener(*l); !err.empty()) {
+      observe::logScope("proxy").error("{}", err);
       start_failed_ = true;
       runtime_->stop();
       return;
     }
-    observe::logScope("proxy").info("listener {} on {}:{}", name, listener->localEndpoint().address().to_string(),
-                                    listener->localEndpoint().port());
-    bound_.push_back(std::move(listener));
   }
   readiness_.markMet("listeners");
 }
 
+std::string ProxyServer::bindListener(const ListenerConfig& l) {
+  std::string name = l.name;
+  auto listener = std::make_unique<runtime::WorkerListener>(
+      *runtime_, name, [this, name](size_t worker, tcp::socket socket) { onAccept(name, worker, std::move(socket)); });
+  if (auto ec = listener->listen(l.address))
+    return "listener " + name + ": cannot listen on " + l.address.address().to_string() + ":" +
+           std::to_string(l.address.port()) + ": " + ec.message();
+  observe::logScope("proxy").info("listener {} on {}:{}", name, listener->localEndpoint().address().to_string(),
+                                  listener->localEndpoint().port());
+  bound_[name] = std::move(listener);
+  return {};
+}
+
 tcp::endpoint ProxyServer::listenerAddress(const std::string& name) const {
-  for (const auto& l : bound_)
-    if (name.empty() || l->name() == name) return l->localEndpoint();
+  for (const auto& [n, l] : bound_)
+    if (name.empty() || n == name) return l->localEndpoint();
   return {};
 }
 
@@ -287,7 +317,7 @@ void ProxyServer::beginDrain(std::function<void()> done) {
   if (draining_) return;
   draining_ = true;
   readiness_.markUnmet("draining");
-  for (auto& l : bound_) l->close();
+  for (auto& [name, l] : bound_) l->close();
   // Workers stop keeping connections alive; the drain completes when their connections end.
   // The poll re-schedules itself through a weak pointer, so nothing keeps it alive once done.
   auto check = std::make_shared<std::function<void()>>();
@@ -328,12 +358,14 @@ int ProxyServer::run() {
     return 1;
   };
   if (auto err = initBootstrap(); !err.empty()) return fail("load bootstrap", err);
+  if (auto err = checkDynamicResources(bootstrap_, uses_ads_); !err.empty()) return fail("check dynamic resources", err);
   runtime::RuntimeOptions ro;
   ro.concurrency = options_.concurrency;
   ro.drain_duration = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time);
   runtime_ = std::make_unique<runtime::Runtime>(ro);
   clusters_ = std::make_unique<ClusterManager>(*runtime_);
   listener_slot_ = std::make_unique<runtime::SnapshotSlot<ListenerSnapshot>>(*runtime_);
+  routes_ = std::make_unique<RouteConfigProviders>(uses_ads_ ? runtime_.get() : nullptr, stats_);
   runtime_slot_ = std::make_unique<runtime::SnapshotSlot<RuntimeValues>>(*runtime_);
   runtime_slot_->publish(loadRuntime(bootstrap_.layered_runtime(), admin_runtime_));
   for (size_t i = 0; i < runtime_->workerCount(); ++i) {

@@ -2,7 +2,9 @@
 // bootstrap, compile clusters and listeners, start the admin server, wait for clusters, bind
 // listeners), each failing with an error that names it; then serve until drained.
 #pragma once
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,7 +14,11 @@
 #include "observe/admin_server.h"
 #include "observe/readiness.h"
 #include "observe/stats_store.h"
+#include "envoy/admin/v3/config_dump.pb.h"
+#include "proxy/http/route_config_provider.h"
 #include "proxy/listener/listener_config.h"
+#include "proxy/listener/listener_discovery.h"
+#include "proxy/upstream/cluster_discovery.h"
 #include "proxy/upstream/cluster_manager.h"
 #include "proxy/worker.h"
 #include "runtime/runtime.h"
@@ -71,6 +77,25 @@ class ProxyServer {
   std::optional<std::string> onSecrets(const std::string& version, const std::vector<google::protobuf::Any>& resources);
   std::string initAdmin();
   void startListeners();
+  // Binds one listener on every worker; the error names the address.
+  std::string bindListener(const ListenerConfig& listener);
+
+  // ADS (server/dynamic_resources.cpp): CDS, EDS, LDS and RDS over one stream, as Envoy follows
+  // a control plane. Bootstrap clusters warm first, then CDS/EDS initialize, then LDS/RDS; the
+  // listeners accept once all of that has warmed.
+  std::string startDynamicResources();
+  void onClustersInitialized();
+  void onListenersInitialized();
+  // Publishes `change.active` and binds, closes and drains what it says; returns the added
+  // listeners that could not be bound.
+  std::vector<std::string> applyListenerChange(const ListenerChange& change);
+  void publishListeners(const std::vector<std::shared_ptr<const ListenerConfig>>& listeners);
+  // Removed or replaced listeners: their HTTP/2 connections get a GOAWAY, HTTP/1 connections
+  // close after the request in flight, idle ones once the drain time has passed.
+  void drainListeners(const std::vector<std::shared_ptr<const ListenerConfig>>& listeners);
+  void wantRoutes(const std::set<std::string>& names);
+  // /config_dump (server/config_dump.cpp): Envoy's ConfigDump of what is in force.
+  envoy::admin::v3::ConfigDump configDump(bool include_eds) const;
   void onAccept(const std::string& listener, size_t worker, boost::asio::ip::tcp::socket socket);
   // tls_inspector: peek at the ClientHello, then choose the chain and serve it.
   boost::asio::awaitable<void> inspectThenServe(boost::asio::ip::tcp::socket socket,
@@ -104,7 +129,7 @@ class ProxyServer {
   std::unique_ptr<runtime::SnapshotSlot<ListenerSnapshot>> listener_slot_;
   std::unique_ptr<runtime::SnapshotSlot<RuntimeValues>> runtime_slot_;
   std::map<std::string, std::string> admin_runtime_;  // the admin layer (/runtime_modify)
-  std::vector<std::unique_ptr<runtime::WorkerListener>> bound_;
+  std::map<std::string, std::unique_ptr<runtime::WorkerListener>> bound_;  // by listener name
   std::unique_ptr<observe::AdminServer> admin_;
   std::vector<std::shared_ptr<ClusterInfo>> cluster_infos_;
   Http2Stats h2_stats_{stats_};
@@ -113,6 +138,16 @@ class ProxyServer {
   std::vector<std::string> sds_names_;
   std::shared_ptr<net::grpc::GrpcChannel> sds_channel_;
   std::shared_ptr<net::xds::AdsClient> sds_client_;
+  // ADS. routes_ always exists (without ADS it refuses HCMs with rds).
+  bool uses_ads_ = false;
+  bool serving_ = false;  // with ADS: listeners accept once initialization has ended
+  std::unique_ptr<RouteConfigProviders> routes_;
+  std::unique_ptr<ClusterDiscovery> cluster_discovery_;
+  std::unique_ptr<ListenerDiscovery> listener_discovery_;
+  std::vector<std::shared_ptr<const ListenerConfig>> bootstrap_listeners_;
+  std::shared_ptr<net::grpc::GrpcChannel> ads_channel_;
+  std::shared_ptr<net::xds::AdsClient> ads_client_;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> drain_timers_;
   bool configured_ = false;  // clusters and listeners compiled (at once, or once SDS secrets came)
   std::vector<std::string> tls_files_;
   std::string tls_fingerprint_, tls_pending_;

@@ -5,40 +5,12 @@
 // them like a certificate file rotation, and a secret that does not work is NACKed.
 #include <set>
 
-#include "envoy/config/cluster/v3/cluster.pb.h"
-#include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "observe/log.h"
+#include "proxy/config/config_source.h"
 #include "proxy/config/tls_config.h"
 #include "proxy/server/proxy_server.h"
 
 namespace monomesh::proxy {
-
-namespace {
-
-// host:port of the static cluster an SDS config source names through envoy_grpc.
-std::string sdsTarget(const envoy::config::core::v3::ConfigSource& source,
-                      const envoy::config::bootstrap::v3::Bootstrap& bootstrap, std::string& host, uint16_t& port) {
-  if (!source.has_api_config_source()) return "sds_config: only api_config_source (GRPC) is supported";
-  const auto& api = source.api_config_source();
-  if (api.grpc_services_size() != 1 || !api.grpc_services(0).has_envoy_grpc())
-    return "sds_config.api_config_source.grpc_services: exactly one envoy_grpc service is supported "
-           "(google_grpc over a Unix socket is not)";
-  const std::string& name = api.grpc_services(0).envoy_grpc().cluster_name();
-  for (const auto& c : bootstrap.static_resources().clusters()) {
-    if (c.name() != name) continue;
-    for (const auto& locality : c.load_assignment().endpoints())
-      for (const auto& lb : locality.lb_endpoints()) {
-        const auto& sa = lb.endpoint().address().socket_address();
-        host = sa.address();
-        port = static_cast<uint16_t>(sa.port_value());
-        return {};
-      }
-    return "sds cluster \"" + name + "\" has no endpoint";
-  }
-  return "sds_config names cluster \"" + name + "\", which is not a static cluster";
-}
-
-}  // namespace
 
 std::string ProxyServer::startSecretDiscovery() {
   std::vector<SdsReference> refs;
@@ -53,9 +25,13 @@ std::string ProxyServer::startSecretDiscovery() {
   if (refs.empty()) return {};
   if (bootstrap_.node().id().empty())
     return "node.id is required to fetch SDS secrets (set it in the bootstrap or with --service-node)";
-  std::string host;
-  uint16_t port = 0;
-  if (auto err = sdsTarget(refs.front().source, bootstrap_, host, port); !err.empty()) return err;
+  if (!refs.front().source.has_api_config_source()) return "sds_config: only api_config_source (GRPC) is supported";
+  GrpcTarget target;
+  if (auto err = grpcTargetOf(refs.front().source.api_config_source(), bootstrap_, "sds_config.api_config_source", target);
+      !err.empty())
+    return err;
+  const std::string& host = target.host;
+  uint16_t port = target.port;
   std::set<std::string> names;
   for (const auto& r : refs) {
     if (r.source.SerializeAsString() != refs.front().source.SerializeAsString())

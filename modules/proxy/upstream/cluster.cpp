@@ -5,6 +5,7 @@
 #include "envoy/extensions/upstreams/http/v3/http_protocol_options.pb.h"
 #include "proxy/config/http2_options.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "proxy/config/config_source.h"
 #include "proxy/config/proto_values.h"
 
 namespace monomesh::proxy {
@@ -113,40 +114,57 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
     if (o.has_max_ejection_percent()) s.max_ejection_percent = o.max_ejection_percent().value();
   }
   if (c.has_eds_cluster_config()) info->eds_service_name = c.eds_cluster_config().service_name();
-  const auto& la = c.load_assignment();
+  if (info->type == Type::Eds) {
+    if (!c.has_eds_cluster_config() || !c.eds_cluster_config().has_eds_config())
+      throw std::invalid_argument("eds_cluster_config.eds_config: required for EDS clusters (ads: {})");
+    const auto& source = c.eds_cluster_config().eds_config();
+    if (auto err = adsOnlyError(source, "eds_cluster_config.eds_config"); !err.empty()) throw std::invalid_argument(err);
+    info->eds_initial_fetch_timeout = initialFetchTimeout(source);
+  }
+  info->targets = compileLoadAssignment(c.load_assignment(), info->type == Type::Static || info->type == Type::Eds,
+                                        "load_assignment");
+  if ((info->type == Type::StrictDns || info->type == Type::LogicalDns || info->type == Type::Static) &&
+      info->targets.empty() && info->type != Type::Static)
+    throw std::invalid_argument("load_assignment: DNS clusters need at least one endpoint");
+  info->stats = std::make_shared<ClusterStats>(stats, info->name);
+  return info;
+}
+
+std::vector<ClusterInfo::Target> compileLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& la,
+                                                       bool require_ip, const std::string& field) {
+  std::vector<ClusterInfo::Target> out;
+  std::string prefix = field.empty() ? "" : field + ".";
   for (int i = 0; i < la.endpoints_size(); ++i) {
     const auto& locality_endpoints = la.endpoints(i);
     const auto& l = locality_endpoints.locality();
     std::string locality = l.region() + "/" + l.zone() + "/" + l.sub_zone();
     for (int j = 0; j < locality_endpoints.lb_endpoints_size(); ++j) {
       const auto& lb = locality_endpoints.lb_endpoints(j);
-      std::string where = "load_assignment.endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
+      std::string where = prefix + "endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
       if (!lb.endpoint().address().has_socket_address())
         throw std::invalid_argument(where + ".endpoint.address: a socket_address is required");
       const auto& sa = lb.endpoint().address().socket_address();
-      Target t;
+      ClusterInfo::Target t;
       t.address = sa.address();
       t.port = uint16_t(sa.port_value());
       if (sa.port_value() > 65535 || sa.port_value() == 0)
         throw std::invalid_argument(where + ".endpoint.address.socket_address.port_value: must be 1-65535");
+      if (lb.has_load_balancing_weight() && lb.load_balancing_weight().value() == 0)
+        throw std::invalid_argument(where + ".load_balancing_weight: must be at least 1");
       t.weight = lb.has_load_balancing_weight() ? lb.load_balancing_weight().value() : 1;
       t.priority = locality_endpoints.priority();
       t.locality = locality;
       auto health = lb.health_status();
       t.healthy = health == envoy::config::core::v3::UNKNOWN || health == envoy::config::core::v3::HEALTHY;
-      if (info->type == Type::Static) {
+      if (require_ip) {
         boost::system::error_code ec;
         boost::asio::ip::make_address(t.address, ec);
-        if (ec) throw std::invalid_argument(where + ": STATIC clusters need IP addresses, got \"" + t.address + "\"");
+        if (ec) throw std::invalid_argument(where + ".endpoint.address.socket_address.address: an IP address is required, got \"" + t.address + "\"");
       }
-      info->targets.push_back(std::move(t));
+      out.push_back(std::move(t));
     }
   }
-  if ((info->type == Type::StrictDns || info->type == Type::LogicalDns || info->type == Type::Static) &&
-      info->targets.empty() && info->type != Type::Static)
-    throw std::invalid_argument("load_assignment: DNS clusters need at least one endpoint");
-  info->stats = std::make_shared<ClusterStats>(stats, info->name);
-  return info;
+  return out;
 }
 
 }  // namespace monomesh::proxy

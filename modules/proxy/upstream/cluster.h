@@ -12,6 +12,7 @@
 #include "net/h2/h2_options.h"
 #include "proxy/config/tls_config.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "observe/stats_store.h"
 
 namespace monomesh::proxy {
@@ -104,7 +105,11 @@ struct ClusterInfo {
     bool healthy = true;
   };
   std::vector<Target> targets;
-  std::string eds_service_name;
+  std::string eds_service_name;  // eds_cluster_config.service_name as given
+  // EDS: how long the cluster may warm without its first ClusterLoadAssignment (0: for ever).
+  std::chrono::milliseconds eds_initial_fetch_timeout{15000};
+  // The ClusterLoadAssignment an EDS cluster subscribes to: service_name, else the cluster's name.
+  const std::string& edsName() const { return eds_service_name.empty() ? name : eds_service_name; }
   std::shared_ptr<const UpstreamTls> tls;
   uint64_t tls_generation = 0;  // bumped when certificate files change: same config, new contexts
   // HTTP/2 to the endpoints (http2_protocol_options, or the HttpProtocolOptions extension).
@@ -119,5 +124,11 @@ struct ClusterInfo {
   static std::shared_ptr<ClusterInfo> compile(const envoy::config::cluster::v3::Cluster& cluster,
                                               observe::StatsStore& stats, const SecretStore* secrets = nullptr);
 };
+
+// The endpoints of a ClusterLoadAssignment (a cluster's load_assignment, or an EDS resource).
+// `require_ip`: addresses must be IP addresses (STATIC and EDS clusters; DNS ones resolve names).
+// Throws std::invalid_argument naming the field below `field` ("load_assignment", "").
+std::vector<ClusterInfo::Target> compileLoadAssignment(const envoy::config::endpoint::v3::ClusterLoadAssignment& assignment,
+                                                       bool require_ip, const std::string& field);
 
 }  // namespace monomesh::proxy

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "observe/log.h"
+#include "proxy/config/resource_diff.h"
 
 namespace monomesh::proxy {
 
@@ -24,7 +25,8 @@ void ClusterManager::setClusters(std::vector<std::shared_ptr<ClusterInfo>> clust
   std::map<std::string, Managed> next;
   for (auto& info : clusters) {
     auto old = clusters_.find(info->name);
-    if (old != clusters_.end() && old->second.info->config.SerializeAsString() == info->config.SerializeAsString()) {
+    if (old != clusters_.end() &&
+        (old->second.info == info || canonicalBytes(old->second.info->config) == canonicalBytes(info->config))) {
       Managed kept = std::move(old->second);  // unchanged: keep hosts, DNS, breakers, stats
       clusters_.erase(old);
       if (kept.info->tls && kept.info->tls_generation != info->tls_generation) {
@@ -46,7 +48,7 @@ void ClusterManager::setClusters(std::vector<std::shared_ptr<ClusterInfo>> clust
     if (m.resolver) m.resolver->cancel();
   }
   clusters_ = std::move(next);
-  ready_ = std::move(ready);
+  if (ready) ready_ = std::move(ready);  // else a pending one (start-up) still waits, now for these too
   for (auto& [name, m] : clusters_) {
     if (m.hosts->version != 0) continue;  // kept from before
     switch (m.info->type) {

@@ -41,10 +41,11 @@ class ClusterManager {
   ~ClusterManager();
 
   // Replaces the cluster set (main context). Clusters whose config is unchanged keep their
-  // hosts, breakers and stats. `ready` runs once every DNS cluster has resolved once (or failed).
+  // hosts, breakers and stats. `ready` runs once every DNS cluster has resolved once (or failed);
+  // without one, a `ready` still pending from an earlier call keeps waiting.
   void setClusters(std::vector<std::shared_ptr<ClusterInfo>> clusters, std::function<void()> ready = {});
 
-  // EDS: replaces the hosts of an EDS cluster.
+  // EDS: replaces the hosts of an EDS cluster (a new EDS cluster starts with its `targets`).
   void setHosts(const std::string& cluster, std::vector<ClusterInfo::Target> targets);
 
   runtime::SnapshotSlot<UpstreamSnapshot>& slot() { return slot_; }

@@ -1,0 +1,39 @@
+// Where the proxy's dynamic resources come from (Envoy's ConfigSource / ApiConfigSource), checked
+// once: every xDS type rides one ADS stream to a gRPC cluster of the bootstrap; file, REST and
+// delta sources are refused with an error naming the field. Also the SDS stream's target.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+#include "envoy/config/core/v3/config_source.pb.h"
+
+namespace monomesh::proxy {
+
+// "" when `source` is `ads: {}`; otherwise why not, naming `field` (e.g.
+// "dynamic_resources.cds_config.path: file config sources are not supported; use ads: {}").
+std::string adsOnlyError(const envoy::config::core::v3::ConfigSource& source, const std::string& field);
+
+// Envoy's initial_fetch_timeout: 15 s unless set; 0 means wait for ever (returned as 0).
+std::chrono::milliseconds initialFetchTimeout(const envoy::config::core::v3::ConfigSource& source);
+
+// The gRPC server an ApiConfigSource names through envoy_grpc: a static cluster of the bootstrap
+// and the first endpoint of its load_assignment.
+struct GrpcTarget {
+  std::string cluster;
+  std::string host;
+  uint16_t port = 0;
+};
+// "" on success; an error naming `field` otherwise (not gRPC, not exactly one envoy_grpc service,
+// no such static cluster, a cluster without endpoints).
+std::string grpcTargetOf(const envoy::config::core::v3::ApiConfigSource& api,
+                         const envoy::config::bootstrap::v3::Bootstrap& bootstrap, const std::string& field,
+                         GrpcTarget& out);
+
+// Checks bootstrap.dynamic_resources and the ADS references of the static resources (EDS
+// clusters, HCMs with rds): "" when the proxy can follow them. `uses_ads` tells whether anything
+// comes from ADS at all.
+std::string checkDynamicResources(const envoy::config::bootstrap::v3::Bootstrap& bootstrap, bool& uses_ads);
+
+}  // namespace monomesh::proxy
