@@ -12,7 +12,8 @@
   /ready answers 200 (or, without admin, when every listener accepts); stopped with SIGTERM and
   required to exit 0 within 10 s.
 * request()/Client/RawConnection/curl(): HTTP clients with timeouts, from http.client for plain
-  exchanges to raw sockets and curl where the exact bytes on the wire matter.
+  exchanges to raw sockets and curl where the exact bytes on the wire matter; Load: continuous
+  keep-alive traffic that records every response and failure while a test changes config.
 
 Every wait here is bounded: a proxy or backend that hangs fails the test instead of the suite.
 """
@@ -756,6 +757,55 @@ class RawConnection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class Load:
+    """Continuous traffic for "no request fails while the config changes" tests: `threads`
+    keep-alive clients GET `path` (with Host `host`, if given) until the `with` block ends,
+    recording (monotonic time, status, X-Backend-Name) per response and every exception (a
+    failed request; the client then reconnects)."""
+
+    def __init__(self, port, host=None, path="/load", threads=2):
+        self.port, self.host, self.path = port, host, path
+        self.results, self.errors = [], []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self):
+        client = Client(self.port)
+        headers = {"Host": self.host} if self.host else None
+        while not self.stopping.is_set():
+            try:
+                r = client.get(self.path, headers=headers)
+                with self.lock:
+                    self.results.append((time.monotonic(), r.status, r.header("x-backend-name")))
+            except Exception as e:  # noqa: BLE001 - every failure is a failed request
+                with self.lock:
+                    self.errors.append(repr(e))
+                client.close()
+                client = Client(self.port)
+        client.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(HTTP_TIMEOUT + 5)
+
+    def backends_since(self, t):
+        """X-Backend-Name of the responses received since monotonic time `t`, in order."""
+        with self.lock:
+            return [b for when, _, b in self.results if when >= t]
+
+    def failures(self):
+        """Exceptions and non-200 statuses, as text (empty when every request succeeded)."""
+        with self.lock:
+            return self.errors + ["status %d" % s for _, s, _ in self.results if s != 200]
 
 
 def curl(*args, timeout=30, input=None):
