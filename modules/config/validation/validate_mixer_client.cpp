@@ -56,9 +56,10 @@ void forEachStruct(const pb::Struct& s, const std::string& json, const std::stri
     if (const pb::Struct* item = asStruct(&list->values(i), at[size_t(i)], findings)) fn(*item, at[size_t(i)]);
 }
 
-size_t listSize(const pb::Struct& s, const std::string& json, const std::string& proto) {
+// Absent or an empty list (a member of another type is reported by forEachStruct instead).
+bool missingOrEmpty(const pb::Struct& s, const std::string& json, const std::string& proto) {
   const pb::Value* v = member(s, json, proto);
-  return v != nullptr && v->kind_case() == pb::Value::kListValue ? size_t(v->list_value().values_size()) : 0;
+  return v == nullptr || (v->kind_case() == pb::Value::kListValue && v->list_value().values().empty());
 }
 
 // mixer.v1.Attributes: {attributes: {name: {stringValue: ...}}}; string values cannot be empty.
@@ -101,10 +102,10 @@ void checkBinding(const Resource& resource, Findings& findings, const std::strin
                   const std::string& refs_proto, const std::string& what) {
   const auto& spec = resource.as<pb::Struct>();
   const FieldPath root("spec");
-  if (listSize(spec, "services", "services") == 0) findings.error(root / "services", "a binding needs at least one service");
+  if (missingOrEmpty(spec, "services", "services")) findings.error(root / "services", "a binding needs at least one service");
   forEachStruct(spec, "services", "services", root / "services", findings,
                 [&](const pb::Struct& svc, const FieldPath& at) { checkService(svc, at, findings); });
-  if (listSize(spec, refs_json, refs_proto) == 0) findings.error(root / refs_json, "a binding needs at least one " + what);
+  if (missingOrEmpty(spec, refs_json, refs_proto)) findings.error(root / refs_json, "a binding needs at least one " + what);
   forEachStruct(spec, refs_json, refs_proto, root / refs_json, findings, [&](const pb::Struct& ref, const FieldPath& at) {
     auto name = stringMember(ref, "name", "name", at / "name", findings);
     if (!name || name->empty()) findings.error(at / "name", "a " + what + " reference needs a name");
@@ -120,7 +121,7 @@ void validateHttpApiSpec(const Resource& resource, Findings& findings) {
   const auto& spec = resource.as<pb::Struct>();
   const FieldPath root("spec");
   checkAttributes(spec, root / "attributes", findings);
-  if (listSize(spec, "patterns", "patterns") == 0) findings.error(root / "patterns", "an HTTPAPISpec needs at least one pattern");
+  if (missingOrEmpty(spec, "patterns", "patterns")) findings.error(root / "patterns", "an HTTPAPISpec needs at least one pattern");
   forEachStruct(spec, "patterns", "patterns", root / "patterns", findings, [&](const pb::Struct& p, const FieldPath& at) {
     // Istio 1.1 checked the spec's top-level attributes once per pattern, so a spec without
     // top-level attributes and with patterns was always rejected; the pattern's own (optional)
@@ -156,7 +157,7 @@ void validateQuotaSpecBinding(const Resource& resource, Findings& findings) {
 void validateQuotaSpec(const Resource& resource, Findings& findings) {
   const auto& spec = resource.as<pb::Struct>();
   const FieldPath root("spec");
-  if (listSize(spec, "rules", "rules") == 0) findings.error(root / "rules", "a QuotaSpec needs at least one rule");
+  if (missingOrEmpty(spec, "rules", "rules")) findings.error(root / "rules", "a QuotaSpec needs at least one rule");
   forEachStruct(spec, "rules", "rules", root / "rules", findings, [&](const pb::Struct& rule, const FieldPath& at) {
     forEachStruct(rule, "match", "match", at / "match", findings, [&](const pb::Struct& match, const FieldPath& m) {
       const pb::Struct* clause = asStruct(member(match, "clause", "clause"), m / "clause", findings);
@@ -173,7 +174,7 @@ void validateQuotaSpec(const Resource& resource, Findings& findings) {
         }
       }
     });
-    if (listSize(rule, "quotas", "quotas") == 0) findings.error(at / "quotas", "a rule needs at least one quota");
+    if (missingOrEmpty(rule, "quotas", "quotas")) findings.error(at / "quotas", "a rule needs at least one quota");
     forEachStruct(rule, "quotas", "quotas", at / "quotas", findings, [&](const pb::Struct& quota, const FieldPath& q) {
       auto name = stringMember(quota, "quota", "quota", q / "quota", findings);
       if (!name || name->empty()) findings.error(q / "quota", "a quota needs a name");

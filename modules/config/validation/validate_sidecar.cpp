@@ -95,21 +95,13 @@ void checkIngress(const net::Sidecar& sidecar, const FieldPath& at, Findings& fi
 
 void checkEgress(const net::Sidecar& sidecar, const FieldPath& at, Findings& findings) {
   ListenerKeys keys;
-  bool catch_all = false;
   for (int i = 0; i < sidecar.egress_size(); ++i) {
     const auto& listener = sidecar.egress(i);
     const FieldPath item = at[size_t(i)];
     if (!listener.has_port()) {
-      // The listener without a port catches everything else, so it must come last.
-      if (catch_all) {
-        findings.error(item, "only one egress listener may omit the port");
-        continue;
-      }
-      if (i + 1 == sidecar.egress_size()) {
-        catch_all = true;
-      } else {
-        findings.error(item, "the egress listener without a port must be the last one");
-      }
+      // The listener without a port catches everything else, so it must come last (which also
+      // means there is at most one).
+      if (i + 1 != sidecar.egress_size()) findings.error(item, "the egress listener without a port must be the last one");
     } else {
       checkPortBindCapture(listener.port(), listener.bind(), listener.capture_mode(), item, findings);
       keys.claim(listener.port(), listener.bind(), item, findings);
