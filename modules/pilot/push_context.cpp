@@ -15,17 +15,6 @@ Visibility visibilityOf(const google::protobuf::RepeatedPtrField<std::string>& e
   return !export_to.empty() && export_to[0] == "." ? Visibility::Private : Visibility::Public;
 }
 
-// A VirtualService's gateway reference as "namespace/name": short names are in the rule's
-// namespace, "name.namespace.svc.<domain>" is the FQDN form 1.1 also accepted.
-std::string gatewayRef(const std::string& ref, const std::string& namespace_) {
-  if (ref == "mesh") return ref;
-  if (ref.find('/') != std::string::npos) return ref;
-  auto dot = ref.find('.');
-  if (dot == std::string::npos) return namespace_ + "/" + ref;
-  auto second = ref.find('.', dot + 1);
-  return ref.substr(dot + 1, second == std::string::npos ? std::string::npos : second - dot - 1) + "/" + ref.substr(0, dot);
-}
-
 const std::vector<Endpoint> kNoEndpoints;
 
 }  // namespace
@@ -52,7 +41,7 @@ void PushContext::indexConfig(const config::StoreSnapshot& snapshot) {
     e.resource = r;
     e.spec = &r->as<networking::VirtualService>();
     for (const auto& h : e.spec->hosts()) e.hosts.push_back(resolveShortName(h, r->meta.namespace_, domain));
-    for (const auto& g : e.spec->gateways()) e.gateways.push_back(gatewayRef(g, r->meta.namespace_));
+    for (const auto& g : e.spec->gateways()) e.gateways.push_back(gatewayReference(g, r->meta.namespace_));
     if (e.gateways.empty()) e.gateways.push_back("mesh");
     e.visibility = visibilityOf(e.spec->export_to());
     for (const auto& g : e.gateways)

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "pilot/discovery/push_debouncer.h"
 #include "proxy/upstream/cluster.h"
@@ -198,6 +199,39 @@ spec:
   BOOST_REQUIRE(ingress != nullptr);
   BOOST_TEST(ingress->bind_to_port().value());
   BOOST_TEST((ingress->traffic_direction() == envoy::config::core::v3::INBOUND));
+}
+
+BOOST_AUTO_TEST_CASE(tcp_routes_choose_the_clusters_of_tcp_listeners) {
+  TestMesh mesh;
+  mesh.add(testing::kBookinfoRegistry);
+  mesh.add(R"(
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: mongo, namespace: default}
+spec:
+  hosts: [mongodb]
+  tcp:
+  - match: [{port: 27017}]
+    route:
+    - {destination: {host: mongodb, subset: v1}, weight: 80}
+    - {destination: {host: mongodb, subset: v2}, weight: 20}
+)");
+  const auto& push = mesh.push();
+  auto proxy = testing::productpageSidecar();
+  xds::ProxyView view(push, proxy);
+  auto listeners = xds::buildListeners(view);
+  const auto* mongo = findListener(listeners, "10.0.0.12_27017");
+  BOOST_REQUIRE(mongo != nullptr);
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+  BOOST_REQUIRE(mongo->filter_chains(0).filters(0).typed_config().UnpackTo(&tcp));
+  BOOST_REQUIRE(tcp.weighted_clusters().clusters_size() == 2);
+  BOOST_TEST(tcp.weighted_clusters().clusters(0).name() == "outbound|27017|v1|mongodb.default.svc.cluster.local");
+  BOOST_TEST(tcp.weighted_clusters().clusters(0).weight() == 80u);
+  testing::checkProxyAccepts(*mongo);
+  // Without a rule, the service's own cluster.
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy plain;
+  BOOST_REQUIRE(findListener(listeners, "10.0.0.13_7070")->filter_chains(0).filters(0).typed_config().UnpackTo(&plain));
+  BOOST_TEST(plain.cluster() == "outbound|7070||ratings.default.svc.cluster.local");
 }
 
 BOOST_AUTO_TEST_CASE(debouncer_waits_for_quiet_and_respects_the_cap) {

@@ -45,4 +45,12 @@ ScopedHost parseScopedHost(std::string_view text) {
   return {std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
 }
 
+std::string gatewayReference(std::string_view ref, std::string_view rule_namespace) {
+  if (ref == "mesh" || ref.find('/') != std::string_view::npos) return std::string(ref);
+  auto dot = ref.find('.');
+  if (dot == std::string_view::npos) return std::string(rule_namespace) + "/" + std::string(ref);
+  auto rest = ref.substr(dot + 1);
+  return std::string(rest.substr(0, rest.find('.'))) + "/" + std::string(ref.substr(0, dot));
+}
+
 }  // namespace monomesh::pilot

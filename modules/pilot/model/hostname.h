@@ -28,4 +28,8 @@ struct ScopedHost {
 };
 ScopedHost parseScopedHost(std::string_view text);
 
+// A VirtualService's gateway reference as "namespace/name": "mesh" stays, short names are in the
+// rule's namespace, "name.namespace.svc.<domain>" is the FQDN form 1.1 also accepted.
+std::string gatewayReference(std::string_view ref, std::string_view rule_namespace);
+
 }  // namespace monomesh::pilot

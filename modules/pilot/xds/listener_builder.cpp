@@ -8,7 +8,9 @@
 #include <set>
 
 #include "pilot/xds/listener_common.h"
+#include "pilot/model/hostname.h"
 #include "pilot/xds/naming.h"
+#include "pilot/xds/tcp_routes.h"
 #include "pilot/xds/xds_builder.h"
 
 namespace monomesh::pilot::xds {
@@ -46,12 +48,33 @@ struct Outbound {
     addHttpConnectionManager(*l->add_filter_chains(), bind_ip + "_" + std::to_string(port), std::to_string(port), nullptr);
   }
 
+  // The VirtualServices bound to the mesh for this host, in the proxy's view.
+  std::vector<const VirtualServiceEntry*> rulesFor(const Service& service) const {
+    std::vector<const VirtualServiceEntry*> out;
+    for (const auto* vs : view.push.virtualServices("mesh", view.proxy.namespace_))
+      for (const auto& h : vs->hosts)
+        if (hostsOverlap(h, service.hostname)) {
+          out.push_back(vs);
+          break;
+        }
+    return out;
+  }
+
+  // Where a TCP connection to this service port goes: the first matching `tcp` route, else the
+  // service's own cluster.
+  envoy::config::listener::v3::Filter tcpFilter(const Service& service, const ServicePort& port) const {
+    L4Source source{port.port, &view.labels, {"mesh"}};
+    for (const auto* vs : rulesFor(service))
+      if (auto target = tcpRouteTarget(view.push, *vs, source))
+        return tcpProxyFilter(target->destinations, vs->resource->meta.name + "." + vs->resource->meta.namespace_);
+    return tcpProxyFilter({{clusterName(Direction::Outbound, port.port, "", service.hostname), 100}}, "");
+  }
+
   void tcp(const Service& service, const ServicePort& port) {
-    std::string cluster = clusterName(Direction::Outbound, port.port, "", service.hostname);
     bool fresh = false;
     if (service.hasVip() && service.address.find('/') == std::string::npos) {
       auto* l = listener(bind ? bind_ip : service.address, port.port, fresh);
-      if (fresh) addTcpProxy(*l->add_filter_chains(), cluster, cluster);
+      if (fresh) *l->add_filter_chains()->add_filters() = tcpFilter(service, port);
       return;
     }
     if (service.resolution == Resolution::Passthrough && !isTlsPassthrough(port.protocol)) return;
@@ -59,13 +82,25 @@ struct Outbound {
     if (!fresh && l->filter_chains_size() > 0 && l->filter_chains(0).filter_chain_match().server_names_size() == 0 &&
         !isTlsPassthrough(port.protocol))
       return;  // the port already serves HTTP or another TCP service: first wins, as in 1.1
-    if (isTlsPassthrough(port.protocol) && service.hostname.front() != '*') {
-      auto* chain = l->add_filter_chains();
-      chain->mutable_filter_chain_match()->add_server_names(service.hostname);
-      addTcpProxy(*chain, cluster, cluster);
+    if (isTlsPassthrough(port.protocol)) {
+      // TLS without a VIP is told apart by SNI: the `tls` routes' SNI names, else the host itself.
+      L4Source source{port.port, &view.labels, {"mesh"}};
+      bool routed = false;
+      for (const auto* vs : rulesFor(service))
+        for (const auto& target : tlsRouteTargets(view.push, *vs, source)) {
+          auto* chain = l->add_filter_chains();
+          for (const auto& sni : target.sni_hosts) chain->mutable_filter_chain_match()->add_server_names(sni);
+          *chain->add_filters() = tcpProxyFilter(target.destinations, vs->resource->meta.name + "." + vs->resource->meta.namespace_);
+          routed = true;
+        }
+      if (!routed && service.hostname.front() != '*') {
+        auto* chain = l->add_filter_chains();
+        chain->mutable_filter_chain_match()->add_server_names(service.hostname);
+        *chain->add_filters() = tcpFilter(service, port);
+      }
       addListenerFilter(*l, "envoy.filters.listener.tls_inspector");
     } else if (fresh) {
-      addTcpProxy(*l->add_filter_chains(), cluster, cluster);
+      *l->add_filter_chains()->add_filters() = tcpFilter(service, port);
     }
   }
 

@@ -329,14 +329,6 @@ std::optional<rv3::Route> translateRoute(const RouteSource& source, const networ
 
 }  // namespace
 
-std::string gatewayReference(std::string_view ref, std::string_view rule_namespace) {
-  if (ref == "mesh" || ref.find('/') != std::string_view::npos) return std::string(ref);
-  auto dot = ref.find('.');
-  if (dot == std::string_view::npos) return std::string(rule_namespace) + "/" + std::string(ref);
-  auto rest = ref.substr(dot + 1);
-  return std::string(rest.substr(0, rest.find('.'))) + "/" + std::string(ref.substr(0, dot));
-}
-
 bool sourceMatches(const google::protobuf::RepeatedPtrField<std::string>& match_gateways,
                    const google::protobuf::Map<std::string, std::string>& source_labels, std::string_view rule_namespace,
                    const std::vector<std::string>& gateways, const Labels* labels) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "envoy/config/route/v3/route_components.pb.h"
+#include "pilot/model/hostname.h"
 #include "pilot/push_context.h"
 
 namespace monomesh::pilot::xds {
@@ -48,7 +49,7 @@ bool isCatchAllRoute(const envoy::config::route::v3::Route& route);
 
 // A gateway reference written in a VirtualService (or a match) as "namespace/name"; short names
 // are in `rule_namespace`, "name.namespace.svc.<domain>" is the FQDN form; "mesh" is kept.
-std::string gatewayReference(std::string_view ref, std::string_view rule_namespace);
+
 
 // Whether the match's `gateways` (or, when it names none, its `sourceLabels`) admit the proxy.
 bool sourceMatches(const google::protobuf::RepeatedPtrField<std::string>& match_gateways,
