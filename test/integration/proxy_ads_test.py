@@ -222,7 +222,7 @@ class ProxyAdsTest(harness.MonomeshTestCase):
         self.assertEqual(stats["control_plane.connected_state"], 1)
         self.assertGreaterEqual(stats["http.http.rds.%s.config_reload" % self.route_name], 1)
         # The node went out on the stream.
-        self.assertEqual(self.xds.status()["streams"][-1]["node_id"], NODE_ID)
+        ph.wait_for(lambda: self.xds.status()["streams"][-1]["node_id"] == NODE_ID, what="the node id on the stream")
         self.assertIn("a::127.0.0.1:%d::zone::r1/z1/" % self.backends["a"].port, self.proxy.clusters_text())
 
     def test_route_changes_apply_under_load_without_a_failed_request(self):
@@ -350,12 +350,14 @@ class ProxyAdsTest(harness.MonomeshTestCase):
             self.wait_for_switch(load, started, {"b"}, "the change made while disconnected to apply")
             ph.wait_for(lambda: back.type_status(RDS).get("acked_version"), timeout=10, what="the new server's ACK")
         self.assertEqual(load.failures(), [])
-        self.assertEqual(back.status()["streams"][-1]["node_id"], NODE_ID)
+        ph.wait_for(lambda: back.status()["streams"][-1]["node_id"] == NODE_ID, what="the node id on the new stream")
 
     def test_not_ready_before_the_first_fetch(self):
         self.xds.kill()
         port = self.xds.port
-        proxy = ph.Proxy(ads_bootstrap(port, self.admin_port))
+        # --service-node overrides the bootstrap's node.id (as Istio's pilot-agent passes it).
+        node = "router~127.0.0.2~gateway.default~default.svc.cluster.local"
+        proxy = ph.Proxy(ads_bootstrap(port, self.admin_port), extra_args=["--service-node", node, "--service-cluster", "gw"])
         self.addCleanup(proxy.cleanup)
         proxy.launch()
         ph.wait_for(lambda: proxy.alive() and proxy.admin("/ready", timeout=1).status == 503, what="/ready to answer 503")
@@ -367,6 +369,9 @@ class ProxyAdsTest(harness.MonomeshTestCase):
         ph.wait_for(lambda: proxy.admin("/ready", timeout=1).status == 200, timeout=30, what="/ready after the first fetch")
         self.assertEqual(proxy.admin("/healthz/ready").status, 200)
         self.assertEqual(self.backend_of(), "a")
+        ph.wait_for(lambda: late.status()["streams"][-1]["node_id"] == node, what="the node id on the stream")
+        info = json.loads(proxy.admin("/server_info").body)
+        self.assertEqual(info["node"]["cluster"], "gw")
         proxy.stop()
 
     @unittest.skipUnless(shutil.which("openssl"), "openssl is needed")

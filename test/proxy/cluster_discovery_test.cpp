@@ -136,6 +136,19 @@ BOOST_AUTO_TEST_CASE(service_name_names_the_assignment) {
   BOOST_TEST(f.last() == std::vector<std::string>{"outbound|9080||reviews"});
 }
 
+BOOST_AUTO_TEST_CASE(assignments_nobody_asked_for_are_ignored) {
+  Fixture f;
+  f.cds->start({}, true, std::chrono::seconds(15));
+  BOOST_TEST(!f.clusters("1", {edsCluster("a")}));
+  // A control plane answering with more than was asked (even something broken) changes nothing.
+  BOOST_TEST(!f.endpoints("e1", {assignment("other", 80), assignment("broken", 80, "not-an-ip")}));
+  BOOST_TEST(f.cds->warmingCount() == 1u);
+  envoy::admin::v3::ClustersConfigDump dump;
+  envoy::admin::v3::EndpointsConfigDump eds;
+  f.cds->dump(dump, eds);
+  BOOST_TEST(eds.dynamic_endpoint_configs_size() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(an_identical_response_changes_nothing) {
   Fixture f;
   f.cds->start({}, true, std::chrono::seconds(15));

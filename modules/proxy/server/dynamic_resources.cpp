@@ -140,7 +140,7 @@ std::vector<std::string> ProxyServer::applyListenerChange(const ListenerChange& 
   std::vector<std::shared_ptr<const ListenerConfig>> active = change.active;
   // The snapshot first: a socket bound below accepts at once, and its connections look it up.
   publishListeners(active);
-  if (!serving_) return {};  // nothing is bound before initialization ends
+  if (!serving_ || draining_) return {};  // nothing is bound before initialization ends, or while draining
   for (const auto& name : change.closed) {
     auto it = bound_.find(name);
     if (it == bound_.end()) continue;

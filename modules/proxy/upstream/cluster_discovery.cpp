@@ -173,6 +173,7 @@ std::optional<std::string> ClusterDiscovery::onEndpoints(const std::string& vers
     std::string name = a.config.cluster_name();
     if (name.empty()) return "resources[" + std::to_string(i) + "]: a ClusterLoadAssignment without cluster_name";
     if (next.count(name)) return "cluster load assignment \"" + name + "\": sent twice in one response";
+    if (!std::binary_search(subscribed_.begin(), subscribed_.end(), name)) continue;  // not asked for
     try {
       a.targets = compileLoadAssignment(a.config, true, "");
     } catch (const std::exception& e) {
