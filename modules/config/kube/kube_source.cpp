@@ -40,6 +40,7 @@ std::optional<std::string> KubeSource::start() {
   LoadOptions load;
   load.cluster_id = options_.cluster_id;
   load.registry = options_.registry;
+  load.validate = options_.validate;
   KubeReflectorHandlers handlers{
       [this](const Schema& kind, std::vector<KubeObject> items) { replace(kind, std::move(items)); },
       [this](const Schema& kind, WatchEvent event) { onEvent(kind, std::move(event)); }};

@@ -26,6 +26,9 @@ struct KubeSourceOptions {
   std::string cluster_id = "Kubernetes";  // Pilot's --clusterID default
   std::vector<const Schema*> kinds;      // what to list and watch
   const SchemaRegistry* registry = &SchemaRegistry::builtin();
+  // Istio 1.1's semantic validation on top of the schema check, as for config folders: the
+  // API server holds whatever was applied while Galley's webhook was not in the way.
+  bool validate = true;
   KubeClientOptions client;
   KubeReflectorOptions reflector;
 };

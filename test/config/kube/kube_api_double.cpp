@@ -125,7 +125,8 @@ std::string serviceJson(const std::string& name, const std::string& ns, int port
 
 std::string virtualServiceJson(const std::string& name, const std::string& host, const std::string& ns) {
   return R"({"apiVersion":"networking.istio.io/v1alpha3","kind":"VirtualService","metadata":{"name":")" + name +
-         R"(","namespace":")" + ns + R"("},"spec":{"hosts":[")" + host + R"("]}})";
+         R"(","namespace":")" + ns + R"("},"spec":{"hosts":[")" + host +
+         R"("],"http":[{"route":[{"destination":{"host":")" + host + R"("}}]}]}})";
 }
 
 }  // namespace monomesh::config::kube::testing

@@ -233,6 +233,14 @@ BOOST_FIXTURE_TEST_CASE(invalid_istio_objects_are_reported_not_applied, Fixture)
   BOOST_TEST(versionOf(kVirtualService, "reviews") == good_rv);
   BOOST_TEST(source->stats().invalid_objects == 2u);
 
+  // Semantic validation too: a route weight over 100.
+  api.put(R"({"apiVersion":"networking.istio.io/v1alpha3","kind":"VirtualService","metadata":{"name":"reviews",)"
+          R"("namespace":"default"},"spec":{"hosts":["reviews"],"http":[{"route":[{"destination":{"host":"reviews"},"weight":150}]}]}})");
+  BOOST_REQUIRE(runUntil([&] { return source->stats().invalid_objects == 3u; }));
+  BOOST_TEST(versionOf(kVirtualService, "reviews") == good_rv);
+  BOOST_TEST(contains(source->invalidObjects()["VirtualService default/reviews"][0].str(), "weight"),
+             source->invalidObjects()["VirtualService default/reviews"][0].str());
+
   // Fixing it applies it and clears the report; deleting the broken one clears its report.
   std::string fixed = api.put(virtualServiceJson("reviews", "reviews.fixed"));
   BOOST_REQUIRE(runUntil([&] { return versionOf(kVirtualService, "reviews") == fixed; }));
