@@ -26,18 +26,18 @@ Upstream effectiveUpstream(const AppInstance& caller, const std::string& depende
   return out;
 }
 
-namespace {
-
-std::set<std::string> requiredUpstreams(const AppInstance& instance) {
+std::vector<std::string> requiredDependencies(const AppInstance& instance) {
   if (instance.service == "productpage") return {"details", "reviews"};
   if (instance.service == "reviews" && instance.version != "v1") return {"ratings"};
   return {};
 }
 
-std::set<std::string> allowedUpstreams(const AppInstance& instance) {
-  if (instance.service == "productpage") return {"details", "reviews", "ratings"};
-  return requiredUpstreams(instance);
+std::vector<std::string> optionalDependencies(const AppInstance& instance) {
+  if (instance.service == "productpage") return {"ratings"};
+  return {};
 }
+
+namespace {
 
 bool validHost(const std::string& host) {
   if (host.size() > 255) return false;
@@ -63,11 +63,13 @@ std::string validateInstance(const AppInstance& instance) {
   std::string name = instance.instanceName();
   if (name.size() > 128 || !validHost(name) || name.find(':') != std::string::npos)
     return "name: \"" + name + "\" must be at most 128 letters, digits, '.', '-' or '_'";
-  for (const auto& dependency : requiredUpstreams(instance))
+  for (const auto& dependency : requiredDependencies(instance))
     if (!instance.upstreams.count(dependency))
       return "upstreams." + dependency + ": " + instance.instanceName() + " calls " + dependency +
              " but has no address for it";
-  auto allowed = allowedUpstreams(instance);
+  std::set<std::string> allowed;
+  for (const auto& dependency : requiredDependencies(instance)) allowed.insert(dependency);
+  for (const auto& dependency : optionalDependencies(instance)) allowed.insert(dependency);
   for (const auto& [dependency, upstream] : instance.upstreams) {
     if (!allowed.count(dependency))
       return "upstreams." + dependency + ": " + instance.instanceName() + " never calls " + dependency;

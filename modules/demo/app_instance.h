@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace monomesh::demo {
 
@@ -50,6 +51,11 @@ unsigned bookinfoAttempts(const AppInstance& caller, const std::string& dependen
 
 // The upstream with bookinfo's defaults filled in (host, timeout, attempts).
 Upstream effectiveUpstream(const AppInstance& caller, const std::string& dependency);
+
+// The keys of AppInstance::upstreams an instance must have (productpage: details, reviews;
+// reviews v2/v3: ratings) and may have (productpage: ratings, for /api/v1/products/<id>/ratings).
+std::vector<std::string> requiredDependencies(const AppInstance& instance);
+std::vector<std::string> optionalDependencies(const AppInstance& instance);
 
 // Empty when the instance can run; otherwise what is wrong, naming the field.
 std::string validateInstance(const AppInstance& instance);

@@ -14,7 +14,8 @@ constexpr std::string_view kStyle =
     "nav a{color:#cde}main{max-width:60em;margin:1.5em auto;padding:0 1em}"
     ".columns{display:flex;gap:2em}.columns section{flex:1}"
     "blockquote{border-left:4px solid #ccd;margin:1em 0;padding:.3em 1em;background:#fff}"
-    ".stars{font-size:1.3em}.error{color:#a00}.served-by{color:#555;font-size:.9em}";
+    "dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dd{margin:0}"
+    ".stars{font-size:1.3em;margin-left:.6em}.error{color:#a00}.served-by{color:#555;font-size:.9em}";
 
 std::string pageStart(std::string_view title) {
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + htmlEscape(title) +
@@ -122,8 +123,7 @@ std::string renderLandingPage() {
          "book and <b>reviews</b> for what readers said; reviews v2 and v3 ask <b>ratings</b> for the "
          "stars (black in v2, red in v3). Every call goes through a sidecar, so routing rules, faults and "
          "timeouts change what you see.</p>"
-         "<p><a href=\"/productpage?u=normal\">Open the product page</a> &middot; "
-         "<a href=\"/productpage?u=test\">as a test user</a></p>"
+         "<p><a href=\"/productpage\">Open the product page</a></p>"
          "<p>The JSON behind it: <a href=\"/api/v1/products\">/api/v1/products</a>, "
          "<a href=\"/api/v1/products/0\">/api/v1/products/0</a>, "
          "<a href=\"/api/v1/products/0/reviews\">reviews</a>, "

@@ -14,7 +14,7 @@ namespace monomesh::demo::test {
 struct ClientResult {
   std::string error;  // empty when an answer came
   boost::beast::http::response<boost::beast::http::string_body> response;
-  unsigned status() const { return response.result_int(); }
+  unsigned status() const { return error.empty() ? response.result_int() : 0; }  // 0: no answer
   const std::string& body() const { return response.body(); }
   std::string header(const std::string& name) const;
 };
