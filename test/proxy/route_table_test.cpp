@@ -890,3 +890,35 @@ BOOST_AUTO_TEST_CASE(parse_per_filter_config_directly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pseudo_header_matches)
+
+// What Pilot emits for VirtualService method/authority/scheme matches: Envoy's pseudo-headers,
+// which an HTTP/1.1 request carries as its request line, Host and x-forwarded-proto.
+BOOST_AUTO_TEST_CASE(method_authority_scheme_and_path_match_the_request) {
+  auto table = withRoutes(R"(
+  - match: {prefix: /, headers: [{name: ':method', string_match: {exact: POST}}]}
+    route: {cluster: post}
+  - match: {prefix: /, headers: [{name: ':authority', string_match: {prefix: admin.}}]}
+    route: {cluster: admin}
+  - match: {prefix: /, headers: [{name: ':scheme', string_match: {exact: https}}]}
+    route: {cluster: secure}
+  - match: {prefix: /, headers: [{name: ':path', string_match: {suffix: '?debug=1'}}]}
+    route: {cluster: debug}
+  - match: {prefix: /}
+    route: {cluster: other}
+)");
+  const VirtualHost* vh = table->findVirtualHost("x");
+  Fields plain;
+  BOOST_TEST(table->findRoute(*vh, "POST", "/a", plain, 0)->cluster == "post");
+  BOOST_TEST(table->findRoute(*vh, "GET", "/a", plain, 0)->cluster == "other");
+  Fields admin;
+  admin.set(boost::beast::http::field::host, "admin.example.com");
+  BOOST_TEST(table->findRoute(*vh, "GET", "/a", admin, 0)->cluster == "admin");
+  Fields tls;
+  tls.set("x-forwarded-proto", "https");
+  BOOST_TEST(table->findRoute(*vh, "GET", "/a", tls, 0)->cluster == "secure");
+  BOOST_TEST(table->findRoute(*vh, "GET", "/a?debug=1", plain, 0)->cluster == "debug");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -349,6 +349,15 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   ctx.route = route;
 
   bool keep = true;
+  if (vh != nullptr && vh->require_tls && !down_.isTls()) {
+    // The virtual host takes only TLS (a Gateway's httpsRedirect): send the client there.
+    if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
+    std::vector<std::pair<std::string, std::string>> location;
+    location.emplace_back("location", "https://" + host + rs.target);
+    keep = co_await localReply(rs, 301, "", "", std::move(location));
+    finish(rs, req.base());
+    co_return keep;
+  }
   // Filters before the router, in order.
   for (const auto& filter : config_->filters) {
     FilterResult result = filter.on_request(filter.config.get(), ctx);

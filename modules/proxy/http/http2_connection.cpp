@@ -117,6 +117,12 @@ asio::awaitable<void> H2Exchange::run() {
   route_ = vh_ ? table->findRoute(*vh_, method_, path_, fields_, ctx.random, ctx.runtime) : nullptr;
   ctx.vhost = vh_;
   ctx.route = route_;
+  if (vh_ != nullptr && vh_->require_tls && !conn_->tls) {
+    HeaderList location;
+    location.emplace_back("location", "https://" + authority_ + path_);
+    co_await localReply(301, "", "", std::move(location));
+    co_return finish();
+  }
   for (const auto& filter : config.filters) {
     FilterResult result = filter.on_request(filter.config.get(), ctx);
     if (result.kind == FilterResult::Kind::Delay) {

@@ -276,26 +276,30 @@ void HeaderOperations::apply(Fields& fields) const {
 
 bool HeaderMatch::matches(const Fields& fields) const {
   auto range = fields.equal_range(name);
-  bool found = range.first != range.second;
+  if (range.first == range.second) return matchesValue(std::nullopt);
+  auto next = range.first;
+  if (++next == range.second) return matchesValue(std::string_view(range.first->value()));
+  // Several headers of one name are matched as one comma-joined value, as Envoy does.
+  std::string joined;
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!joined.empty()) joined += ',';
+    joined += std::string_view(it->value());
+  }
+  return matchesValue(std::string_view(joined));
+}
+
+bool HeaderMatch::matchesValue(std::optional<std::string_view> value) const {
   bool result;
   if (kind == Kind::Present) {
-    result = found == present;
-  } else if (!found) {
+    result = value.has_value() == present;
+  } else if (!value) {
     return false;  // as Envoy: a value matcher never matches a missing header, inverted or not
+  } else if (kind == Kind::Range) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(value->data(), value->data() + value->size(), v);
+    result = ec == std::errc() && p == value->data() + value->size() && v >= range_start && v < range_end;
   } else {
-    // Several headers of one name are matched as one comma-joined value, as Envoy does.
-    std::string joined;
-    for (auto it = range.first; it != range.second; ++it) {
-      if (!joined.empty()) joined += ',';
-      joined += std::string_view(it->value());
-    }
-    if (kind == Kind::Range) {
-      int64_t v = 0;
-      auto [p, ec] = std::from_chars(joined.data(), joined.data() + joined.size(), v);
-      result = ec == std::errc() && p == joined.data() + joined.size() && v >= range_start && v < range_end;
-    } else {
-      result = value.matches(joined);
-    }
+    result = this->value.matches(*value);
   }
   return result != invert;
 }
@@ -351,8 +355,24 @@ bool Route::matches(std::string_view method, std::string_view target, const Fiel
       case PathKind::Connect: break;
     }
   }
-  for (const auto& h : headers)
-    if (!h.matches(fields)) return false;
+  for (const auto& h : headers) {
+    if (h.name.empty() || h.name.front() != ':') {
+      if (!h.matches(fields)) return false;
+      continue;
+    }
+    // HTTP/1.1 requests carry no pseudo-headers: matchers on them see the request line and Host
+    // (Pilot matches VirtualService method, authority and scheme this way, as Envoy does).
+    std::optional<std::string_view> pseudo;
+    if (h.name == ":method") pseudo = method;
+    else if (h.name == ":path") pseudo = target;
+    else if (h.name == ":authority") {
+      if (auto it = fields.find(boost::beast::http::field::host); it != fields.end()) pseudo = std::string_view(it->value());
+    } else if (h.name == ":scheme") {
+      auto it = fields.find("x-forwarded-proto");
+      pseudo = it != fields.end() ? std::string_view(it->value()) : std::string_view("http");
+    }
+    if (!h.matchesValue(pseudo)) return false;
+  }
   if (!query.empty()) {
     size_t q = target.find('?');
     std::string_view qs = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);

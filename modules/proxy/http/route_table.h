@@ -41,6 +41,8 @@ struct HeaderMatch {
   int64_t range_start = 0, range_end = 0;
   bool invert = false;
   bool matches(const Fields& fields) const;
+  // The same test on one value (nullopt: the header is absent): for pseudo-headers.
+  bool matchesValue(std::optional<std::string_view> value) const;
 };
 
 struct QueryMatch {
