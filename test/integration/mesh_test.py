@@ -239,6 +239,34 @@ class MeshTest(unittest.TestCase):
             time.sleep(1.0)
         self.assertEqual(load.failures(), [])
 
+    def test_gateway_https_redirect_and_method_match(self):
+        redirect_port = ph.free_port()
+        self.dir.write("redirect.yaml", """apiVersion: networking.istio.io/v1alpha3
+kind: Gateway
+metadata: {name: redirect-gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: %d, name: http-redirect, protocol: HTTP}, hosts: ["*"], tls: {httpsRedirect: true}}]
+""" % redirect_port)
+        # A method match (an Envoy :method pseudo-header on the wire) picks v1 for POST only.
+        self.dir.write("route.yaml", """apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{method: {exact: POST}}]
+    route: [{destination: {host: reviews, subset: v1}}]
+  - route: [{destination: {host: reviews, subset: v2}}]
+""")
+        ph.wait_for(lambda: ph.port_accepts(redirect_port), what="the redirect server's listener")
+        r = ph.get(redirect_port, "/productpage?x=1", headers={"Host": "bookinfo.example.com"})
+        self.assertEqual(r.status, 301, r)
+        self.assertEqual(r.header("location"), "https://bookinfo.example.com/productpage?x=1")
+        ph.wait_for(lambda: set(self.through(self.service_port, 5)) == {"reviews-v2"}, what="GET to v2")
+        r = ph.request(self.service_port, "POST", "/", headers={"Host": HOST}, body=b"x")
+        self.assertEqual(r.header("x-backend-name"), "reviews-v1")
+
     def test_pilot_restart_keeps_traffic_and_proxies_reconnect(self):
         with Load(self.service_port, HOST) as load:
             ph.wait_for(lambda: len(load.backends_since(0)) > 20, what="load running")
