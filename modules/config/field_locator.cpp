@@ -59,21 +59,25 @@ bool nextStep(std::string_view& path, Step& step) {
 
 bool hasMark(const YAML::Node& node) { return node.IsDefined() && node.Mark().line >= 0; }
 
-SourcePosition positionOf(const YAML::Node& node, const std::string& file) {
-  YAML::Mark m = node.Mark();
-  return SourcePosition{file, m.line + 1, m.column + 1};
-}
+struct Where {
+  const std::string& file;
+  int first_line;
+  SourcePosition of(const YAML::Node& node) const {
+    YAML::Mark m = node.Mark();
+    return SourcePosition{file, m.line + 1 + first_line, m.column + 1};
+  }
+};
 
 // Recursive rather than a loop over one YAML::Node variable: assigning to a yaml-cpp Node
 // rebinds the node it refers to, which would rewrite the document being searched.
-void descend(const YAML::Node& node, std::string_view path, const std::string& file, SourcePosition& best) {
+void descend(const YAML::Node& node, std::string_view path, const Where& where, SourcePosition& best) {
   Step step{};
   if (!nextStep(path, step)) return;
   if (step.kind == Step::Index) {
     if (!node.IsSequence() || step.index >= node.size()) return;
     const YAML::Node item = node[step.index];
-    if (hasMark(item)) best = positionOf(item, file);
-    descend(item, path, file, best);
+    if (hasMark(item)) best = where.of(item);
+    descend(item, path, where, best);
     return;
   }
   if (!node.IsMap()) return;
@@ -81,8 +85,8 @@ void descend(const YAML::Node& node, std::string_view path, const std::string& f
     if (!entry.first.IsScalar()) continue;
     const std::string& written = entry.first.Scalar();
     if (step.kind == Step::Key ? written == step.name : sameField(written, step.name)) {
-      if (hasMark(entry.first)) best = positionOf(entry.first, file);
-      descend(entry.second, path, file, best);
+      if (hasMark(entry.first)) best = where.of(entry.first);
+      descend(entry.second, path, where, best);
       return;
     }
   }
@@ -91,9 +95,9 @@ void descend(const YAML::Node& node, std::string_view path, const std::string& f
 }  // namespace
 
 SourcePosition locateField(const YAML::Node& object, std::string_view path, const std::string& file,
-                           const SourcePosition& fallback) {
+                           const SourcePosition& fallback, int first_line) {
   SourcePosition best = fallback;
-  descend(object, path, file, best);
+  descend(object, path, Where{file, first_line}, best);
   return best;
 }
 

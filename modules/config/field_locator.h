@@ -14,7 +14,8 @@ namespace monomesh::config {
 // item, a map entry's key. Field names match as written in either lowerCamelCase or snake_case.
 // A path that is not there at all (a required field left out) yields its nearest present parent;
 // `fallback` (the object's position) when nothing matches.
+// `first_line` is the number of file lines before the text `object` was parsed from.
 SourcePosition locateField(const YAML::Node& object, std::string_view path, const std::string& file,
-                           const SourcePosition& fallback);
+                           const SourcePosition& fallback, int first_line = 0);
 
 }  // namespace monomesh::config

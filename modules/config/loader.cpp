@@ -44,10 +44,45 @@ bool isDns1123Subdomain(std::string_view s) {
   return true;
 }
 
+// A run of the text holding whole documents, and the file line it starts on.
+struct DocumentText {
+  std::string_view text;
+  int first_line = 0;
+};
+
+// The text cut before each line that starts a document ("---"). Parsing one document at a time
+// keeps one document's node tree in memory rather than the whole file's (yaml-cpp's trees take
+// tens of times the text) and is faster. A "---" line always starts a document (YAML forbids it
+// inside a scalar); directives ("%YAML") belong to the document after them, so text with any is
+// kept whole.
+std::vector<DocumentText> splitDocuments(std::string_view text) {
+  std::vector<DocumentText> pieces;
+  size_t start = 0;
+  int start_line = 0, line = 0;
+  for (size_t pos = 0; pos < text.size(); ++line) {
+    size_t eol = text.find('\n', pos);
+    std::string_view l = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    if (l.starts_with('%')) return {DocumentText{text, 0}};
+    bool marker = l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker && pos > start) {
+      pieces.push_back(DocumentText{text.substr(start, pos - start), start_line});
+      start = pos;
+      start_line = line;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  pieces.push_back(DocumentText{text.substr(start), start_line});
+  return pieces;
+}
+
 class DocumentLoader {
  public:
   DocumentLoader(const std::string& file, const LoadOptions& options, LoadResult& out)
       : file_(file), options_(options), out_(out) {}
+
+  // Documents parsed from a piece of the file that starts `first_line` lines in.
+  void startingAt(int first_line) { first_line_ = first_line; }
 
   void load(const YAML::Node& doc) {
     if (!doc.IsDefined() || doc.IsNull()) return;  // empty document between `---`
@@ -105,7 +140,9 @@ class DocumentLoader {
 
     const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(schema->message);
     std::unique_ptr<pb::Message> body(prototype->New());
-    YamlProtoReader reader(file_, ReadOptions{schema->strict, options_.max_errors_per_object});
+    ReadOptions read_options{schema->strict, options_.max_errors_per_object};
+    read_options.first_line = first_line_;
+    YamlProtoReader reader(file_, read_options);
     if (schema->body == Body::Spec) {
       for (const auto& entry : doc) {
         std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
@@ -131,7 +168,7 @@ class DocumentLoader {
   bool validate(const YAML::Node& doc, const Resource& resource) {
     auto found = validation::validateResource(resource);
     for (auto* list : {&found.errors, &found.notes})
-      for (auto& e : *list) e.position = locateField(doc, e.path, file_, resource.origin);
+      for (auto& e : *list) e.position = locateField(doc, e.path, file_, resource.origin, first_line_);
     out_.notes.insert(out_.notes.end(), found.notes.begin(), found.notes.end());
     out_.errors.insert(out_.errors.end(), found.errors.begin(), found.errors.end());
     return found.ok();
@@ -139,7 +176,7 @@ class DocumentLoader {
 
   SourcePosition position(const YAML::Node& node) const {
     YAML::Mark m = node.Mark();
-    return SourcePosition{file_, m.line + 1, m.column + 1};
+    return SourcePosition{file_, m.line + 1 + first_line_, m.column + 1};
   }
 
   void error(const YAML::Node& node, const std::string& subject, const std::string& path, std::string message) {
@@ -154,7 +191,7 @@ class DocumentLoader {
     for (const auto& entry : map) {
       if (!entry.first.IsScalar()) continue;
       const std::string& key = entry.first.Scalar();
-      auto [it, fresh] = seen.emplace(key, entry.first.Mark().line + 1);
+      auto [it, fresh] = seen.emplace(key, entry.first.Mark().line + 1 + first_line_);
       if (!fresh) {
         error(entry.first, "", prefix + key, "set more than once (first at line " + std::to_string(it->second) + ")");
         ok = false;
@@ -243,25 +280,32 @@ class DocumentLoader {
   const std::string& file_;
   const LoadOptions& options_;
   LoadResult& out_;
+  int first_line_ = 0;  // file lines before the document being loaded
 };
 
 }  // namespace
 
 LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options) {
   LoadResult result;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::DeepRecursion& e) {
-    result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1, e.mark.column + 1}, "", "",
-                                        "invalid YAML: nested too deeply (more than " + std::to_string(e.depth()) + " levels)"});
-  } catch (const YAML::Exception& e) {
-    result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1, e.mark.column + 1}, "", "",
-                                        "invalid YAML: " + e.msg});
-    return result;
-  }
   DocumentLoader loader(file, options, result);
-  for (const auto& doc : docs) loader.load(doc);
+  for (const DocumentText& piece : splitDocuments(text)) {
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(std::string(piece.text));
+    } catch (const YAML::Exception& e) {
+      auto deep = dynamic_cast<const YAML::DeepRecursion*>(&e);
+      std::string why = deep ? "nested too deeply (more than " + std::to_string(deep->depth()) + " levels)" : e.msg;
+      result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1 + piece.first_line, e.mark.column + 1}, "",
+                                          "", "invalid YAML: " + why});
+      // Text that is not YAML yields no objects, as if the file were read whole.
+      result.resources.clear();
+      result.skipped.clear();
+      result.notes.clear();
+      return result;
+    }
+    loader.startingAt(piece.first_line);
+    for (const auto& doc : docs) loader.load(doc);
+  }
   return result;
 }
 

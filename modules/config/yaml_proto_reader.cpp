@@ -164,7 +164,7 @@ std::string describeNode(const YAML::Node& node) {
 SourcePosition YamlProtoReader::position(const YAML::Node& node) const {
   YAML::Mark m = node.IsDefined() ? node.Mark() : last_mark_;
   if (m.line < 0) m = last_mark_;
-  return SourcePosition{file_, m.line + 1, m.column + 1};
+  return SourcePosition{file_, m.line + 1 + options_.first_line, m.column + 1};
 }
 
 void YamlProtoReader::fail(const YAML::Node& node, const std::string& path, std::string message) {
@@ -217,7 +217,7 @@ void YamlProtoReader::readMessage(const YAML::Node& node, pb::Message& message, 
     std::string fpath = childPath(path, name);
     auto [prev, inserted] = seen.emplace(field, key.Mark());
     if (!inserted) {
-      fail(key, fpath, "set more than once (first at line " + std::to_string(prev->second.line + 1) + ")");
+      fail(key, fpath, "set more than once (first at line " + std::to_string(prev->second.line + 1 + options_.first_line) + ")");
       continue;
     }
     if (const pb::OneofDescriptor* oneof = field->real_containing_oneof()) {
@@ -302,7 +302,7 @@ void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, cons
     const std::string& k = key.Scalar();
     std::string kpath = keyPath(path, k);
     if (!seen.emplace(k, key.Mark().line).second) {
-      fail(key, kpath, "key set more than once (first at line " + std::to_string(seen[k] + 1) + ")");
+      fail(key, kpath, "key set more than once (first at line " + std::to_string(seen[k] + 1 + options_.first_line) + ")");
       continue;
     }
     pb::Message* entry = r->AddMessage(&message, field);

@@ -17,6 +17,9 @@ struct ReadOptions {
   size_t max_errors = 20;  // stop collecting after this many
   // Bounds the work per document: YAML aliases can make a small text expand exponentially.
   size_t max_values = 1000000;
+  // Lines of the file before the text the node came from (documents are parsed one at a time);
+  // added to every line number reported.
+  int first_line = 0;
 };
 
 class YamlProtoReader {

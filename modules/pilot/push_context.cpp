@@ -62,13 +62,16 @@ void PushContext::indexConfig(const config::StoreSnapshot& snapshot) {
     destination_rules_.push_back(std::move(e));
   }
   for (const auto& dr : destination_rules_) {
-    auto& index = local_rules_[dr.resource->meta.namespace_];
-    index.hosts.push_back(dr.host);
-    index.rules.push_back(&dr);
-    if (dr.visibility == Visibility::Public) {
-      exported_rules_.hosts.push_back(dr.host);
-      exported_rules_.rules.push_back(&dr);
-    }
+    local_rules_[dr.resource->meta.namespace_].add(dr.host, &dr);
+    if (dr.visibility == Visibility::Public) exported_rules_.add(dr.host, &dr);
+  }
+  for (const auto& vs : virtual_services_) {
+    for (const auto& http : vs.spec->http())
+      for (const auto& m : http.match()) source_labels_used_ = source_labels_used_ || !m.source_labels().empty();
+    for (const auto& tcp : vs.spec->tcp())
+      for (const auto& m : tcp.match()) source_labels_used_ = source_labels_used_ || !m.source_labels().empty();
+    for (const auto& tls : vs.spec->tls())
+      for (const auto& m : tls.match()) source_labels_used_ = source_labels_used_ || !m.source_labels().empty();
   }
   for (const auto& r : snapshot.list(networkingKind("Gateway")))
     gateways_.push_back(GatewayEntry{r, &r->as<networking::Gateway>(), r->meta.namespace_ + "/" + r->meta.name});
@@ -104,8 +107,7 @@ std::vector<std::pair<const Service*, const Endpoint*>> PushContext::serviceInst
   return out;
 }
 
-SidecarScope PushContext::sidecarScope(const ProxyNode& proxy, const Labels& labels) const {
-  SidecarScope scope;
+config::ResourcePtr PushContext::sidecarFor(const ProxyNode& proxy, const Labels& labels) const {
   // A Sidecar selecting this workload, else the namespace's default, else the root namespace's.
   config::ResourcePtr namespace_default, root_default;
   const auto& root = options_.mesh.root_namespace();
@@ -113,16 +115,19 @@ SidecarScope PushContext::sidecarScope(const ProxyNode& proxy, const Labels& lab
     const auto& spec = r->as<networking::Sidecar>();
     bool has_selector = spec.has_workload_selector() && !spec.workload_selector().labels().empty();
     if (r->meta.namespace_ == proxy.namespace_) {
-      if (has_selector && labelsMatch(Labels(spec.workload_selector().labels().begin(), spec.workload_selector().labels().end()), labels)) {
-        scope.sidecar = r;
-        break;
-      }
+      if (has_selector && labelsMatch(Labels(spec.workload_selector().labels().begin(), spec.workload_selector().labels().end()), labels))
+        return r;
       if (!has_selector && !namespace_default) namespace_default = r;
     } else if (r->meta.namespace_ == root && !has_selector && !root_default) {
       root_default = r;
     }
   }
-  if (!scope.sidecar) scope.sidecar = namespace_default ? namespace_default : root_default;
+  return namespace_default ? namespace_default : root_default;
+}
+
+SidecarScope PushContext::sidecarScope(const ProxyNode& proxy, const Labels& labels) const {
+  SidecarScope scope;
+  scope.sidecar = sidecarFor(proxy, labels);
   for (const auto& service : registry_.services) {
     if (!visibleFrom(*service, proxy.namespace_)) continue;
     if (!scope.sidecar) {
@@ -158,9 +163,28 @@ std::vector<const VirtualServiceEntry*> PushContext::virtualServices(std::string
 
 const DestinationRuleEntry* PushContext::destinationRule(std::string_view proxy_namespace, std::string_view host) const {
   if (auto it = local_rules_.find(proxy_namespace); it != local_rules_.end())
-    if (int i = mostSpecificMatch(it->second.hosts, host); i >= 0) return it->second.rules[size_t(i)];
-  if (int i = mostSpecificMatch(exported_rules_.hosts, host); i >= 0) return exported_rules_.rules[size_t(i)];
-  return nullptr;
+    if (const auto* rule = it->second.find(host)) return rule;
+  return exported_rules_.find(host);
+}
+
+void PushContext::RuleIndex::add(const std::string& host, const DestinationRuleEntry* rule) {
+  size_t i = hosts.size();
+  hosts.push_back(host);
+  rules.push_back(rule);
+  if (!host.empty() && host.front() == '*') wildcards.push_back(i);
+  else exact.try_emplace(std::string_view(rule->host), i);  // the entry's string outlives the index
+}
+
+const DestinationRuleEntry* PushContext::RuleIndex::find(std::string_view host) const {
+  if (auto it = exact.find(host); it != exact.end()) return rules[it->second];
+  const DestinationRuleEntry* best = nullptr;
+  size_t best_size = 0;
+  for (size_t i : wildcards)
+    if (hostMatches(hosts[i], host) && (best == nullptr || hosts[i].size() > best_size)) {
+      best = rules[i];
+      best_size = hosts[i].size();
+    }
+  return best;
 }
 
 std::vector<const GatewayEntry*> PushContext::gateways(const Labels& labels) const {

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/store.h"
@@ -84,6 +86,11 @@ class PushContext {
   std::vector<std::pair<const Service*, const Endpoint*>> serviceInstances(const ProxyNode& proxy) const;
 
   SidecarScope sidecarScope(const ProxyNode& proxy, const Labels& labels) const;
+  // The Sidecar resource that applies (the first of sidecarScope's steps); null: the mesh default.
+  config::ResourcePtr sidecarFor(const ProxyNode& proxy, const Labels& labels) const;
+  // Whether any VirtualService match names sourceLabels: only then do a sidecar's routes depend on
+  // its own labels.
+  bool sourceLabelsUsed() const { return source_labels_used_; }
   // VirtualServices bound to `gateway` ("mesh" or "namespace/name") visible from `namespace_`.
   std::vector<const VirtualServiceEntry*> virtualServices(std::string_view gateway, std::string_view namespace_) const;
   // 1.1's lookup: the proxy's namespace first, then rules exported to every namespace.
@@ -107,13 +114,20 @@ class PushContext {
   std::vector<config::ResourcePtr> sidecars_;
   // Endpoints by IP (a proxy's inbound side) and DestinationRules in lookup order.
   std::multimap<std::string, std::pair<const Service*, const Endpoint*>, std::less<>> instances_by_ip_;
+  // 1.1's most specific match: an exact host (the first rule for it) by hash, else the longest
+  // wildcard host, scanned (few rules use wildcards); the same answer as mostSpecificMatch.
   struct RuleIndex {
     std::vector<std::string> hosts;
     std::vector<const DestinationRuleEntry*> rules;
+    std::unordered_map<std::string_view, size_t> exact;  // host -> first index
+    std::vector<size_t> wildcards;
+    void add(const std::string& host, const DestinationRuleEntry* rule);
+    const DestinationRuleEntry* find(std::string_view host) const;
   };
   std::map<std::string, RuleIndex, std::less<>> local_rules_;  // by namespace
   RuleIndex exported_rules_;
   std::vector<PushConflict> conflicts_;
+  bool source_labels_used_ = false;
 };
 
 }  // namespace monomesh::pilot

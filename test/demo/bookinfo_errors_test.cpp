@@ -1,7 +1,10 @@
 // The bookinfo application when things go wrong: dead or slow dependencies give bookinfo's
 // messages within its timeouts, bad requests get clear answers, configuration errors are named,
 // and stop() ends everything, even requests in flight.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
+#include <optional>
 
 #include "demo/bookinfo_fixture.h"
 #include "demo/test_client.h"
@@ -299,6 +302,50 @@ BOOST_AUTO_TEST_CASE(stop_ends_requests_in_flight_and_frees_the_port) {
     ratings.reset();
     return 0;
   });
+}
+
+BOOST_AUTO_TEST_CASE(stop_leaves_no_work_behind) {
+  // Everything on one io_context without a work guard: once stop() has run, the context must
+  // run out of work by itself (no timer, accept or read left pending), with a request in flight
+  // through productpage -> reviews -> a ratings that never answers.
+  namespace asio = boost::asio;
+  asio::io_context context;
+  std::optional<FakeUpstream> ratings;
+  ratings.emplace(context, FakeBehaviour{.silent = true});
+  AppInstance reviews_instance = loopbackInstance("reviews", "v2");
+  reviews_instance.upstreams["ratings"] = upstreamAt(ratings->endpoint());
+  BookinfoApp reviews(context, reviews_instance);
+  BOOST_REQUIRE(reviews.start().empty());
+  BookinfoApp details(context, loopbackInstance("details", "v1"));
+  BOOST_REQUIRE(details.start().empty());
+  BookinfoApp productpage(context, productpageInstance(details.localEndpoint(), reviews.localEndpoint()));
+  BOOST_REQUIRE(productpage.start().empty());
+
+  asio::ip::tcp::socket client(context);
+  client.connect(productpage.localEndpoint());
+  const std::string request = "GET /productpage HTTP/1.1\r\nHost: p\r\n\r\n";
+  asio::write(client, asio::buffer(request));
+  char reply[256];
+  boost::system::error_code client_error;
+  client.async_read_some(asio::buffer(reply), [&](boost::system::error_code ec, size_t) { client_error = ec; });
+  asio::steady_timer stop_timer(context);
+  std::function<void()> stop_when_ratings_asked = [&] {
+    if (ratings->requests().empty()) {
+      stop_timer.expires_after(milliseconds(10));
+      stop_timer.async_wait([&](boost::system::error_code) { stop_when_ratings_asked(); });
+      return;
+    }
+    productpage.stop();
+    reviews.stop();
+    details.stop();
+    ratings->close();
+  };
+  stop_when_ratings_asked();
+  context.run_for(std::chrono::seconds(20));
+  BOOST_TEST(context.stopped());  // ran out of work rather than out of time
+  BOOST_TEST(ratings->requests().size() == 1u);
+  BOOST_TEST(client_error == asio::error::eof);
+  ratings.reset();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

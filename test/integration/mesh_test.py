@@ -247,6 +247,15 @@ metadata: {name: redirect-gateway, namespace: default}
 spec:
   selector: {istio: ingressgateway}
   servers: [{port: {number: %d, name: http-redirect, protocol: HTTP}, hosts: ["*"], tls: {httpsRedirect: true}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: redirected, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [redirect-gateway]
+  http:
+  - route: [{destination: {host: reviews, subset: v2}}]
 """ % redirect_port)
         # A method match (an Envoy :method pseudo-header on the wire) picks v1 for POST only.
         self.dir.write("route.yaml", """apiVersion: networking.istio.io/v1alpha3

@@ -203,6 +203,19 @@ BOOST_AUTO_TEST_CASE(listeners_that_cannot_be_bound_are_dropped) {
   BOOST_TEST(Fixture::names(f.changes.back().added) == std::vector<std::string>{"taken"});
 }
 
+BOOST_AUTO_TEST_CASE(recompiled_bootstrap_listeners_are_swapped_in_without_draining) {
+  Fixture f;
+  auto first = f.compile(listener("static", 15001));
+  f.lds->start({first}, false, std::chrono::seconds(15));
+  auto second = f.compile(listener("static", 15001));  // e.g. new certificates
+  f.lds->replaceBootstrap({second});
+  const auto& c = f.changes.back();
+  BOOST_TEST_REQUIRE(c.active.size() == 1u);
+  BOOST_TEST(c.active[0] == second);
+  BOOST_TEST(c.added.empty());
+  BOOST_TEST(c.drained.empty());  // open connections keep their TLS contexts
+}
+
 BOOST_AUTO_TEST_CASE(bootstrap_listeners_with_rds_warm_too) {
   Fixture f;
   f.lds->start({f.compile(listener("static", 15001, "static-routes"))}, false, std::chrono::seconds(15));

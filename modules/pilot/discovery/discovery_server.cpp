@@ -17,6 +17,25 @@ struct DiscoveryServer::ProxyState {
   std::unique_ptr<xds::ProxyView> view;
 };
 
+// What a stream is sent, assembled from packed resources (shared ones come from the push cache).
+struct DiscoveryServer::Assembly {
+  net::xds::Resources out;
+  size_t hash;
+  explicit Assembly(std::string_view url) : hash(std::hash<std::string_view>{}(url)) {}
+  void add(const PackedResource& p) {
+    out.resources.push_back(p.any);
+    out.names.push_back(p.name);
+    hash = hash * 1099511628211ull ^ p.hash;
+  }
+  // The version names the content: a proxy gets a type again only when its bytes changed.
+  net::xds::Resources finish() {
+    char text[17];
+    std::snprintf(text, sizeof(text), "%016zx", hash);
+    out.version = text;
+    return std::move(out);
+  }
+};
+
 namespace {
 
 struct PilotMetrics {
@@ -57,21 +76,6 @@ const char* shortType(std::string_view url) {
   if (url == type_url::kListener) return "lds";
   if (url == type_url::kRoute) return "rds";
   return "other";
-}
-
-template <class Message>
-void pack(const Message& m, const std::string& name, net::xds::Resources& out) {
-  out.resources.emplace_back().PackFrom(m);
-  out.names.push_back(name);
-}
-
-// The version names the content: a proxy gets a type again only when its bytes changed.
-void stampVersion(std::string_view url, net::xds::Resources& out) {
-  size_t h = std::hash<std::string_view>{}(url);
-  for (const auto& any : out.resources) h = h * 1099511628211ull ^ std::hash<std::string>{}(any.value());
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016zx", h);
-  out.version = text;
 }
 
 // Kubernetes objects that change only endpoints: Endpoints (and Pods, whose labels and identity the
@@ -148,6 +152,7 @@ void DiscoveryServer::onStoreChange(const std::vector<config::Event>& events) {
 void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
   auto started = Clock::now();
   push_ = PushContext::build(store_.snapshot(), options_, ++push_version_);
+  cache_.reset();  // the previous push's shared resources go with it
   push_started_ = first_change;
   auto& m = PilotMetrics::get();
   m.push_build.observe(std::chrono::duration<double>(Clock::now() - started).count());
@@ -179,7 +184,8 @@ DiscoveryServer::ProxyState* DiscoveryServer::proxyFor(const envoy::config::core
   if (state->push != push_) {
     state->view.reset();
     state->push = push_;
-    state->view = std::make_unique<xds::ProxyView>(*push_, state->node);
+    if (!cache_ || cache_->push() != push_) cache_ = std::make_unique<PushCache>(push_);
+    state->view = cache_->view(state->node);
   }
   return state.get();
 }
@@ -194,28 +200,32 @@ std::optional<net::xds::Resources> DiscoveryServer::resources(const envoy::confi
     return std::nullopt;
   }
   const auto& view = *state->view;
-  net::xds::Resources out;
+  // Outbound clusters, load assignments and sidecar routes are shared through the push cache;
+  // the proxy's own clusters and its listeners are built for it.
+  Assembly out(url);
   if (url == type_url::kCluster) {
-    for (const auto& c : xds::buildClusters(view)) pack(c, c.name(), out);
+    for (const auto& p : cache_->outboundClusters(view)) out.add(p);
+    for (const auto& c : xds::buildLocalClusters(view)) out.add(PushCache::pack(c, c.name()));
   } else if (url == type_url::kListener) {
-    for (const auto& l : xds::buildListeners(view)) pack(l, l.name(), out);
+    for (const auto& l : xds::buildListeners(view)) out.add(PushCache::pack(l, l.name()));
   } else if (url == type_url::kEndpoint) {
     for (const auto& name : names)
-      if (auto cla = xds::buildLoadAssignment(view, name)) pack(*cla, name, out);
+      if (const auto* p = cache_->loadAssignment(view, name)) out.add(*p);
   } else if (url == type_url::kRoute) {
     for (const auto& name : names) {
-      auto rc = xds::buildRouteConfiguration(view, name);
-      if (!rc) {  // an unknown name still gets an (empty) answer, or the proxy's listener never warms
-        rc.emplace();
-        rc->set_name(name);
+      if (const auto* p = cache_->routeConfiguration(view, name)) {
+        out.add(*p);
+        continue;
       }
-      pack(*rc, name, out);
+      // An unknown name still gets an (empty) answer, or the proxy's listener never warms.
+      envoy::config::route::v3::RouteConfiguration rc;
+      rc.set_name(name);
+      out.add(PushCache::pack(rc, name));
     }
   } else {
     return std::nullopt;
   }
-  stampVersion(url, out);
-  return out;
+  return out.finish();
 }
 
 std::optional<DiscoveryServer::Generated> DiscoveryServer::generateFor(const std::string& node_id,

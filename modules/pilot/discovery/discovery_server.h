@@ -11,6 +11,7 @@
 #include "net/grpc/grpc_server.h"
 #include "net/xds/ads_server.h"
 #include "observe/metrics.h"
+#include "pilot/discovery/push_cache.h"
 #include "pilot/discovery/push_debouncer.h"
 #include "pilot/push_context.h"
 #include "pilot/xds/xds_builder.h"
@@ -44,6 +45,7 @@ class DiscoveryServer final : public net::xds::ResourceSource {
 
  private:
   struct ProxyState;
+  struct Assembly;
   void onStoreChange(const std::vector<config::Event>& events);
   void rebuild(bool full, std::chrono::steady_clock::time_point first_change);
   ProxyState* proxyFor(const envoy::config::core::v3::Node& node, std::string& error);
@@ -59,6 +61,7 @@ class DiscoveryServer final : public net::xds::ResourceSource {
   std::chrono::steady_clock::time_point push_started_;
   std::unique_ptr<net::xds::AdsServer> ads_;
   std::map<std::string, std::unique_ptr<ProxyState>> proxies_;  // by node ID
+  std::unique_ptr<PushCache> cache_;  // what proxies of push_ share
   // Store watchers run on the thread that applied the change; pushes happen on `context_`.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -94,6 +94,13 @@ void inboundClusters(const ProxyView& view, std::vector<cv3::Cluster>& out) {
 }  // namespace
 
 std::vector<cv3::Cluster> buildClusters(const ProxyView& view) {
+  auto out = buildOutboundClusters(view);
+  auto local = buildLocalClusters(view);
+  out.insert(out.end(), std::make_move_iterator(local.begin()), std::make_move_iterator(local.end()));
+  return out;
+}
+
+std::vector<cv3::Cluster> buildOutboundClusters(const ProxyView& view) {
   std::vector<cv3::Cluster> out;
   for (const Service* service : view.scope.services) {
     const auto* entry = view.push.destinationRule(view.proxy.namespace_, service->hostname);
@@ -106,6 +113,11 @@ std::vector<cv3::Cluster> buildClusters(const ProxyView& view) {
         out.push_back(outboundCluster(view, *service, port, subset.name(), rule, &subset));
     }
   }
+  return out;
+}
+
+std::vector<cv3::Cluster> buildLocalClusters(const ProxyView& view) {
+  std::vector<cv3::Cluster> out;
   if (!view.isRouter()) inboundClusters(view, out);
   cv3::Cluster blackhole;
   blackhole.set_name(std::string(kBlackHoleCluster));

@@ -50,6 +50,29 @@ bool localityMatches(const std::string& pattern, const std::string& locality) {
 
 }  // namespace
 
+// Keep in step with buildLoadAssignment: the proxy-dependent inputs are whether the service is
+// visible from its namespace, the DestinationRule a subset comes from, and with locality load
+// balancing the proxy's locality.
+std::string loadAssignmentKey(const ProxyView& view, std::string_view cluster_name) {
+  std::string key(cluster_name);
+  auto parsed = parseClusterName(cluster_name);
+  if (!parsed || parsed->direction != Direction::Outbound) return key;
+  const Service* service = view.push.service(parsed->host);
+  bool visible = service != nullptr && view.push.visibleFrom(*service, view.proxy.namespace_);
+  key += visible ? "|v" : "|h";
+  if (visible && !parsed->subset.empty()) {
+    const auto* rule = view.push.destinationRule(view.proxy.namespace_, service->hostname);
+    key += '|';
+    if (rule != nullptr) key += rule->resource->key().str();
+  }
+  if (localityLbEnabled(view.push)) {
+    key += "|@";
+    if (!view.proxy.locality.empty()) key += view.proxy.locality;
+    else if (const auto* w = view.push.workload(view.proxy)) key += w->locality;
+  }
+  return key;
+}
+
 std::optional<ev3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& view, std::string_view cluster_name) {
   auto key = parseClusterName(cluster_name);
   if (!key || key->direction != Direction::Outbound) return std::nullopt;

@@ -257,6 +257,30 @@ std::optional<rv3::RouteConfiguration> gatewayRoutes(const ProxyView& view, std:
 
 }  // namespace
 
+// Keep in step with sidecarRoutes: besides the outbound key (namespace, Sidecar), a sidecar's
+// routes depend on its DNS domain (short host names) and, when a match uses sourceLabels, on its
+// labels. Gateways' routes depend on their labels through the Gateways they select: not cached.
+std::string routeConfigurationKey(const ProxyView& view, std::string_view name) {
+  if (view.isRouter()) return {};
+  std::string key(name);
+  key += '|';
+  key += view.proxy.namespace_;
+  key += '|';
+  key += view.proxy.dns_domain;
+  if (view.scope.sidecar) {
+    key += '|';
+    key += view.scope.sidecar->key().str();
+  }
+  if (view.push.sourceLabelsUsed())
+    for (const auto& [k, v] : view.labels) {
+      key += '|';
+      key += k;
+      key += '=';
+      key += v;
+    }
+  return key;
+}
+
 std::optional<rv3::RouteConfiguration> buildRouteConfiguration(const ProxyView& view, std::string_view name) {
   return view.isRouter() ? gatewayRoutes(view, name) : sidecarRoutes(view, name);
 }

@@ -14,6 +14,22 @@ ProxyView::ProxyView(const PushContext& push_context, const ProxyNode& node)
   }
 }
 
+ProxyView::ProxyView(const PushContext& push_context, const ProxyNode& node, Labels proxy_labels,
+                     SidecarScope proxy_scope)
+    : push(push_context), proxy(node), labels(std::move(proxy_labels)), scope(std::move(proxy_scope)) {
+  if (!isRouter()) instances = push.serviceInstances(proxy);
+}
+
+std::string outboundKey(const ProxyNode& proxy, const config::ResourcePtr& sidecar) {
+  std::string key = proxy.type == NodeType::Router ? "router|" : "sidecar|";
+  key += proxy.namespace_;
+  if (sidecar && proxy.type != NodeType::Router) {
+    key += '|';
+    key += sidecar->key().str();
+  }
+  return key;
+}
+
 std::vector<envoy::config::listener::v3::Listener> buildListeners(const ProxyView& view) {
   return view.isRouter() ? buildGatewayListeners(view) : buildSidecarListeners(view);
 }

@@ -24,12 +24,28 @@ struct ProxyView {
   std::vector<std::pair<const Service*, const Endpoint*>> instances;  // its inbound service ports
 
   ProxyView(const PushContext& push, const ProxyNode& proxy);
+  // With the scope already worked out for another proxy of the same outboundKey.
+  ProxyView(const PushContext& push, const ProxyNode& proxy, Labels labels, SidecarScope scope);
   bool isRouter() const { return proxy.type == NodeType::Router; }
 };
+
+// What a proxy's outbound configuration depends on, as a cache key within one push: router or
+// sidecar, namespace, and the Sidecar resource that applies (PushContext::sidecarFor; the scope's
+// own for a view). Proxies with equal keys see the same services and DestinationRules.
+std::string outboundKey(const ProxyNode& proxy, const config::ResourcePtr& sidecar);
+
+// Cache keys within one push for the builders below: two proxies whose keys are equal get the
+// same resource. Each names every input of its builder that differs between proxies.
+std::string loadAssignmentKey(const ProxyView& view, std::string_view cluster_name);
+std::string routeConfigurationKey(const ProxyView& view, std::string_view name);  // "": do not cache
 
 // CDS: outbound clusters for every visible service port and subset, inbound clusters for the
 // workload's ports (sidecars), BlackHoleCluster and PassthroughCluster.
 std::vector<envoy::config::cluster::v3::Cluster> buildClusters(const ProxyView& view);
+// Its two parts: the outbound clusters, which depend only on outboundKey(view), and the proxy's
+// own (inbound, BlackHoleCluster, PassthroughCluster).
+std::vector<envoy::config::cluster::v3::Cluster> buildOutboundClusters(const ProxyView& view);
+std::vector<envoy::config::cluster::v3::Cluster> buildLocalClusters(const ProxyView& view);
 
 // EDS: the assignment of one cluster (by name), as seen from `view`'s proxy; nullopt when the
 // name is not an EDS cluster Pilot knows.
