@@ -495,4 +495,40 @@ BOOST_AUTO_TEST_CASE(load_file_on_a_missing_file) {
   BOOST_TEST(contains(result.errors[0].message, "cannot read"), result.errors[0].message);
 }
 
+// Documents are parsed one at a time (splitting before each "---" line); line numbers still
+// count from the top of the file, and text that is not YAML anywhere still yields no objects.
+BOOST_AUTO_TEST_CASE(documents_are_parsed_one_at_a_time_with_file_line_numbers) {
+  const std::string bad_vs = istioDoc("networking.istio.io/v1alpha3", "VirtualService", "  name: b\n", "  hosts: [b]\n  foo: 1\n");
+  std::string text = std::string(kVirtualService) + "--- # a comment on the marker\n" + bad_vs + "---\n" +
+                     "apiVersion: v1\nkind: Service\nmetadata:\n  name: c\n  name: d\n";
+  auto result = loadYaml(text, "f.yaml");
+  BOOST_TEST_REQUIRE(result.errors.size() == 2u, joinErrors(result.errors));
+  BOOST_TEST(result.errors[0].position.str() == "f.yaml:14:3");  // spec.foo, after the 6-line first document and the marker
+  BOOST_TEST(result.errors[1].position.str() == "f.yaml:20:3");
+  BOOST_TEST(contains(result.errors[1].message, "first at line 19"), result.errors[1].message);
+  BOOST_TEST(result.resources.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_syntax_error_in_a_later_document_loads_nothing) {
+  std::string text = std::string(kVirtualService) + "---\n" + kVirtualService + "---\napiVersion: v1\nkind: [\n";
+  auto result = loadYaml(text, "f.yaml");
+  BOOST_TEST_REQUIRE(result.errors.size() == 1u, joinErrors(result.errors));
+  BOOST_TEST(contains(result.errors[0].message, "invalid YAML"));
+  BOOST_TEST(result.errors[0].position.line >= 15);
+  BOOST_TEST(result.resources.empty());
+}
+
+BOOST_AUTO_TEST_CASE(document_markers_end_markers_and_directives) {
+  // "..." ends a document without a following "---"; "--- {...}" starts one on the marker line;
+  // a "%YAML" directive makes the text parse whole. Each of these holds two objects.
+  const std::string flow = "--- {apiVersion: v1, kind: Service, metadata: {name: f}}\n";
+  for (const std::string& text : {std::string(kVirtualService) + "...\n" + kVirtualService,
+                                   flow + flow.substr(0, flow.size() - 4) + "g}}\n",
+                                   "%YAML 1.2\n---\n" + std::string(kVirtualService) + "---\n" + flow.substr(4)}) {
+    auto result = loadYaml(text, "f.yaml");
+    BOOST_TEST(result.ok(), text << joinErrors(result.errors));
+    BOOST_TEST(result.resources.size() == 2u, text);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
