@@ -199,6 +199,14 @@ spec:
   BOOST_REQUIRE(ingress != nullptr);
   BOOST_TEST(ingress->bind_to_port().value());
   BOOST_TEST((ingress->traffic_direction() == envoy::config::core::v3::INBOUND));
+  // The inbound cluster sends to the defaultEndpoint, where the application listens.
+  auto clusters = xds::buildClusters(view);
+  const auto* inbound = findCluster(clusters, "inbound|9080|http|productpage.default.svc.cluster.local");
+  BOOST_REQUIRE(inbound != nullptr);
+  const auto& sa = inbound->load_assignment().endpoints(0).lb_endpoints(0).endpoint().address().socket_address();
+  BOOST_TEST(sa.address() == "127.0.0.1");
+  BOOST_TEST(sa.port_value() == 19080u);
+  BOOST_TEST(findListener(listeners, "127.0.0.5_9080") != nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(tcp_routes_choose_the_clusters_of_tcp_listeners) {

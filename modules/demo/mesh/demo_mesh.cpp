@@ -109,7 +109,7 @@ std::string DemoMesh::banner(bool created_config) const {
   out += "  ADS (xDS v3)      127.0.0.1:" + std::to_string(p.pilot_grpc) + "  (monomesh proxy-status --pilot 127.0.0.1:" +
          std::to_string(p.pilot_debug) + ")\n";
   out += "  Config folder     " + dir + (created_config ? "  (sample config written)\n" : "\n");
-  std::string samples = "istio-samples/bookinfo/networking";
+  std::string samples = "samples/bookinfo/networking in an Istio 1.1 release";
   out += "\nTry it with Istio's own bookinfo files (" + samples + "); one file per object, so a step that\n";
   out += "changes a rule replaces the earlier file:\n";
   out += "  1. Request routing:   cp virtual-service-reviews-test-v2.yaml " + dir + "/\n";

@@ -75,18 +75,16 @@ cv3::Cluster outboundCluster(const ProxyView& view, const Service& service, cons
 
 void inboundClusters(const ProxyView& view, std::vector<cv3::Cluster>& out) {
   std::set<std::string> seen;
-  for (const auto& [service, endpoint] : view.instances) {
-    const ServicePort* port = service->portByNumber(endpoint->service_port);
-    if (port == nullptr) continue;
+  for (const auto& in : view.inbound) {
+    if (!seen.insert(in.cluster).second) continue;
     cv3::Cluster c;
-    c.set_name(clusterName(Direction::Inbound, port->port, port->name, service->hostname));
-    if (!seen.insert(c.name()).second) continue;
+    c.set_name(in.cluster);
     c.set_type(cv3::Cluster::STATIC);
     setConnectTimeout(view.push, c);
     auto* assignment = c.mutable_load_assignment();
     assignment->set_cluster_name(c.name());
-    addSocketEndpoint(assignment->add_endpoints(), "127.0.0.1", endpoint->port);
-    if (isHttp2(port->protocol)) c.mutable_http2_protocol_options()->mutable_max_concurrent_streams()->set_value(1073741824);
+    addSocketEndpoint(assignment->add_endpoints(), in.endpoint_ip, in.endpoint_port);
+    if (isHttp2(in.protocol)) c.mutable_http2_protocol_options()->mutable_max_concurrent_streams()->set_value(1073741824);
     out.push_back(std::move(c));
   }
 }

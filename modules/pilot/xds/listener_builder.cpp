@@ -167,30 +167,8 @@ std::vector<lv3::Listener> buildSidecarListeners(const ProxyView& view) {
   const networking::Sidecar* sidecar = view.scope.sidecar ? &view.scope.sidecar->as<networking::Sidecar>() : nullptr;
 
   // Inbound.
-  if (sidecar != nullptr && sidecar->ingress_size() > 0) {
-    for (const auto& ingress : sidecar->ingress()) {
-      uint32_t port = ingress.port().number();
-      std::string host = view.scope.sidecar->meta.name + "." + view.scope.sidecar->meta.namespace_;
-      std::string port_name = ingress.port().name();
-      for (const auto& [service, endpoint] : view.instances)
-        if (endpoint->service_port == port || endpoint->port == port) {
-          host = service->hostname;
-          if (const auto* sp = service->portByNumber(endpoint->service_port)) port_name = sp->name;
-          break;
-        }
-      bool bind = no_capture || ingress.capture_mode() == networking::NONE;
-      std::string ip = ingress.bind().empty() ? (bind ? view.proxy.ip : "0.0.0.0") : ingress.bind();
-      inboundListener(out, names, ip, port, bind, clusterName(Direction::Inbound, port, port_name, host),
-                      parseProtocol(ingress.port().protocol()));
-    }
-  } else if (!no_capture) {
-    for (const auto& [service, endpoint] : view.instances) {
-      const ServicePort* sp = service->portByNumber(endpoint->service_port);
-      if (sp == nullptr) continue;
-      inboundListener(out, names, endpoint->address, endpoint->port, false,
-                      clusterName(Direction::Inbound, sp->port, sp->name, service->hostname), sp->protocol);
-    }
-  }
+  for (const auto& in : view.inbound)
+    inboundListener(out, names, in.listen_ip, in.listen_port, in.bind, in.cluster, in.protocol);
 
   // Outbound.
   if (sidecar != nullptr && sidecar->egress_size() > 0) {

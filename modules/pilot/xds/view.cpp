@@ -1,12 +1,76 @@
+#include <charconv>
+#include <set>
+
+#include "pilot/xds/naming.h"
 #include "pilot/xds/xds_builder.h"
 
 namespace monomesh::pilot::xds {
+
+namespace {
+
+// A Sidecar ingress listener's defaultEndpoint ("127.0.0.1:8080"); false for unix:// and the like.
+bool splitEndpoint(const std::string& text, std::string& ip, uint32_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || text.starts_with("unix://")) return false;
+  ip = text.substr(0, colon);
+  auto digits = std::string_view(text).substr(colon + 1);
+  return std::from_chars(digits.data(), digits.data() + digits.size(), port).ec == std::errc() && port > 0;
+}
+
+// Istio 1.1: the Sidecar's ingress listeners when it declares some, else one per service port the
+// workload serves (reached through the 15001 capture, so only when traffic is captured).
+std::vector<InboundPort> inboundPorts(const ProxyView& view) {
+  std::vector<InboundPort> out;
+  std::set<std::string> seen;
+  bool no_capture = view.proxy.interception == InterceptionMode::None;
+  const networking::Sidecar* sidecar = view.scope.sidecar ? &view.scope.sidecar->as<networking::Sidecar>() : nullptr;
+  if (sidecar != nullptr && sidecar->ingress_size() > 0) {
+    for (const auto& ingress : sidecar->ingress()) {
+      InboundPort in;
+      in.listen_port = ingress.port().number();
+      std::string host = view.scope.sidecar->meta.name + "." + view.scope.sidecar->meta.namespace_;
+      std::string port_name = ingress.port().name();
+      in.endpoint_port = in.listen_port;
+      for (const auto& [service, endpoint] : view.instances)
+        if (endpoint->service_port == in.listen_port || endpoint->port == in.listen_port) {
+          host = service->hostname;
+          if (const auto* sp = service->portByNumber(endpoint->service_port)) port_name = sp->name;
+          in.endpoint_port = endpoint->port;
+          break;
+        }
+      in.cluster = clusterName(Direction::Inbound, in.listen_port, port_name, host);
+      in.bind = no_capture || ingress.capture_mode() == networking::NONE;
+      in.listen_ip = ingress.bind().empty() ? (in.bind ? view.proxy.ip : "0.0.0.0") : ingress.bind();
+      in.protocol = parseProtocol(ingress.port().protocol());
+      if (!ingress.default_endpoint().empty()) splitEndpoint(ingress.default_endpoint(), in.endpoint_ip, in.endpoint_port);
+      if (seen.insert(in.listen_ip + ":" + std::to_string(in.listen_port)).second) out.push_back(std::move(in));
+    }
+    return out;
+  }
+  for (const auto& [service, endpoint] : view.instances) {
+    const ServicePort* sp = service->portByNumber(endpoint->service_port);
+    if (sp == nullptr) continue;
+    InboundPort in;
+    in.cluster = clusterName(Direction::Inbound, sp->port, sp->name, service->hostname);
+    in.listen_ip = endpoint->address;
+    in.listen_port = endpoint->port;
+    in.endpoint_port = endpoint->port;
+    in.protocol = sp->protocol;
+    // Without capture nothing reaches a listener on the pod's own port: the application has it.
+    if (no_capture) continue;
+    if (seen.insert(in.listen_ip + ":" + std::to_string(in.listen_port)).second) out.push_back(std::move(in));
+  }
+  return out;
+}
+
+}  // namespace
 
 ProxyView::ProxyView(const PushContext& push_context, const ProxyNode& node)
     : push(push_context), proxy(node), labels(push_context.proxyLabels(node)) {
   if (!isRouter()) {
     scope = push.sidecarScope(proxy, labels);
     instances = push.serviceInstances(proxy);
+    inbound = inboundPorts(*this);
   } else {
     // A gateway sees every service visible from its namespace (1.1 has no Sidecar for routers).
     for (const auto& s : push.registry().services)

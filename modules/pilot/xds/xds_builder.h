@@ -15,6 +15,18 @@
 
 namespace monomesh::pilot::xds {
 
+// One inbound port of a sidecar: where its listener takes traffic, and the local endpoint its
+// inbound cluster sends it to (the workload's own port, or a Sidecar ingress defaultEndpoint).
+struct InboundPort {
+  std::string cluster;     // "inbound|9080|http|reviews.default.svc.cluster.local"
+  std::string listen_ip;   // the listener's address
+  uint32_t listen_port = 0;
+  bool bind = false;       // bind_to_port (capture mode NONE), else reached through 15001
+  std::string endpoint_ip = "127.0.0.1";
+  uint32_t endpoint_port = 0;
+  Protocol protocol = Protocol::TCP;
+};
+
 // What the builders need to know about one proxy in one push, worked out once.
 struct ProxyView {
   const PushContext& push;
@@ -22,6 +34,7 @@ struct ProxyView {
   Labels labels;                // the workload's labels
   SidecarScope scope;           // sidecars: the services it sees
   std::vector<std::pair<const Service*, const Endpoint*>> instances;  // its inbound service ports
+  std::vector<InboundPort> inbound;  // sidecars: from the Sidecar's ingress listeners, else the instances
 
   ProxyView(const PushContext& push, const ProxyNode& proxy);
   // With the scope already worked out for another proxy of the same outboundKey.

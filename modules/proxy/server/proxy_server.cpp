@@ -37,6 +37,11 @@ const ListenerConfig* ListenerSnapshot::byAddress(const tcp::endpoint& address) 
 ProxyServer::ProxyServer(ProxyOptions options) : options_(std::move(options)) {}
 
 ProxyServer::~ProxyServer() {
+  shutdown();
+  own_runtime_.reset();  // unwinds suspended coroutines; the pools (shut down) and stats still exist
+}
+
+void ProxyServer::shutdown() {
   // Idle upstream sockets belong to the worker io_contexts: close them while those exist.
   for (auto& w : workers_) {
     w->pool.shutdown();
@@ -63,7 +68,6 @@ ProxyServer::~ProxyServer() {
   listener_slot_.reset();
   runtime_slot_.reset();
   clusters_.reset();
-  runtime_.reset();  // unwinds suspended coroutines; the pools (shut down) and stats still exist
 }
 
 void ProxyServer::startPoolSweeps() {
@@ -353,19 +357,33 @@ void ProxyServer::beginDrain(std::function<void()> done) {
 }
 
 int ProxyServer::run() {
-  auto fail = [](const std::string& step, const std::string& why) {
-    observe::logScope("proxy").error("start-up step \"{}\" failed: {}", step, why);
+  if (auto err = start(); !err.empty()) {
+    auto colon = err.find(": ");
+    observe::logScope("proxy").error("start-up step \"{}\" failed: {}", err.substr(0, colon), err.substr(colon + 2));
     return 1;
-  };
+  }
+  runtime_->run();
+  bound_.clear();
+  if (admin_) admin_->close();
+  return start_failed_ ? 1 : 0;
+}
+
+std::string ProxyServer::start() {
+  auto fail = [](const std::string& step, const std::string& why) { return step + ": " + why; };
   if (auto err = initBootstrap(); !err.empty()) return fail("load bootstrap", err);
   if (auto err = checkDynamicResources(bootstrap_, uses_ads_); !err.empty()) return fail("check dynamic resources", err);
-  runtime::RuntimeOptions ro;
-  ro.concurrency = options_.concurrency;
-  ro.drain_duration = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time);
-  runtime_ = std::make_unique<runtime::Runtime>(ro);
+  if (options_.shared_runtime != nullptr) {
+    runtime_ = options_.shared_runtime;
+  } else {
+    runtime::RuntimeOptions ro;
+    ro.concurrency = options_.concurrency;
+    ro.drain_duration = std::chrono::duration_cast<std::chrono::milliseconds>(options_.drain_time);
+    own_runtime_ = std::make_unique<runtime::Runtime>(ro);
+    runtime_ = own_runtime_.get();
+  }
   clusters_ = std::make_unique<ClusterManager>(*runtime_);
   listener_slot_ = std::make_unique<runtime::SnapshotSlot<ListenerSnapshot>>(*runtime_);
-  routes_ = std::make_unique<RouteConfigProviders>(uses_ads_ ? runtime_.get() : nullptr, stats_);
+  routes_ = std::make_unique<RouteConfigProviders>(uses_ads_ ? runtime_ : nullptr, stats_);
   runtime_slot_ = std::make_unique<runtime::SnapshotSlot<RuntimeValues>>(*runtime_);
   runtime_slot_->publish(loadRuntime(bootstrap_.layered_runtime(), admin_runtime_));
   for (size_t i = 0; i < runtime_->workerCount(); ++i) {
@@ -387,10 +405,7 @@ int ProxyServer::run() {
   startRuntimeReload();
   observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",
                                   runtime_->workerCount(), bootstrap_.static_resources().listeners_size(), cluster_infos_.size());
-  runtime_->run();
-  bound_.clear();
-  if (admin_) admin_->close();
-  return start_failed_ ? 1 : 0;
+  return {};
 }
 
 }  // namespace monomesh::proxy

@@ -33,6 +33,9 @@ struct ProxyOptions {
   std::chrono::seconds drain_time{600};
   std::string service_cluster, service_node;
   std::chrono::milliseconds certificate_poll_interval{1000};
+  // Run on this runtime (`monomesh demo` hosts several proxies on one); null: the proxy makes
+  // its own from `concurrency` and `drain_time`.
+  runtime::Runtime* shared_runtime = nullptr;
 };
 
 struct ListenerSnapshot {
@@ -49,6 +52,12 @@ class ProxyServer {
 
   // Returns the process exit code: 0 after a clean drain, 1 when a start-up step failed.
   int run();
+
+  // On a shared runtime: the start-up steps alone ("" or "step: why"); the runtime's owner runs
+  // it, then calls shutdown() on every proxy before destroying the runtime, then the proxies.
+  std::string start();
+  // Releases everything that lives on the runtime's contexts (sockets, timers, streams).
+  void shutdown();
 
   // For tests and the admin: the bound address of a listener ("" name: the first).
   boost::asio::ip::tcp::endpoint listenerAddress(const std::string& name) const;
@@ -123,7 +132,8 @@ class ProxyServer {
   // Also before the runtime: coroutine frames destroyed with it still release connections to
   // their worker's pool (see ~ProxyServer, which first empties the pools).
   std::vector<std::unique_ptr<ProxyWorker>> workers_;
-  std::unique_ptr<runtime::Runtime> runtime_;
+  std::unique_ptr<runtime::Runtime> own_runtime_;
+  runtime::Runtime* runtime_ = nullptr;  // own_runtime_, or the shared one
   observe::Readiness readiness_;
   std::unique_ptr<ClusterManager> clusters_;
   std::unique_ptr<runtime::SnapshotSlot<ListenerSnapshot>> listener_slot_;
