@@ -208,6 +208,8 @@ void DirectorySource::rescan() {
       continue;
     }
     state.errors.clear();
+    // Accepted with a remark (deprecated kind, Mixer config not applied yet): said once per load.
+    for (const auto& n : result.notes) log.info("{} (note)", n.str());
     for (const auto& key : state.applied)
       if (!owner.count(key)) changes.push_back(Delete{key});
     state.applied = keysOf(path);
