@@ -78,11 +78,16 @@ const char* shortType(std::string_view url) {
   return "other";
 }
 
-// Kubernetes objects that change only endpoints: Endpoints (and Pods, whose labels and identity the
-// endpoints carry). Anything else can change clusters, listeners or routes.
-bool endpointOnly(const config::Event& e) {
-  const auto& kind = e.resource->schema->kind;
-  return e.resource->schema->group.empty() && (kind == "Endpoints");
+// The xDS types a change can alter. Endpoints change only EDS; a VirtualService only listeners
+// (TCP/TLS routes, gateway servers) and routes, never clusters or endpoints; anything else
+// (services, pods, DestinationRules, Sidecars, Gateways, ...) can change every type.
+enum : unsigned { kCds = 1, kEds = 2, kLds = 4, kRds = 8, kAllTypes = 15 };
+
+unsigned affectedTypes(const config::Event& e) {
+  const auto& schema = *e.resource->schema;
+  if (schema.group.empty() && schema.kind == "Endpoints") return kEds;
+  if (schema.group == "networking.istio.io" && schema.kind == "VirtualService") return kLds | kRds;
+  return kAllTypes;
 }
 
 }  // namespace
@@ -143,10 +148,10 @@ void DiscoveryServer::stop() {
 }
 
 void DiscoveryServer::onStoreChange(const std::vector<config::Event>& events) {
-  bool full = false;
-  for (const auto& e : events)
-    if (!endpointOnly(e)) full = true;
-  debouncer_.change(full);
+  unsigned types = 0;
+  for (const auto& e : events) types |= affectedTypes(e);
+  pending_types_ |= types;  // what the next push re-evaluates, accumulated over the debounce
+  debouncer_.change(types != kEds);
 }
 
 void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
@@ -166,8 +171,18 @@ void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
   std::erase_if(proxies_, [&connected](const auto& p) { return !connected.count(p.first); });
   observe::logScope("ads").debug("push {} ({}): {} services, {} proxies", push_version_, full ? "full" : "endpoints",
                                  push_->registry().services.size(), connected.size());
-  if (full) ads_->push();
-  else ads_->push({std::string(type_url::kEndpoint)});
+  unsigned types = pending_types_ != 0 ? pending_types_ : kAllTypes;
+  pending_types_ = 0;
+  if (types == kAllTypes) {
+    ads_->push();
+    return;
+  }
+  std::vector<std::string> urls;
+  if (types & kCds) urls.emplace_back(type_url::kCluster);
+  if (types & kEds) urls.emplace_back(type_url::kEndpoint);
+  if (types & kLds) urls.emplace_back(type_url::kListener);
+  if (types & kRds) urls.emplace_back(type_url::kRoute);
+  ads_->push(urls);
 }
 
 DiscoveryServer::ProxyState* DiscoveryServer::proxyFor(const envoy::config::core::v3::Node& node, std::string& error) {

@@ -62,6 +62,7 @@ class DiscoveryServer final : public net::xds::ResourceSource {
   std::unique_ptr<net::xds::AdsServer> ads_;
   std::map<std::string, std::unique_ptr<ProxyState>> proxies_;  // by node ID
   std::unique_ptr<PushCache> cache_;  // what proxies of push_ share
+  unsigned pending_types_ = 0;        // xDS types the changes since the last push can alter
   // Store watchers run on the thread that applied the change; pushes happen on `context_`.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
