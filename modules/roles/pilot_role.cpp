@@ -18,6 +18,7 @@ cli::Command pilotCommand() {
       Flag{"monitoringAddr", FlagType::Address, ":15014", "Metrics and health address"},
       Flag{"meshConfig", FlagType::String, "/etc/istio/config/mesh", "Mesh config file"},
       Flag{"networksConfig", FlagType::String, "/etc/istio/config/meshNetworks", "Mesh networks file"},
+      Flag{"configSource", FlagType::StringList, "", "Galley address (host:port) to take config from over MCP"},
       Flag{"kubeconfig", FlagType::String, "", "Kubeconfig file (empty: in-cluster credentials)"},
       Flag{"registries", FlagType::StringList, "", "Service registries: Kubernetes, MCP (default Kubernetes)"},
       Flag{"clusterID", FlagType::String, "Kubernetes", "ID of the cluster this Pilot runs in"},
@@ -43,6 +44,7 @@ cli::Command pilotCommand() {
         o.mesh_config_required = f.wasSet("meshConfig");
         o.networks_config = f.str("networksConfig");
         o.kubeconfig = f.str("kubeconfig");
+        o.config_sources = f.list("configSource");
         o.registries = f.list("registries");
         o.cluster_id = f.str("clusterID");
         o.domain = f.str("domain");

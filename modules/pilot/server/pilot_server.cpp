@@ -34,6 +34,7 @@ std::string PilotServer::loadMeshConfig(PushContext::Options& options) {
   }
   options.registry.domain = options_.domain;
   if (!options.mesh.trust_domain().empty()) options.registry.trust_domain = options.mesh.trust_domain();
+  for (const auto& source : options.mesh.config_sources()) options_.config_sources.push_back(source.address());
   return {};
 }
 
@@ -41,7 +42,10 @@ std::string PilotServer::startConfigSources() {
   for (const auto& r : options_.registries)
     if (r != "Kubernetes" && r != "MCP" && r != "Mock")
       return "--registries: unknown registry \"" + r + "\" (Kubernetes, MCP)";
+  if (!options_.config_dir.empty() && !options_.config_sources.empty())
+    return "--configDir and --configSource (or mesh config configSources) both provide Istio config: give one";
   if (auto err = startKubernetes(); !err.empty()) return err;
+  if (auto err = startGalleySources(); !err.empty()) return err;
   if (options_.config_dir.empty()) return {};
   config::DirectorySourceOptions dir_options;
   dir_options.load.cluster_id = options_.cluster_id;
@@ -67,7 +71,7 @@ std::string PilotServer::startKubernetes() {
   const auto& registry = config::SchemaRegistry::builtin();
   for (const char* kind : {"Service", "Endpoints", "Pod", "Node", "Namespace"})
     kube_options.kinds.push_back(registry.find("v1", kind));
-  if (options_.config_dir.empty())
+  if (options_.config_dir.empty() && options_.config_sources.empty())
     for (const char* kind : {"VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "EnvoyFilter"})
       kube_options.kinds.push_back(registry.find("networking.istio.io/v1alpha3", kind));
   std::string where = credentials.credentials->server.url() + " (" + credentials.credentials->origin + ")";
@@ -76,6 +80,24 @@ std::string PilotServer::startKubernetes() {
   kube_->on_synced = [this] { readiness_.markMet("kubernetes synced"); };
   if (auto err = kube_->start()) return "Kubernetes registry: " + *err;
   observe::logScope("pilot").info("following the Kubernetes API at {}, {} kinds", where, kube_options.kinds.size());
+  return {};
+}
+
+// Galley over MCP: every Istio kind, and the Kubernetes objects too unless this Pilot reads them
+// from the API server itself. Ready once every kind has arrived from every source.
+std::string PilotServer::startGalleySources() {
+  for (const auto& address : options_.config_sources) {
+    config::mcp::McpConfigSourceOptions mcp_options;
+    mcp_options.cluster_id = options_.cluster_id;
+    mcp_options.node_id = "pilot~" + options_.cluster_id;
+    if (kube_) std::erase_if(mcp_options.kinds, [](const config::Schema* kind) { return kind->group.empty(); });
+    auto source = std::make_unique<config::mcp::McpConfigSource>(runtime_.main(), *store_, address, mcp_options);
+    std::string condition = "config source " + address + " synced";
+    readiness_.require(condition);
+    source->on_synced = [this, condition] { readiness_.markMet(condition); };
+    if (auto err = source->start()) return *err;
+    galley_.push_back(std::move(source));
+  }
   return {};
 }
 
@@ -137,6 +159,7 @@ void PilotServer::stop() {
   if (monitoring_) monitoring_->close();
   if (directory_) directory_->stop();
   if (kube_) kube_->stop();
+  for (auto& source : galley_) source->stop();
 }
 
 boost::asio::ip::tcp::endpoint PilotServer::grpcEndpoint() const {

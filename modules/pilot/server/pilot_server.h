@@ -9,6 +9,7 @@
 
 #include "config/directory_source.h"
 #include "config/kube/kube_source.h"
+#include "config/mcp/mcp_config_source.h"
 #include "config/store.h"
 #include "net/grpc/grpc_server.h"
 #include "observe/admin_server.h"
@@ -27,6 +28,8 @@ struct PilotOptions {
   bool mesh_config_required = false;  // the flag was given explicitly: a missing file is an error
   std::string networks_config;
   std::string kubeconfig;
+  // Galley addresses to take config from (--configSource, and mesh config configSources).
+  std::vector<std::string> config_sources;
   std::vector<std::string> registries;
   std::string cluster_id = "Kubernetes";
   std::string domain = "cluster.local";
@@ -54,6 +57,7 @@ class PilotServer {
   std::string loadMeshConfig(PushContext::Options& options);
   std::string startConfigSources();
   std::string startKubernetes();
+  std::string startGalleySources();
   std::string listenGrpc();
   std::string listenHttp(const std::string& address, std::unique_ptr<observe::AdminServer>& server, const char* what,
                          bool debug);
@@ -64,6 +68,7 @@ class PilotServer {
   config::Store* store_;
   std::unique_ptr<config::DirectorySource> directory_;
   std::unique_ptr<config::kube::KubeSource> kube_;
+  std::vector<std::unique_ptr<config::mcp::McpConfigSource>> galley_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> grpc_acceptor_;
   std::unique_ptr<DiscoveryServer> discovery_;

@@ -1,0 +1,16 @@
+// Galley's validating admission webhooks over HTTP: /admitpilot (networking, authentication and
+// rbac kinds), /admitmixer (config.istio.io) and /validate (all of them). A request must be a
+// POST of application/json carrying an AdmissionReview (v1 or v1beta1); one that is not gets a
+// 4xx with a plain-text reason. A review is answered in its own apiVersion with the decision of
+// admission_validator.h and counted in Galley 1.1's galley_validation_* metrics.
+#pragma once
+#include "galley/admission_validator.h"
+#include "galley/webhook_server.h"
+
+namespace monomesh::galley {
+
+WebhookReply serveAdmission(const WebhookRequest& request, WebhookScope scope);
+
+void mountAdmissionWebhooks(WebhookServer& server);
+
+}  // namespace monomesh::galley
