@@ -48,7 +48,12 @@ void McpResourceSource::stop() {
 void McpResourceSource::setServing(bool serving) {
   if (serving_ == serving) return;
   serving_ = serving;
-  if (serving_ && ads_) ads_->push();  // streams that asked before are answered now
+  if (!serving_) return;
+  // The sources' last changes may still be waiting for the debounce (or even for their store
+  // event): start from the store as it is now.
+  auto snapshot = store_.snapshot();
+  for (const config::Schema* kind : options_.kinds) repack(*kind, *snapshot);
+  if (ads_) ads_->push();  // streams that asked before are answered now
 }
 
 void McpResourceSource::onStoreChange(const std::vector<config::Event>& events) {

@@ -12,7 +12,7 @@ from harness import run
 COMMANDS = ["proxy", "pilot", "galley", "multicluster-sync", "demo", "validate", "version"]
 ROLES = ["proxy", "pilot", "galley", "multicluster-sync", "demo"]
 # Roles that still answer "not available" (exit 3). `proxy` runs (proxy_test.py covers it).
-NOT_AVAILABLE = ["pilot", "galley", "multicluster-sync", "demo"]
+NOT_AVAILABLE = ["pilot", "multicluster-sync", "demo"]
 
 LOGGING = {"log_output_level": "default:info", "log_as_json": None, "log_target": "stdout"}
 RUNTIME = {"concurrency": "0", "drain-duration": "45s"}
@@ -27,7 +27,8 @@ EXPECTED_FLAGS = {
                   **RUNTIME, **LOGGING),
     "galley": dict({"configPath": None, "server-address": "tcp://0.0.0.0:9901", "validation-port": "443",
                     "tlsCertFile": "/etc/certs/cert-chain.pem", "tlsKeyFile": "/etc/certs/key.pem",
-                    "caCertFile": "/etc/certs/root-cert.pem", "monitoringPort": "15014", "kubeconfig": None},
+                    "caCertFile": "/etc/certs/root-cert.pem", "monitoringPort": "15014", "kubeconfig": None,
+                    "enable-server": "true", "enable-validation": "true"},
                    **RUNTIME, **LOGGING),
     "multicluster-sync": dict({"kubeconfig": None, "clusterID": "Kubernetes",
                                "networksConfig": "/etc/istio/config/meshNetworks", "monitoringAddr": ":15014"},
@@ -154,6 +155,10 @@ class CommandHelpTest(harness.MonomeshTestCase):
                 if role == "proxy":
                     r = run(*(args + ["-c", "/nonexistent/bootstrap.yaml"]))
                     self.assertExit(r, 1)
+                elif role == "galley":
+                    r = run(*args)  # no --configPath and not in a cluster: the first start-up step fails
+                    self.assertExit(r, 1)
+                    self.assertIn("no config source", r.stdout + r.stderr)
                 else:
                     r = run(*args)
                     self.assertExit(r, 3)
@@ -281,7 +286,6 @@ class NotAvailableRoleTest(harness.MonomeshTestCase):
             "pilot": ["--configDir", d.path, "--registries", "Kubernetes", "--registries", "MCP",
                       "--domain", "example.local", "--drain-duration", "500ms", "--concurrency=1",
                       "--log_output_level", "default:debug,ads:warn"],
-            "galley": ["--configPath", d.path, "--validation-port", "0", "--drain-duration", "1m"],
             "multicluster-sync": ["--clusterID", "east", "--monitoringAddr", "[::1]:0"],
             "demo": ["--config-dir", d.path, "--ingress-port", "0", "--log_output_level", "none"],
         }
@@ -293,7 +297,6 @@ class NotAvailableRoleTest(harness.MonomeshTestCase):
         # Every address and port flag set to a free loopback port: the role exits 3 and every port
         # is still free afterwards.
         for role, port_flags in [("pilot", ["grpcAddr", "httpAddr", "monitoringAddr"]),
-                                 ("galley", ["validation-port", "monitoringPort", "server-address"]),
                                  ("multicluster-sync", ["monitoringAddr"]),
                                  ("demo", ["ingress-port"])]:
             with self.subTest(role=role):

@@ -61,7 +61,8 @@ PRODUCTPAGE_NODE = "sidecar~10.1.0.1~productpage-v1-1.default~default.svc.cluste
 
 
 class Pilot:
-    """`monomesh pilot` on free loopback ports, following `config_dir`."""
+    """`monomesh pilot` on free loopback ports, following `config_dir` (None: config from elsewhere,
+    e.g. `--configSource` in extra_args)."""
 
     def __init__(self, config_dir, extra_args=(), grpc_port=None):
         self.config_dir = config_dir
@@ -71,18 +72,23 @@ class Pilot:
         self.log_path = None
 
     def start(self):
+        self.launch()
+        wait_for(lambda: self.process.poll() is None and self.get("/ready")[0] == 200 or self._died(),
+                 what="pilot ready")
+        return self
+
+    def launch(self):
+        """Starts the process without waiting for it to be ready."""
         self.grpc_port, self.http_port, self.monitoring_port = (harness.free_port() for _ in range(3))
         if self.fixed_grpc_port:
             self.grpc_port = self.fixed_grpc_port  # a restart: the proxies know this one
         fd, self.log_path = tempfile.mkstemp(prefix="monomesh-pilot-", suffix=".log")
         os.close(fd)
-        args = [harness.binary(), "pilot", "--configDir", self.config_dir,
+        args = [harness.binary(), "pilot"] + (["--configDir", self.config_dir] if self.config_dir else []) + [
                 "--grpcAddr", "127.0.0.1:%d" % self.grpc_port, "--httpAddr", "127.0.0.1:%d" % self.http_port,
                 "--monitoringAddr", "127.0.0.1:%d" % self.monitoring_port] + self.extra_args
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.process.poll() is None and self.get("/ready")[0] == 200 or self._died(),
-                 what="pilot ready")
         return self
 
     def _died(self):

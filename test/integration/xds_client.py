@@ -42,7 +42,11 @@ def protos():
                      "envoy.config.endpoint.v3.endpoint_pb2", "envoy.config.listener.v3.listener_pb2",
                      "envoy.config.route.v3.route_pb2",
                      "envoy.extensions.filters.network.http_connection_manager.v3.http_connection_manager_pb2",
-                     "envoy.extensions.filters.network.tcp_proxy.v3.tcp_proxy_pb2"]:
+                     "envoy.extensions.filters.network.tcp_proxy.v3.tcp_proxy_pb2",
+                     # Galley's MCP envelope and the bodies it carries (unpack_mcp).
+                     "istio.mcp.v1alpha1.resource_pb2", "istio.networking.v1alpha3.virtual_service_pb2",
+                     "istio.networking.v1alpha3.destination_rule_pb2", "istio.networking.v1alpha3.gateway_pb2",
+                     "istio.authentication.v1alpha1.policy_pb2", "k8s.api.core.v1.core_pb2"]:
             mods[name.split(".")[-1]] = importlib.import_module(name)
         _compiled = type("Protos", (), mods)
     return _compiled
@@ -65,6 +69,24 @@ def unpack(response):
         m = cls()
         m.ParseFromString(any_.value)
         out.append(m)
+    return out
+
+
+MCP_RESOURCE = "type.googleapis.com/istio.mcp.v1alpha1.Resource"
+
+
+def unpack_mcp(response):
+    """Galley's resources (MCP over xDS): {"namespace/name": (metadata, body message)}."""
+    from google.protobuf import symbol_database
+    p = protos()
+    out = {}
+    for any_ in response.resources:
+        assert any_.type_url == MCP_RESOURCE, any_.type_url
+        r = p.resource_pb2.Resource()
+        r.ParseFromString(any_.value)
+        body = symbol_database.Default().GetSymbol(r.body.type_url.split("/", 1)[1])()
+        body.ParseFromString(r.body.value)
+        out[r.metadata.name] = (r.metadata, body)
     return out
 
 

@@ -77,7 +77,7 @@ std::string PilotServer::startKubernetes() {
   std::string where = credentials.credentials->server.url() + " (" + credentials.credentials->origin + ")";
   kube_ = std::make_unique<config::kube::KubeSource>(runtime_.main(), *store_, std::move(*credentials.credentials), kube_options);
   readiness_.require("kubernetes synced");
-  kube_->on_synced = [this] { readiness_.markMet("kubernetes synced"); };
+  kube_->on_synced = [this] { markSyncedOncePushed("kubernetes synced"); };
   if (auto err = kube_->start()) return "Kubernetes registry: " + *err;
   observe::logScope("pilot").info("following the Kubernetes API at {}, {} kinds", where, kube_options.kinds.size());
   return {};
@@ -94,11 +94,31 @@ std::string PilotServer::startGalleySources() {
     auto source = std::make_unique<config::mcp::McpConfigSource>(runtime_.main(), *store_, address, mcp_options);
     std::string condition = "config source " + address + " synced";
     readiness_.require(condition);
-    source->on_synced = [this, condition] { readiness_.markMet(condition); };
+    source->on_synced = [this, condition] { markSyncedOncePushed(condition); };
     if (auto err = source->start()) return *err;
     galley_.push_back(std::move(source));
   }
   return {};
+}
+
+void PilotServer::markSyncedOncePushed(const std::string& condition) {
+  awaiting_push_.emplace_back(condition, store_->version());
+  checkPushed();
+}
+
+void PilotServer::checkPushed() {
+  uint64_t pushed = discovery_ ? discovery_->push()->storeVersion() : 0;
+  std::erase_if(awaiting_push_, [&](const auto& wait) {
+    if (wait.second > pushed) return false;
+    readiness_.markMet(wait.first);
+    return true;
+  });
+  if (awaiting_push_.empty()) return;
+  if (!push_check_) push_check_ = std::make_unique<asio::steady_timer>(runtime_.main());
+  push_check_->expires_after(std::chrono::milliseconds(20));
+  push_check_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) checkPushed();
+  });
 }
 
 std::string PilotServer::listenGrpc() {
@@ -160,6 +180,7 @@ void PilotServer::stop() {
   if (directory_) directory_->stop();
   if (kube_) kube_->stop();
   for (auto& source : galley_) source->stop();
+  if (push_check_) push_check_->cancel();
 }
 
 boost::asio::ip::tcp::endpoint PilotServer::grpcEndpoint() const {

@@ -3,6 +3,7 @@
 // names it. Runs on a runtime it is given, so `monomesh demo` can host it beside the other roles.
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ class PilotServer {
   std::string startConfigSources();
   std::string startKubernetes();
   std::string startGalleySources();
+  // A source is synced for readiness once a push was built from what it delivered, so a proxy
+  // that connects when Pilot says ready gets that config, not the push before it.
+  void markSyncedOncePushed(const std::string& condition);
+  void checkPushed();
   std::string listenGrpc();
   std::string listenHttp(const std::string& address, std::unique_ptr<observe::AdminServer>& server, const char* what,
                          bool debug);
@@ -69,6 +74,8 @@ class PilotServer {
   std::unique_ptr<config::DirectorySource> directory_;
   std::unique_ptr<config::kube::KubeSource> kube_;
   std::vector<std::unique_ptr<config::mcp::McpConfigSource>> galley_;
+  std::vector<std::pair<std::string, uint64_t>> awaiting_push_;  // condition, store version
+  std::unique_ptr<boost::asio::steady_timer> push_check_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> grpc_acceptor_;
   std::unique_ptr<DiscoveryServer> discovery_;
