@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <unordered_map>
 
 #include "observe/log.h"
 #include "pilot/model/hostname.h"
@@ -151,6 +152,42 @@ bool admittedBySidecar(const SidecarScope& scope, const VirtualServiceEntry& vs)
   return false;
 }
 
+// Services by host name, for matching VirtualService hosts: a host that is not a wildcard overlaps
+// only the service of that name and the wildcard-named services covering it, so only wildcard
+// hosts need a scan (a plain loop is VirtualServices x services, slow for large meshes).
+class HostIndex {
+ public:
+  explicit HostIndex(const std::vector<const Service*>& services) : services_(services) {
+    for (size_t i = 0; i < services.size(); ++i) {
+      const auto& h = services[i]->hostname;
+      if (!h.empty() && h.front() == '*') wildcards_.push_back(i);
+      else exact_.emplace(std::string_view(h), i);
+    }
+  }
+  // Appends the positions of the services that overlap `host` (in no particular order).
+  void overlapping(const std::string& host, std::vector<size_t>& out) const {
+    if (!host.empty() && host.front() == '*') {
+      for (size_t i = 0; i < services_.size(); ++i)
+        if (hostsOverlap(host, services_[i]->hostname)) out.push_back(i);
+      return;
+    }
+    auto [from, to] = exact_.equal_range(std::string_view(host));
+    for (auto it = from; it != to; ++it) out.push_back(it->second);
+    for (size_t i : wildcards_)
+      if (hostsOverlap(host, services_[i]->hostname)) out.push_back(i);
+  }
+  bool any(const std::string& host) const {
+    std::vector<size_t> hits;
+    overlapping(host, hits);
+    return !hits.empty();
+  }
+
+ private:
+  const std::vector<const Service*>& services_;
+  std::unordered_multimap<std::string_view, size_t> exact_;
+  std::vector<size_t> wildcards_;
+};
+
 void addOutboundFallthrough(const PushContext& push, rv3::RouteConfiguration& config) {
   rv3::VirtualHost vh;
   vh.add_domains("*");
@@ -182,22 +219,21 @@ std::optional<rv3::RouteConfiguration> sidecarRoutes(const ProxyView& view, std:
   RouteSource source{push, view.proxy.namespace_, &view.labels, {"mesh"}, *port};
   VirtualHostSet hosts;
   std::set<const Service*> covered;
+  HostIndex on_port_index(on_port), visible_index(view.scope.services);
   for (const auto* vs : push.virtualServices("mesh", view.proxy.namespace_)) {
     if (!admittedBySidecar(view.scope, *vs)) continue;
+    // The services on this port that any of the rule's hosts names, in on_port order.
+    std::vector<size_t> hits;
+    for (const auto& h : vs->hosts) on_port_index.overlapping(h, hits);
+    std::sort(hits.begin(), hits.end());
+    hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
     std::vector<const Service*> services;
-    for (const auto* s : on_port)
-      for (const auto& h : vs->hosts)
-        if (hostsOverlap(h, s->hostname)) {
-          services.push_back(s);
-          break;
-        }
+    for (size_t i : hits) services.push_back(on_port[i]);
     // Hosts no visible service has (external names without a ServiceEntry): 1.1 served them on
     // port 80 only, or on a port where the rule's other hosts are services.
     std::vector<std::string> external;
     for (const auto& h : vs->hosts)
-      if (std::none_of(view.scope.services.begin(), view.scope.services.end(),
-                       [&h](const Service* s) { return hostsOverlap(h, s->hostname); }))
-        external.push_back(h);
+      if (!visible_index.any(h)) external.push_back(h);
     if (services.empty() && (*port != 80 || external.empty())) continue;
     auto routes = buildVirtualServiceRoutes(source, *vs);
     if (routes.empty()) continue;  // no route applies to this proxy: the services keep their defaults
