@@ -180,6 +180,10 @@ asio::awaitable<void> acceptLoop(StatePtr state) {
       socket.close(ignored);
       continue;
     }
+    // Answers are single small writes right after TLS records of the handshake's end (session
+    // tickets): without this, Nagle holds them for the client's delayed ACK (~40 ms).
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     auto stream = std::make_shared<net::MaybeTlsStream>(std::move(socket));
     stream->startTls(state->tls);  // the context of this moment; a reload affects later connections
     state->sessions.push_back(stream);
