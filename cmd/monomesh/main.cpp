@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
       tools::versionCommand(),
       tools::proxyStatusCommand(),
       tools::proxyConfigCommand(),
+      tools::kubeInjectCommand(),
   });
   return command_line.run(argc, argv);
 }

@@ -1,4 +1,4 @@
-// Tools in the binary (istioctl's subset): validate, version, proxy-status, proxy-config; later
+// Tools in the binary (istioctl's subset): validate, version, proxy-status, proxy-config,
 // kube-inject.
 #pragma once
 #include "cli/command_line.h"
@@ -9,5 +9,6 @@ cli::Command validateCommand();
 cli::Command versionCommand();
 cli::Command proxyStatusCommand();
 cli::Command proxyConfigCommand();
+cli::Command kubeInjectCommand();
 
 }  // namespace monomesh::tools
