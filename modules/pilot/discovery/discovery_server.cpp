@@ -1,5 +1,7 @@
 #include "pilot/discovery/discovery_server.h"
 
+#include <malloc.h>
+
 #include <boost/asio/post.hpp>
 #include <set>
 
@@ -97,7 +99,8 @@ DiscoveryServer::DiscoveryServer(boost::asio::io_context& context, config::Store
     : context_(context),
       store_(store),
       options_(std::move(options)),
-      debouncer_(context, debounce, [this](bool full, Clock::time_point first) { rebuild(full, first); }) {
+      debouncer_(context, debounce, [this](bool full, Clock::time_point first) { rebuild(full, first); }),
+      cache_timer_(context) {
   PilotMetrics::get();
 }
 
@@ -145,6 +148,7 @@ void DiscoveryServer::stop() {
   if (watch_ != 0) store_.unwatch(watch_);
   watch_ = 0;
   debouncer_.cancel();
+  cache_timer_.cancel();
 }
 
 void DiscoveryServer::onStoreChange(const std::vector<config::Event>& events) {
@@ -185,6 +189,32 @@ void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
   ads_->push(urls);
 }
 
+PushCache& DiscoveryServer::cache() {
+  cache_used_ = Clock::now();
+  if (!cache_ || cache_->push() != push_) {
+    cache_ = std::make_unique<PushCache>(push_);
+    dropCacheWhenIdle();
+  }
+  return *cache_;
+}
+
+// The cache matters while a push (or a wave of connections) is being served; kept longer it would
+// hold every namespace's route configurations for nothing.
+constexpr auto kCacheIdle = std::chrono::seconds(5);
+
+void DiscoveryServer::dropCacheWhenIdle() {
+  cache_timer_.expires_at(cache_used_ + kCacheIdle);
+  cache_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive || !cache_) return;
+    if (Clock::now() < cache_used_ + kCacheIdle) {
+      dropCacheWhenIdle();
+      return;
+    }
+    cache_.reset();
+    malloc_trim(0);  // hand the freed pages back: a push's transient buffers are many megabytes
+  });
+}
+
 DiscoveryServer::ProxyState* DiscoveryServer::proxyFor(const envoy::config::core::v3::Node& node, std::string& error) {
   auto& state = proxies_[node.id()];
   if (!state) {
@@ -199,8 +229,7 @@ DiscoveryServer::ProxyState* DiscoveryServer::proxyFor(const envoy::config::core
   if (state->push != push_) {
     state->view.reset();
     state->push = push_;
-    if (!cache_ || cache_->push() != push_) cache_ = std::make_unique<PushCache>(push_);
-    state->view = cache_->view(state->node);
+    state->view = cache().view(state->node);
   }
   return state.get();
 }
@@ -217,18 +246,19 @@ std::optional<net::xds::Resources> DiscoveryServer::resources(const envoy::confi
   const auto& view = *state->view;
   // Outbound clusters, load assignments and sidecar routes are shared through the push cache;
   // the proxy's own clusters and its listeners are built for it.
+  PushCache& shared = cache();
   Assembly out(url);
   if (url == type_url::kCluster) {
-    for (const auto& p : cache_->outboundClusters(view)) out.add(p);
+    for (const auto* p : shared.outboundClusters(view)) out.add(*p);
     for (const auto& c : xds::buildLocalClusters(view)) out.add(PushCache::pack(c, c.name()));
   } else if (url == type_url::kListener) {
     for (const auto& l : xds::buildListeners(view)) out.add(PushCache::pack(l, l.name()));
   } else if (url == type_url::kEndpoint) {
     for (const auto& name : names)
-      if (const auto* p = cache_->loadAssignment(view, name)) out.add(*p);
+      if (const auto* p = shared.loadAssignment(view, name)) out.add(*p);
   } else if (url == type_url::kRoute) {
     for (const auto& name : names) {
-      if (const auto* p = cache_->routeConfiguration(view, name)) {
+      if (const auto* p = shared.routeConfiguration(view, name)) {
         out.add(*p);
         continue;
       }

@@ -49,6 +49,8 @@ class DiscoveryServer final : public net::xds::ResourceSource {
   void onStoreChange(const std::vector<config::Event>& events);
   void rebuild(bool full, std::chrono::steady_clock::time_point first_change);
   ProxyState* proxyFor(const envoy::config::core::v3::Node& node, std::string& error);
+  PushCache& cache();
+  void dropCacheWhenIdle();
   void registerMetrics();
 
   boost::asio::io_context& context_;
@@ -62,6 +64,8 @@ class DiscoveryServer final : public net::xds::ResourceSource {
   std::unique_ptr<net::xds::AdsServer> ads_;
   std::map<std::string, std::unique_ptr<ProxyState>> proxies_;  // by node ID
   std::unique_ptr<PushCache> cache_;  // what proxies of push_ share
+  std::chrono::steady_clock::time_point cache_used_;
+  boost::asio::steady_timer cache_timer_;
   unsigned pending_types_ = 0;        // xDS types the changes since the last push can alter
   // Store watchers run on the thread that applied the change; pushes happen on `context_`.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -12,12 +12,16 @@ std::unique_ptr<xds::ProxyView> PushCache::view(const ProxyNode& proxy) {
   return view;
 }
 
-const std::vector<PackedResource>& PushCache::outboundClusters(const xds::ProxyView& view) {
-  auto key = xds::outboundKey(view.proxy, view.scope.sidecar);
-  auto [it, fresh] = clusters_.try_emplace(std::move(key));
-  if (fresh)
-    for (const auto& c : xds::buildOutboundClusters(view)) it->second.push_back(pack(c, c.name()));
-  return it->second;
+std::vector<const PackedResource*> PushCache::outboundClusters(const xds::ProxyView& view) {
+  std::vector<const PackedResource*> out;
+  for (const Service* service : view.scope.services) {
+    const auto* rule = push_->destinationRule(view.proxy.namespace_, service->hostname);
+    auto [it, fresh] = clusters_.try_emplace({service, rule});
+    if (fresh)
+      for (const auto& c : xds::buildServiceClusters(view, *service, rule)) it->second.push_back(pack(c, c.name()));
+    for (const auto& p : it->second) out.push_back(&p);
+  }
+  return out;
 }
 
 const PackedResource* PushCache::loadAssignment(const xds::ProxyView& view, std::string_view cluster_name) {

@@ -101,15 +101,22 @@ std::vector<cv3::Cluster> buildClusters(const ProxyView& view) {
 std::vector<cv3::Cluster> buildOutboundClusters(const ProxyView& view) {
   std::vector<cv3::Cluster> out;
   for (const Service* service : view.scope.services) {
-    const auto* entry = view.push.destinationRule(view.proxy.namespace_, service->hostname);
-    const networking::DestinationRule* rule = entry != nullptr ? entry->spec : nullptr;
-    for (const auto& port : service->ports) {
-      if (port.protocol == Protocol::UDP) continue;
-      out.push_back(outboundCluster(view, *service, port, "", rule, nullptr));
-      if (rule == nullptr) continue;
-      for (const auto& subset : rule->subsets())
-        out.push_back(outboundCluster(view, *service, port, subset.name(), rule, &subset));
-    }
+    auto clusters = buildServiceClusters(view, *service, view.push.destinationRule(view.proxy.namespace_, service->hostname));
+    out.insert(out.end(), std::make_move_iterator(clusters.begin()), std::make_move_iterator(clusters.end()));
+  }
+  return out;
+}
+
+std::vector<cv3::Cluster> buildServiceClusters(const ProxyView& view, const Service& service,
+                                               const DestinationRuleEntry* entry) {
+  std::vector<cv3::Cluster> out;
+  const networking::DestinationRule* rule = entry != nullptr ? entry->spec : nullptr;
+  for (const auto& port : service.ports) {
+    if (port.protocol == Protocol::UDP) continue;
+    out.push_back(outboundCluster(view, service, port, "", rule, nullptr));
+    if (rule == nullptr) continue;
+    for (const auto& subset : rule->subsets())
+      out.push_back(outboundCluster(view, service, port, subset.name(), rule, &subset));
   }
   return out;
 }

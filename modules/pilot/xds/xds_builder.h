@@ -59,6 +59,10 @@ std::vector<envoy::config::cluster::v3::Cluster> buildClusters(const ProxyView& 
 // own (inbound, BlackHoleCluster, PassthroughCluster).
 std::vector<envoy::config::cluster::v3::Cluster> buildOutboundClusters(const ProxyView& view);
 std::vector<envoy::config::cluster::v3::Cluster> buildLocalClusters(const ProxyView& view);
+// One service's outbound clusters under the DestinationRule that applies to the proxy (its
+// subsets and traffic policy): the same for every proxy that sees the service under that rule.
+std::vector<envoy::config::cluster::v3::Cluster> buildServiceClusters(const ProxyView& view, const Service& service,
+                                                                      const DestinationRuleEntry* rule);
 
 // EDS: the assignment of one cluster (by name), as seen from `view`'s proxy; nullopt when the
 // name is not an EDS cluster Pilot knows.
