@@ -5,8 +5,11 @@ import json
 import os
 import re
 import unittest
+import urllib.request
 
 import harness
+import pilot_harness
+import proxy_harness as ph
 from harness import run
 
 SEPARATOR = re.compile(r"^---[ \t]*$")
@@ -314,6 +317,44 @@ class KubeInjectTest(unittest.TestCase):
         for noise in (b"\xff\xfe{{{\x00 not yaml", bytes(range(256)), b"\x00" * 64, b"- [" * 3000):
             r = run("kube-inject", "-f", "-", input=noise)
             self.assertIn(r.returncode, (0, 1), r)
+
+    def test_injected_proxy_follows_pilot(self):
+        """The sidecar as injected, started the way Kubernetes would (its $(VAR)s expanded; fixed
+        ports moved to free ones): it follows Pilot and its status port reports ready."""
+        pilot = pilot_harness.Pilot(self.tmp.join("empty-config"))
+        os.makedirs(pilot.config_dir)
+        pilot.start()
+        self.addCleanup(pilot.stop)
+        admin, status, stats = harness.free_port(), harness.free_port(), harness.free_port()
+        mesh = self.tmp.write("mesh.yaml", "defaultConfig:\n  discoveryAddress: 127.0.0.1:%d\n  proxyAdminPort: %d\n"
+                              % (pilot.grpc_port, admin))
+        deployment = DEPLOYMENT.replace('        traffic.sidecar.istio.io/excludeOutboundIPRanges: "10.96.0.0/12"\n',
+                                        '        sidecar.istio.io/interceptionMode: NONE\n'
+                                        '        status.sidecar.istio.io/port: "%d"\n' % status)
+        r = self.inject(deployment, "--meshConfigFile", mesh)
+        proxy_spec = named(parse_block(r.stdout)["spec"]["template"]["spec"]["containers"], "istio-proxy")
+        args = proxy_spec["args"]
+
+        def expand(text):
+            for var, value in (("INSTANCE_IP", "127.0.0.1"), ("POD_NAME", "web-1"), ("POD_NAMESPACE", "default")):
+                text = text.replace("$(%s)" % var, value)
+            return text
+        bootstrap = json.loads(expand(arg_after(args, "--config-yaml")))
+        for listener in bootstrap["static_resources"]["listeners"]:
+            address = listener["address"]["socket_address"]
+            address["address"] = "127.0.0.1"
+            if address["port_value"] == 15090:
+                address["port_value"] = stats
+        node = expand(arg_after(args, "--service-node"))
+        self.assertEqual(node, "sidecar~127.0.0.1~web-1.default~default.svc.cluster.local")
+        proxy = ph.Proxy(bootstrap, extra_args=["--service-node", node, "--service-cluster", arg_after(args, "--service-cluster")])
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        with urllib.request.urlopen("http://127.0.0.1:%d/healthz/ready" % status, timeout=5) as ready:
+            self.assertEqual(ready.status, 200)
+        with urllib.request.urlopen("http://127.0.0.1:%d/stats/prometheus" % stats, timeout=5) as prom:
+            self.assertIn(b"# TYPE", prom.read())
+        self.assertIn("following the control plane at 127.0.0.1:%d" % pilot.grpc_port, proxy.log())
 
     def test_help_names_the_command(self):
         r = run("kube-inject", "--help")
