@@ -26,7 +26,7 @@ cli::Command demoCommand() {
   using cli::Flag;
   using cli::FlagType;
   std::vector<Flag> flags = {
-      Flag{"config-dir", FlagType::String, "", "Config folder to watch (default ~/.monomesh/demo-config, created with the sample config)"},
+      Flag{"config-dir", FlagType::String, "", "Config folder to watch; empty: ~/.monomesh/demo-config, created with the sample config"},
       cli::portFlag("ingress-port", "8080", "Ingress gateway port on 127.0.0.1"),
       cli::portFlag("pilot-port", "15010", "Pilot's ADS port on 127.0.0.1"),
       cli::portFlag("pilot-debug-port", "8081", "Pilot's debug port on 127.0.0.1"),
