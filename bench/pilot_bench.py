@@ -47,7 +47,8 @@ SCENARIOS = [
     ("1k-1000px", 1000, 1000, False, 100, True),
     ("1k-1000px-sidecar", 1000, 1000, True, 100, True),
     ("1k-1000px-debounce10", 1000, 1000, False, 10, True),
-    ("10k-200px", 10000, 200, False, 100, True),
+    ("1k-1000px-sidecar-debounce10", 1000, 1000, True, 10, True),
+    ("10k-100px", 10000, 100, False, 100, False),
     ("10k-2000px-sidecar", 10000, 2000, True, 100, True),
 ]
 
@@ -305,13 +306,13 @@ def median(xs):
 
 
 def report(results):
-    print("%-22s %7s %6s %7s %8s %7s %7s %9s %11s %11s %13s" % (
+    print("%-28s %7s %6s %7s %8s %7s %7s %9s %11s %11s %13s" % (
         "scenario", "svc", "pods", "proxies", "sync s", "RSS MB", "HWM MB", "idle vCPU", "VS push ms",
         "EP push ms", "EP-debounce"))
     for r in results:
         vs = median(r.get("vs_push_ms", []))
         ep = median(r.get("ep_push_ms", []))
-        print("%-22s %7d %6d %7d %8.1f %7.0f %7.0f %9.3f %11s %11s %13s" % (
+        print("%-28s %7d %6d %7d %8.1f %7.0f %7.0f %9.3f %11s %11s %13s" % (
             r["name"], r["services"], r["pods"], r["proxies"], r["sync_s"], r["rss_mb"], r["hwm_mb"], r["idle_vcpu"],
             "%.0f" % vs if r.get("vs_push_ms") else "-", "%.0f" % ep if r.get("ep_push_ms") else "-",
             "%.0f" % (ep - r["debounce_ms"]) if r.get("ep_push_ms") else "-"))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Monomesh benchmarks: one command (make bench). Prints medians of several rounds.
 # First: config reading/validation throughput (the config model that Galley and Pilot share).
-# Then the proxy vs nginx/HAProxy over HTTP/1.1 and HTTP/2, and a two-sidecar mutual-TLS chain.
+# Then the proxy vs nginx/HAProxy over HTTP/1.1 and HTTP/2, and a two-sidecar mutual-TLS chain;
+# then Pilot with thousands of simulated sidecars (bench/pilot_bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${MONOMESH_BIN:-./build/cmd/monomesh/monomesh}
@@ -26,3 +27,12 @@ python3 bench/proxy_bench.py --rounds "${ROUNDS_PROXY:-3}" --seconds "${SECONDS_
 echo
 echo "proxy: HTTP/2 (h2c) vs nginx vs HAProxy, and two sidecars joined by mutual TLS"
 python3 bench/h2_bench.py --rounds "${ROUNDS_PROXY:-3}" --seconds "${SECONDS_PROXY:-5}"
+
+echo
+echo "pilot: synthetic meshes (1,000 and 10,000 services) and thousands of simulated sidecars over ADS"
+# The load client is a bench target, not part of `all`: build it beside the binary under test.
+build_dir=$(dirname "$(dirname "$(dirname "$BIN")")")
+export MONOMESH_BIN="$BIN"
+export MONOMESH_ADS_LOAD_CLIENT=${MONOMESH_ADS_LOAD_CLIENT:-$build_dir/bench/ads_load_client}
+[ -x "$MONOMESH_ADS_LOAD_CLIENT" ] || ninja -C "$build_dir" ads_load_client >/dev/null
+python3 bench/pilot_bench.py --repeats "${ROUNDS_PILOT:-5}"
