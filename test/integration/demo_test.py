@@ -34,21 +34,39 @@ class Page:
         return m.group(1) if m else None
 
 
+def free_run(n):
+    """A port P with P+1..P+n all free right now (the demo's applications take app_base + 1..6)."""
+    for _ in range(50):
+        base = harness.free_port()
+        if base + n < 65536 and all(harness.port_is_free(base + i) for i in range(1, n + 1)):
+            return base
+    raise AssertionError("no run of %d free ports" % n)
+
+
 class Demo:
     def __init__(self, test):
         self.dir = harness.TempDir(test)
         self.config = self.dir.join("config")
-        ports = [harness.free_port() for _ in range(6)]
-        self.ingress, self.pilot_grpc, self.pilot_debug, self.monitoring, self.admin, app_base = ports
-        self.args = ["demo", "--config-dir", self.config, "--ingress-port", self.ingress, "--pilot-port", self.pilot_grpc,
-                     "--pilot-debug-port", self.pilot_debug, "--monitoring-port", self.monitoring,
-                     "--gateway-admin-port", self.admin, "--app-base-port", app_base]
-        self.log = open(self.dir.join("demo.log"), "wb")
-        test.addCleanup(self.log.close)
-        self.process = subprocess.Popen([harness.binary()] + [str(a) for a in self.args], stdout=self.log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         test.addCleanup(self.kill)
-        wait_for(lambda: self._alive() and self.page().reviews, timeout=20, what="the product page")
+        # Free ports can be taken between choosing and binding (tests run in parallel): retry.
+        for attempt in range(3):
+            ports = [harness.free_port() for _ in range(5)] + [free_run(6)]
+            self.ingress, self.pilot_grpc, self.pilot_debug, self.monitoring, self.admin, app_base = ports
+            self.args = ["demo", "--config-dir", self.config, "--ingress-port", self.ingress, "--pilot-port",
+                         self.pilot_grpc, "--pilot-debug-port", self.pilot_debug, "--monitoring-port", self.monitoring,
+                         "--gateway-admin-port", self.admin, "--app-base-port", app_base]
+            self.log_path = self.dir.join("demo-%d.log" % attempt)
+            self.log = open(self.log_path, "wb")
+            test.addCleanup(self.log.close)
+            self.process = subprocess.Popen([harness.binary()] + [str(a) for a in self.args], stdout=self.log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                wait_for(lambda: self._alive() and self.page().reviews, timeout=20, what="the product page")
+                return
+            except AssertionError:
+                if attempt == 2 or "Address already in use" not in self.output():
+                    raise
+                self.kill()
 
     def _alive(self):
         if self.process.poll() is not None:
@@ -56,7 +74,7 @@ class Demo:
         return True
 
     def output(self):
-        with open(self.dir.join("demo.log"), errors="replace") as f:
+        with open(self.log_path, errors="replace") as f:
             return f.read()
 
     def page(self, user=None, timeout=15):
