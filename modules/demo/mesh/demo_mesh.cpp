@@ -18,6 +18,7 @@ DemoMesh::~DemoMesh() {
   for (auto& p : proxies_) p->shutdown();
   apps_.clear();
   pilot_.reset();
+  galley_.reset();
   runtime_.reset();
   proxies_.clear();
   for (const auto& f : temp_files_) std::filesystem::remove(f);
@@ -53,14 +54,22 @@ std::string DemoMesh::start() {
   runtime_ = std::make_unique<runtime::Runtime>(ro);
   const auto& ports = options_.ports;
 
+  galley::GalleyOptions go;
+  go.config_path = options_.config_dir;
+  go.enable_server = false;      // Pilot shares Galley's store in this process: no MCP hop
+  go.enable_validation = false;  // no API server sends AdmissionReviews here
+  go.monitoring_address = "127.0.0.1:0";
+  galley_ = std::make_unique<galley::GalleyServer>(go, *runtime_);
+  if (auto err = galley_->start(); !err.empty()) return "galley: " + err;
+
   pilot::PilotOptions po;
-  po.config_dir = options_.config_dir;
+  po.config_dir = "";  // config comes from Galley's store
   po.grpc_addr = "127.0.0.1:" + std::to_string(ports.pilot_grpc);
   po.http_addr = "127.0.0.1:" + std::to_string(ports.pilot_debug);
   po.monitoring_addr = "127.0.0.1:" + std::to_string(ports.monitoring);
   po.mesh_config = "";  // Istio 1.1's defaults
   po.debounce.quiet = std::chrono::milliseconds(100);
-  pilot_ = std::make_unique<pilot::PilotServer>(po, *runtime_);
+  pilot_ = std::make_unique<pilot::PilotServer>(po, *runtime_, &galley_->store());
   if (auto err = pilot_->start(); !err.empty()) return "pilot: " + err;
   runtime_->drain().add("pilot", [this](std::function<void()> done) {
     // Proxies keep their config while they drain; Pilot stops accepting new streams.
@@ -93,6 +102,7 @@ void DemoMesh::run() { runtime_->run(); }
 
 void DemoMesh::stop() {
   if (pilot_) pilot_->stop();
+  if (galley_) galley_->stop();
   for (auto& app : apps_) app->stop();
 }
 
@@ -100,7 +110,7 @@ std::string DemoMesh::banner(bool created_config) const {
   const auto& p = options_.ports;
   std::string dir = options_.config_dir;
   std::string out;
-  out += "monomesh demo: the whole mesh on this machine in one process: config validation, pilot,\n";
+  out += "monomesh demo: the whole mesh on this machine in one process: galley (watching the folder), pilot,\n";
   out += "an ingress gateway, 6 sidecars and the bookinfo application behind them.\n\n";
   out += "  Product page      http://127.0.0.1:" + std::to_string(p.ingress) + "/productpage\n";
   out += "  Gateway admin     http://127.0.0.1:" + std::to_string(p.gateway_admin) + "/  (stats, config_dump)\n";

@@ -1,4 +1,5 @@
-// `monomesh demo` as one object: on one runtime, Pilot following the config folder, one
+// `monomesh demo` as one object: on one runtime, Galley watching the config folder (only valid
+// config reaches the store it shares with Pilot), Pilot, one
 // `monomesh proxy` sidecar per sample workload and an ingress gateway following Pilot over ADS
 // on loopback, and the sample application behind the sidecars. Start-up is named steps; stop()
 // and the destructor tear down in the order the runtime needs (sockets and timers before the
@@ -10,6 +11,7 @@
 
 #include "demo/bookinfo_app.h"
 #include "demo/mesh/demo_layout.h"
+#include "galley/galley_server.h"
 #include "pilot/server/pilot_server.h"
 #include "proxy/server/proxy_server.h"
 #include "runtime/runtime.h"
@@ -44,7 +46,8 @@ class DemoMesh {
   DemoOptions options_;
   std::unique_ptr<runtime::Runtime> runtime_;
   std::vector<std::unique_ptr<proxy::ProxyServer>> proxies_;  // destroyed after the runtime
-  std::unique_ptr<pilot::PilotServer> pilot_;
+  std::unique_ptr<galley::GalleyServer> galley_;  // watches the folder, validates, fills the store
+  std::unique_ptr<pilot::PilotServer> pilot_;      // reads the same store
   std::vector<std::unique_ptr<BookinfoApp>> apps_;
   std::vector<std::string> temp_files_;
 };
