@@ -9,6 +9,11 @@
 #include <vector>
 
 namespace monomesh::net::h2 {
+
+namespace {
+constexpr size_t kKeptOutboundBuffer = 64 * 1024;
+}  // namespace
+
 namespace {
 
 Session& sessionOf(void* user_data) { return *static_cast<Session*>(user_data); }
@@ -202,7 +207,10 @@ ssize_t SessionCallbacks::readBody(nghttp2_session* s, int32_t stream_id, uint8_
   if (n > 0) std::memcpy(buf, stream.out_.data() + stream.out_offset_, n);
   stream.out_offset_ += n;
   if (stream.out_offset_ == stream.out_.size()) {
-    stream.out_.clear();
+    // Small buffers are kept for the next message; a large one (a full CDS for a big mesh) is
+    // released, or every long-lived stream would hold its biggest message forever.
+    if (stream.out_.capacity() > kKeptOutboundBuffer) std::string().swap(stream.out_);
+    else stream.out_.clear();
     stream.out_offset_ = 0;
   }
   if (stream.out_.empty() && stream.out_end_) {
