@@ -47,13 +47,8 @@ std::string contentVersion(const std::string& bytes) {
 }  // namespace
 
 asio::awaitable<grpc::Status> AdsServer::serveDelta(grpc::ServerCall& call) {
-  auto stream = std::make_shared<Stream>();
-  stream->delta = true;
-  stream->status.peer = call.peer();
-  live_->push_back(stream);
-  counters_->streams++;
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, readRequests(call, stream), asio::detached);
+  auto stream = openStream(call, executor, true);
 
   grpc::Status result;
   bool failed = false;
@@ -61,20 +56,10 @@ asio::awaitable<grpc::Status> AdsServer::serveDelta(grpc::ServerCall& call) {
     co_await stream->wake.wait();
     while (!failed && !stream->requests.empty()) {
       DeltaDiscoveryRequest request;
-      bool parsed = request.ParseFromString(stream->requests.front());
-      stream->requests.pop_front();
-      if (!parsed || request.type_url().empty()) {
-        result = {grpc::StatusCode::invalid_argument,
-                  parsed ? "DeltaDiscoveryRequest without type_url" : "unparsable DeltaDiscoveryRequest"};
+      if (auto refused = nextRequest(*stream, request)) {
+        result = *refused;
         failed = true;
         break;
-      }
-      if (!stream->has_node) {
-        if (auto refused = acceptNode(*stream, request.node())) {
-          result = *refused;
-          failed = true;
-          break;
-        }
       }
       const std::string& url = request.type_url();
       bool first = stream->status.types.find(url) == stream->status.types.end();
@@ -166,13 +151,7 @@ asio::awaitable<grpc::Status> AdsServer::serveDelta(grpc::ServerCall& call) {
     }
     if (failed) break;
   }
-  if (failed) {
-    if (result.ok()) result = {grpc::StatusCode::unavailable, "the stream ended while sending"};
-    else counters_->rejected_streams++;
-    if (!stream->reader_done) call.finish(result);
-  }
-  while (!stream->reader_done) co_await stream->wake.wait();
-  co_return result;
+  co_return co_await closeStream(call, std::move(stream), std::move(result), failed);
 }
 
 }  // namespace monomesh::net::xds

@@ -102,14 +102,34 @@ asio::awaitable<void> AdsServer::readRequests(grpc::ServerCall& call, std::share
   stream->wake.notify();
 }
 
-asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
+std::shared_ptr<AdsServer::Stream> AdsServer::openStream(grpc::ServerCall& call, const asio::any_io_executor& executor,
+                                                         bool delta) {
   auto stream = std::make_shared<Stream>();
+  stream->delta = delta;
   stream->status.peer = call.peer();
   live_->push_back(stream);
   counters_->streams++;
-  // The reader only queues requests; this coroutine does all the work and all the writing.
-  auto executor = co_await asio::this_coro::executor;
+  // The reader only queues requests; the stream's handler does all the work and all the writing.
   asio::co_spawn(executor, readRequests(call, stream), asio::detached);
+  return stream;
+}
+
+asio::awaitable<grpc::Status> AdsServer::closeStream(grpc::ServerCall& call, std::shared_ptr<Stream> stream,
+                                                     grpc::Status result, bool failed) {
+  if (failed) {
+    if (result.ok()) result = {grpc::StatusCode::unavailable, "the stream ended while sending"};
+    else counters_->rejected_streams++;
+    // The status goes out now; the reset that follows an early answer wakes the reader.
+    if (!stream->reader_done) call.finish(result);
+  }
+  // The reader refers to `call`: it must be done before the handler returns.
+  while (!stream->reader_done) co_await stream->wake.wait();
+  co_return result;
+}
+
+asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
+  auto executor = co_await asio::this_coro::executor;
+  auto stream = openStream(call, executor, false);
 
   grpc::Status result;
   bool failed = false;
@@ -117,20 +137,10 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
     co_await stream->wake.wait();
     while (!failed && !stream->requests.empty()) {
       DiscoveryRequest request;
-      bool parsed = request.ParseFromString(stream->requests.front());
-      stream->requests.pop_front();
-      if (!parsed || request.type_url().empty()) {
-        result = {grpc::StatusCode::invalid_argument,
-                  parsed ? "DiscoveryRequest without type_url" : "unparsable DiscoveryRequest"};
+      if (auto refused = nextRequest(*stream, request)) {
+        result = *refused;
         failed = true;
         break;
-      }
-      if (!stream->has_node) {
-        if (auto refused = acceptNode(*stream, request.node())) {
-          result = *refused;
-          failed = true;
-          break;
-        }
       }
       TypeStatus& type = stream->status.types[request.type_url()];
       const std::string& nonce = request.response_nonce();
@@ -182,15 +192,7 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
     }
     if (failed) break;
   }
-  if (failed) {
-    if (result.ok()) result = {grpc::StatusCode::unavailable, "the stream ended while sending"};
-    else counters_->rejected_streams++;
-    // The status goes out now; the reset that follows an early answer wakes the reader.
-    if (!stream->reader_done) call.finish(result);
-  }
-  // The reader refers to `call`: it must be done before this handler returns.
-  while (!stream->reader_done) co_await stream->wake.wait();
-  co_return result;
+  co_return co_await closeStream(call, std::move(stream), std::move(result), failed);
 }
 
 }  // namespace monomesh::net::xds

@@ -88,6 +88,15 @@ class AdsServer {
   // The first request's node: accepted (stored on the stream) or the status refusing the stream.
   std::optional<grpc::Status> acceptNode(Stream& stream, const envoy::config::core::v3::Node& node);
   static boost::asio::awaitable<void> readRequests(grpc::ServerCall& call, std::shared_ptr<Stream> stream);
+  // What both protocols do around their own loop: open a stream (registered, its reader
+  // started), take the next queued request (parsed, its type URL present, the first one's node
+  // accepted; otherwise the status ending the stream), and end it (the status sent when it
+  // failed; the reader finished before the handler returns).
+  std::shared_ptr<Stream> openStream(grpc::ServerCall& call, const boost::asio::any_io_executor& executor, bool delta);
+  template <class Request>
+  std::optional<grpc::Status> nextRequest(Stream& stream, Request& request);  // ads_stream.h
+  boost::asio::awaitable<grpc::Status> closeStream(grpc::ServerCall& call, std::shared_ptr<Stream> stream,
+                                                   grpc::Status result, bool failed);
   std::shared_ptr<ResourceSource> source_;
   std::shared_ptr<AdsCounters> counters_;
   std::shared_ptr<AdsHooks> hooks_ = std::make_shared<AdsHooks>();

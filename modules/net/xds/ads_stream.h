@@ -29,6 +29,17 @@ struct AdsServer::Stream {
   AsyncEvent wake;
 };
 
+template <class Request>
+std::optional<grpc::Status> AdsServer::nextRequest(Stream& stream, Request& request) {
+  bool parsed = request.ParseFromString(stream.requests.front());
+  stream.requests.pop_front();
+  const std::string& name = Request::descriptor()->name();
+  if (!parsed) return grpc::Status{grpc::StatusCode::invalid_argument, "unparsable " + name};
+  if (request.type_url().empty()) return grpc::Status{grpc::StatusCode::invalid_argument, name + " without type_url"};
+  if (!stream.has_node) return acceptNode(stream, request.node());
+  return std::nullopt;
+}
+
 // Push order: clusters before their endpoints, listeners before their routes (Envoy's
 // make-before-break rule for ADS). Unknown types go last.
 int pushRank(std::string_view type_url);
