@@ -3,7 +3,6 @@
 Changing a VirtualService or an endpoint changes traffic within a second, with no failed request."""
 import os
 import shutil
-import threading
 import time
 import unittest
 
@@ -97,49 +96,6 @@ def bootstrap(node_id, pilot_port, admin_port, labels):
             "static_resources": {"clusters": [ph.cluster("xds-grpc", [pilot_port], http2_protocol_options={})]}}
 
 
-class Load:
-    """Requests through `port` with Host `host` from two threads until stopped: (time, status, backend)."""
-
-    def __init__(self, port, host):
-        self.port, self.host = port, host
-        self.results, self.errors = [], []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(2)]
-
-    def _run(self):
-        client = ph.Client(self.port)
-        while not self.stopping.is_set():
-            try:
-                r = client.get("/load", headers={"Host": self.host})
-                with self.lock:
-                    self.results.append((time.monotonic(), r.status, r.header("x-backend-name")))
-            except Exception as e:  # noqa: BLE001 - every failure counts
-                with self.lock:
-                    self.errors.append(repr(e))
-                client.close()
-                client = ph.Client(self.port)
-        client.close()
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(15)
-
-    def backends_since(self, t):
-        with self.lock:
-            return [b for when, _, b in self.results if when >= t]
-
-    def failures(self):
-        with self.lock:
-            return self.errors + ["status %d" % s for _, s, _ in self.results if s != 200]
-
-
 @unittest.skipUnless(shutil.which("curl"), "curl is needed")
 class MeshTest(unittest.TestCase):
     def setUp(self):
@@ -209,7 +165,7 @@ class MeshTest(unittest.TestCase):
         self.assertEqual(body.count("route_acked"), 3, body)
 
     def test_virtual_service_change_moves_traffic_without_failures(self):
-        with Load(self.service_port, HOST) as load:
+        with ph.Load(self.service_port, host=HOST) as load:
             ph.wait_for(lambda: len(load.backends_since(0)) > 20, what="load running")
             changed = time.monotonic()
             self.dir.write("route.yaml", route({"v2": 100}))
@@ -226,7 +182,7 @@ class MeshTest(unittest.TestCase):
         self.assertEqual(load.failures(), [])
 
     def test_endpoint_change_without_failures(self):
-        with Load(self.service_port, HOST) as load:
+        with ph.Load(self.service_port, host=HOST) as load:
             self.dir.write("route.yaml", route({"v1": 50, "v2": 50}))
             ph.wait_for(lambda: "reviews-v2" in load.backends_since(0), what="both serving")
             self.dir.write("subsets.yaml", SUBSETS.replace("{name: v2, labels: {version: v2}}",
@@ -277,7 +233,7 @@ spec:
         self.assertEqual(r.header("x-backend-name"), "reviews-v1")
 
     def test_pilot_restart_keeps_traffic_and_proxies_reconnect(self):
-        with Load(self.service_port, HOST) as load:
+        with ph.Load(self.service_port, host=HOST) as load:
             ph.wait_for(lambda: len(load.backends_since(0)) > 20, what="load running")
             self.pilot.stop()
             stopped = time.monotonic()

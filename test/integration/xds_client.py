@@ -90,26 +90,26 @@ def unpack_mcp(response):
     return out
 
 
-class AdsClient:
-    def __init__(self, target, node_id, metadata=None):
+class _Stream:
+    """One ADS stream over python3-grpcio: requests go in through a queue, a thread collects the
+    responses; the first request carries the node."""
+
+    def __init__(self, target, node_id, method, response_class, what, metadata=None):
         import grpc
-        p = protos()
-        self.p = p
+        self.p = protos()
         self.channel = grpc.insecure_channel(target)
         self.requests = queue.Queue()
         self.responses = queue.Queue()
         self.node_id = node_id
         self.metadata = metadata or {}
         self.first = True
-        call = self.channel.stream_stream(
-            ADS_METHOD, request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=p.discovery_pb2.DiscoveryResponse.FromString)
+        self.what = what
+        self.response_name = response_class.DESCRIPTOR.name
+        call = self.channel.stream_stream(method, request_serializer=lambda m: m.SerializeToString(),
+                                          response_deserializer=response_class.FromString)
         self.stream = call(iter(self.requests.get, None))
         self.error = None
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        self.versions = {}
-        self.names = {}
+        threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
         try:
@@ -119,13 +119,51 @@ class AdsClient:
             self.error = e
         self.responses.put(None)
 
+    def _send(self, request):
+        if self.first:
+            request.node.id = self.node_id
+            for k, v in self.metadata.items():
+                request.node.metadata.fields[k].string_value = v
+            self.first = False
+        self.requests.put(request)
+
+    def next(self, timeout=10):
+        """The next response (any type); raises on timeout or a closed stream."""
+        try:
+            response = self.responses.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no %s within %ss" % (self.response_name, timeout))
+        if response is None:
+            raise AssertionError("the %s stream ended: %r" % (self.what, self.error))
+        return response
+
+    def quiet(self, seconds):
+        """Responses that arrive within `seconds` (for checking nothing else was pushed)."""
+        out = []
+        try:
+            while True:
+                r = self.responses.get(timeout=seconds)
+                if r is None:
+                    break
+                out.append(r)
+        except queue.Empty:
+            pass
+        return out
+
+    def close(self):
+        self.requests.put(None)
+        self.channel.close()
+
+
+class AdsClient(_Stream):
+    def __init__(self, target, node_id, metadata=None):
+        p = protos()
+        super().__init__(target, node_id, ADS_METHOD, p.discovery_pb2.DiscoveryResponse, "ADS", metadata)
+        self.versions = {}
+        self.names = {}
+
     def _request(self, type_url, version="", nonce="", names=(), error=None):
         r = self.p.discovery_pb2.DiscoveryRequest()
-        if self.first:
-            r.node.id = self.node_id
-            for k, v in self.metadata.items():
-                r.node.metadata.fields[k].string_value = v
-            self.first = False
         r.type_url = type_url
         r.version_info = version
         r.response_nonce = nonce
@@ -133,17 +171,7 @@ class AdsClient:
         if error is not None:
             r.error_detail.code = 3
             r.error_detail.message = error
-        self.requests.put(r)
-
-    def next(self, timeout=10):
-        """The next response (any type); raises on timeout or a closed stream."""
-        try:
-            response = self.responses.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no DiscoveryResponse within %ss" % timeout)
-        if response is None:
-            raise AssertionError("the ADS stream ended: %r" % (self.error,))
-        return response
+        self._send(r)
 
     def next_of(self, type_url, timeout=10):
         """Skips (and ACKs) responses of other types until one of `type_url` arrives."""
@@ -169,61 +197,21 @@ class AdsClient:
         self._request(response.type_url, version=self.versions.get(response.type_url, ""), nonce=response.nonce,
                       names=self.names.get(response.type_url, ()), error=message)
 
-    def quiet(self, seconds):
-        """Responses that arrive within `seconds` (for checking nothing else was pushed)."""
-        out = []
-        try:
-            while True:
-                r = self.responses.get(timeout=seconds)
-                if r is None:
-                    break
-                out.append(r)
-        except queue.Empty:
-            pass
-        return out
-
-    def close(self):
-        self.requests.put(None)
-        self.channel.close()
-
 
 DELTA_ADS_METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
 
 
-class DeltaAdsClient:
+class DeltaAdsClient(_Stream):
     """Incremental ADS: subscribe/unsubscribe by name, resources come with names and versions,
     removals as names. `have[type_url]` is what the client holds: {name: version}."""
 
     def __init__(self, target, node_id, initial_versions=None):
-        import grpc
         p = protos()
-        self.p = p
-        self.channel = grpc.insecure_channel(target)
-        self.requests = queue.Queue()
-        self.responses = queue.Queue()
-        self.node_id = node_id
-        self.first = True
+        super().__init__(target, node_id, DELTA_ADS_METHOD, p.discovery_pb2.DeltaDiscoveryResponse, "delta ADS")
         self.have = {k: dict(v) for k, v in (initial_versions or {}).items()}
-        call = self.channel.stream_stream(
-            DELTA_ADS_METHOD, request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=p.discovery_pb2.DeltaDiscoveryResponse.FromString)
-        self.stream = call(iter(self.requests.get, None))
-        self.error = None
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        try:
-            for response in self.stream:
-                self.responses.put(response)
-        except Exception as e:
-            self.error = e
-        self.responses.put(None)
 
     def request(self, type_url, subscribe=(), unsubscribe=(), nonce="", error=None, initial=False):
         r = self.p.discovery_pb2.DeltaDiscoveryRequest()
-        if self.first:
-            r.node.id = self.node_id
-            self.first = False
         r.type_url = type_url
         r.resource_names_subscribe.extend(subscribe)
         r.resource_names_unsubscribe.extend(unsubscribe)
@@ -234,16 +222,7 @@ class DeltaAdsClient:
         if error is not None:
             r.error_detail.code = 3
             r.error_detail.message = error
-        self.requests.put(r)
-
-    def next(self, timeout=10):
-        try:
-            response = self.responses.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no DeltaDiscoveryResponse within %ss" % timeout)
-        if response is None:
-            raise AssertionError("the delta ADS stream ended: %r" % (self.error,))
-        return response
+        self._send(r)
 
     def ack(self, response):
         held = self.have.setdefault(response.type_url, {})
@@ -252,19 +231,3 @@ class DeltaAdsClient:
         for name in response.removed_resources:
             held.pop(name, None)
         self.request(response.type_url, nonce=response.nonce)
-
-    def quiet(self, seconds):
-        out = []
-        try:
-            while True:
-                r = self.responses.get(timeout=seconds)
-                if r is None:
-                    break
-                out.append(r)
-        except queue.Empty:
-            pass
-        return out
-
-    def close(self):
-        self.requests.put(None)
-        self.channel.close()
