@@ -111,14 +111,8 @@ std::string GalleyServer::serveDistribution() {
   };
   ads_->setHooks(std::move(hooks));
   source_->start(ads_.get());
-  grpc_acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(runtime_.main());
-  boost::system::error_code ec;
-  grpc_acceptor_->open(endpoint->protocol(), ec);
-  if (!ec) grpc_acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) grpc_acceptor_->bind(*endpoint, ec);
-  if (!ec) grpc_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + options_.server_address + " (--server-address): " + ec.message();
-  asio::co_spawn(runtime_.main(), grpc_->acceptLoop(*grpc_acceptor_), asio::detached);
+  if (auto ec = grpc_->listen(runtime_.main(), *endpoint))
+    return "cannot listen on " + options_.server_address + " (--server-address): " + ec.message();
   auto bound = distributionEndpoint();
   observe::logScope("galley").info("distributing {} kinds (MCP over xDS) on {}:{}", kinds.size(),
                                    bound.address().to_string(), bound.port());
@@ -175,10 +169,6 @@ std::string GalleyServer::start() {
 
 void GalleyServer::stop() {
   if (source_) source_->stop();
-  if (grpc_acceptor_) {
-    boost::system::error_code ignored;
-    grpc_acceptor_->close(ignored);
-  }
   if (grpc_) grpc_->shutdown();
   if (webhook_) webhook_->stop();
   if (monitoring_) monitoring_->close();
@@ -194,8 +184,7 @@ std::vector<InvalidConfig> GalleyServer::invalidConfig() const {
 }
 
 boost::asio::ip::tcp::endpoint GalleyServer::distributionEndpoint() const {
-  boost::system::error_code ec;
-  return grpc_acceptor_ ? grpc_acceptor_->local_endpoint(ec) : boost::asio::ip::tcp::endpoint();
+  return grpc_ ? grpc_->localEndpoint() : boost::asio::ip::tcp::endpoint();
 }
 boost::asio::ip::tcp::endpoint GalleyServer::webhookEndpoint() const {
   return webhook_ ? webhook_->localEndpoint() : boost::asio::ip::tcp::endpoint();

@@ -77,7 +77,6 @@ class GalleyServer {
   std::unique_ptr<config::kube::KubeSource> kube_;
   std::shared_ptr<McpResourceSource> source_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> grpc_acceptor_;
   std::unique_ptr<net::xds::AdsServer> ads_;
   std::unique_ptr<WebhookServer> webhook_;
   std::unique_ptr<observe::AdminServer> monitoring_;

@@ -86,7 +86,31 @@ asio::awaitable<void> GrpcServer::acceptLoop(asio::ip::tcp::acceptor& acceptor) 
   }
 }
 
+boost::system::error_code GrpcServer::listen(asio::io_context& context, const asio::ip::tcp::endpoint& endpoint) {
+  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(context);
+  boost::system::error_code ec;
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    acceptor_.reset();
+    return ec;
+  }
+  asio::co_spawn(context, acceptLoop(*acceptor_), asio::detached);
+  return ec;
+}
+
+asio::ip::tcp::endpoint GrpcServer::localEndpoint() const {
+  boost::system::error_code ec;
+  return acceptor_ ? acceptor_->local_endpoint(ec) : asio::ip::tcp::endpoint();
+}
+
 void GrpcServer::shutdown() {
+  if (acceptor_) {
+    boost::system::error_code ignored;
+    acceptor_->close(ignored);
+  }
   for (auto& weak : sessions_) {
     if (auto session = weak.lock()) session->shutdown();
   }

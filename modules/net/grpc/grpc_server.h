@@ -90,7 +90,13 @@ class GrpcServer {
   void serve(std::unique_ptr<Transport> transport);
   // Accepts connections until the acceptor is closed; each is served on the acceptor's executor.
   boost::asio::awaitable<void> acceptLoop(boost::asio::ip::tcp::acceptor& acceptor);
-  // GOAWAY on every connection; open calls finish within the h2 drain timeout.
+  // Binds `endpoint` (reuse_address) and accepts on `context` until shutdown(); the error when
+  // the address cannot be bound.
+  boost::system::error_code listen(boost::asio::io_context& context, const boost::asio::ip::tcp::endpoint& endpoint);
+  // The bound address of listen() (the real port for port 0); empty before.
+  boost::asio::ip::tcp::endpoint localEndpoint() const;
+  // Stops accepting (if listening), then GOAWAY on every connection; open calls finish within
+  // the h2 drain timeout.
   void shutdown();
 
   const h2::H2Counters& h2Counters() const noexcept { return h2_counters_; }
@@ -109,6 +115,7 @@ class GrpcServer {
   std::shared_ptr<GrpcCounters> counters_;
   h2::H2Counters h2_counters_;
   std::vector<std::weak_ptr<h2::Session>> sessions_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;  // listen()'s
 };
 
 template <class Request, class Response>

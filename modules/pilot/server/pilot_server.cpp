@@ -129,14 +129,8 @@ std::string PilotServer::listenGrpc() {
   grpc_options.max_message_size = 256u << 20;
   grpc_ = std::make_unique<net::grpc::GrpcServer>(grpc_options);
   discovery_->start(*grpc_);
-  grpc_acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(runtime_.main());
-  boost::system::error_code ec;
-  grpc_acceptor_->open(endpoint->protocol(), ec);
-  if (!ec) grpc_acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) grpc_acceptor_->bind(*endpoint, ec);
-  if (!ec) grpc_acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + options_.grpc_addr + " (--grpcAddr): " + ec.message();
-  asio::co_spawn(runtime_.main(), grpc_->acceptLoop(*grpc_acceptor_), asio::detached);
+  if (auto ec = grpc_->listen(runtime_.main(), *endpoint))
+    return "cannot listen on " + options_.grpc_addr + " (--grpcAddr): " + ec.message();
   observe::logScope("pilot").info("ADS (xDS v3) on {}:{}", grpcEndpoint().address().to_string(), grpcEndpoint().port());
   return {};
 }
@@ -170,10 +164,6 @@ std::string PilotServer::start() {
 
 void PilotServer::stop() {
   if (discovery_) discovery_->stop();
-  if (grpc_acceptor_) {
-    boost::system::error_code ignored;
-    grpc_acceptor_->close(ignored);
-  }
   if (grpc_) grpc_->shutdown();
   if (debug_) debug_->close();
   if (monitoring_) monitoring_->close();
@@ -184,8 +174,7 @@ void PilotServer::stop() {
 }
 
 boost::asio::ip::tcp::endpoint PilotServer::grpcEndpoint() const {
-  boost::system::error_code ec;
-  return grpc_acceptor_ ? grpc_acceptor_->local_endpoint(ec) : boost::asio::ip::tcp::endpoint();
+  return grpc_ ? grpc_->localEndpoint() : boost::asio::ip::tcp::endpoint();
 }
 boost::asio::ip::tcp::endpoint PilotServer::debugEndpoint() const { return debug_ ? debug_->localEndpoint() : boost::asio::ip::tcp::endpoint(); }
 boost::asio::ip::tcp::endpoint PilotServer::monitoringEndpoint() const {

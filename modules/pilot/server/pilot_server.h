@@ -77,7 +77,6 @@ class PilotServer {
   std::vector<std::pair<std::string, uint64_t>> awaiting_push_;  // condition, store version
   std::unique_ptr<boost::asio::steady_timer> push_check_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> grpc_acceptor_;
   std::unique_ptr<DiscoveryServer> discovery_;
   std::unique_ptr<observe::AdminServer> debug_, monitoring_;
   observe::Readiness readiness_;
