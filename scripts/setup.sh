@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that Monomesh's build, tests and benchmarks need.
+# Installs every Debian 12 package that Monomesh's build, tests and benchmarks need, and the npm
+# packages of the JavaScript xDS test client (test/integration/xds_client_js, from its lock file).
 # Idempotent and quiet: it prints nothing when nothing is missing.
 set -euo pipefail
 
@@ -18,7 +19,25 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js runs the @grpc/grpc-js xDS client. Any node and npm on PATH will do (a machine may have
+# them from elsewhere, with npm inside its nodejs package); otherwise Debian's.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+
+install_npm_packages() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/integration/xds_client_js"
+  # npm ci writes node_modules/.package-lock.json: newer than the lock file means up to date.
+  [ -f "$dir/node_modules/.package-lock.json" ] && [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ] && return 0
+  echo "setup: installing the npm packages of $dir"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "setup: npm ci failed in $dir; the grpc-js xDS test will say it is skipped" >&2
+  fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_packages
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: missing packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
@@ -32,3 +51,4 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx haproxy >/dev/null 2>&1 || true; fi
 service nginx stop >/dev/null 2>&1 || true
 service haproxy stop >/dev/null 2>&1 || true
+install_npm_packages

@@ -52,12 +52,42 @@ metadata: {name: reviews, namespace: default}
 subsets: [{addresses: [%s], ports: [{name: http, port: 9080}]}]
 """
 
+# reviews' subsets v1 and v2, and a VirtualService sending everything to the subset given by `%`.
+REVIEWS_V1 = """
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews, subset: %s}}]
+"""
+
 
 def reviews_endpoints(*ips):
     return REVIEWS_ENDPOINTS % ", ".join("{ip: %s}" % ip for ip in ips)
 
 
 PRODUCTPAGE_NODE = "sidecar~10.1.0.1~productpage-v1-1.default~default.svc.cluster.local"
+
+
+def start_bookinfo_pilot(test):
+    """For `test` (a unittest.TestCase): a folder with the bookinfo registry, reviews' endpoints
+    (10.1.0.11 and .12) and the reviews rule to v1, and a Pilot following it, both cleaned up."""
+    folder = harness.TempDir(test)
+    folder.write("registry.yaml", BOOKINFO_REGISTRY)
+    folder.write("reviews-endpoints.yaml", reviews_endpoints("10.1.0.11", "10.1.0.12"))
+    folder.write("reviews.yaml", REVIEWS_V1 % "v1")
+    pilot = Pilot(folder.path).start()
+    test.addCleanup(pilot.stop)
+    return folder, pilot
 
 
 class Pilot:

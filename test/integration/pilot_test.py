@@ -5,27 +5,10 @@ import time
 import unittest
 
 import harness
-from pilot_harness import BOOKINFO_REGISTRY, PRODUCTPAGE_NODE, Pilot, reviews_endpoints
+from pilot_harness import PRODUCTPAGE_NODE, REVIEWS_V1, reviews_endpoints, start_bookinfo_pilot
 from proxy_harness import wait_for
 import xds_client
 from xds_client import CDS, EDS, LDS, RDS, AdsClient, DeltaAdsClient, unpack
-
-REVIEWS_V1 = """
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews]
-  http:
-  - route: [{destination: {host: reviews, subset: %s}}]
-"""
 
 
 class PilotCase(unittest.TestCase):
@@ -33,12 +16,7 @@ class PilotCase(unittest.TestCase):
 
     def setUp(self):
         xds_client.protos()
-        self.dir = harness.TempDir(self)
-        self.dir.write("registry.yaml", BOOKINFO_REGISTRY)
-        self.dir.write("reviews-endpoints.yaml", reviews_endpoints("10.1.0.11", "10.1.0.12"))
-        self.dir.write("reviews.yaml", REVIEWS_V1 % "v1")
-        self.pilot = Pilot(self.dir.path).start()
-        self.addCleanup(self.pilot.stop)
+        self.dir, self.pilot = start_bookinfo_pilot(self)
 
     def client(self, node=PRODUCTPAGE_NODE):
         c = AdsClient(self.pilot.grpc_target, node)
