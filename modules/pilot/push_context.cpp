@@ -62,8 +62,8 @@ void PushContext::indexConfig(const config::StoreSnapshot& snapshot) {
     destination_rules_.push_back(std::move(e));
   }
   for (const auto& dr : destination_rules_) {
-    local_rules_[dr.resource->meta.namespace_].add(dr.host, &dr);
-    if (dr.visibility == Visibility::Public) exported_rules_.add(dr.host, &dr);
+    local_rules_[dr.resource->meta.namespace_].add(dr.host, &dr, *status_);
+    if (dr.visibility == Visibility::Public) exported_rules_.add(dr.host, &dr, *status_);
   }
   for (const auto& vs : virtual_services_) {
     for (const auto& http : vs.spec->http())
@@ -167,12 +167,41 @@ const DestinationRuleEntry* PushContext::destinationRule(std::string_view proxy_
   return exported_rules_.find(host);
 }
 
-void PushContext::RuleIndex::add(const std::string& host, const DestinationRuleEntry* rule) {
-  size_t i = hosts.size();
-  hosts.push_back(host);
-  rules.push_back(rule);
-  if (!host.empty() && host.front() == '*') wildcards.push_back(i);
-  else exact.try_emplace(std::string_view(rule->host), i);  // the entry's string outlives the index
+void PushContext::RuleIndex::add(const std::string& host, const DestinationRuleEntry* rule, PushStatus& status) {
+  size_t same = hosts.size();
+  if (!host.empty() && host.front() == '*') {
+    for (size_t i : wildcards)
+      if (hosts[i] == host) same = i;
+  } else if (auto it = exact.find(host); it != exact.end()) {
+    same = it->second;
+  }
+  if (same == hosts.size()) {
+    hosts.push_back(host);
+    rules.push_back(rule);
+    merged_spec.push_back(nullptr);
+    if (!host.empty() && host.front() == '*') wildcards.push_back(same);
+    else exact.try_emplace(std::string_view(rule->host), same);  // the entry's string outlives the index
+    return;
+  }
+  if (merged_spec[same] == nullptr) {  // the first merge: a copy the later rules go into
+    merged_spec[same] = &merged_specs.emplace_back(*rules[same]->spec);
+    auto& entry = merged.emplace_back(*rules[same]);
+    entry.spec = merged_spec[same];
+    rules[same] = &entry;
+  }
+  auto& into = *merged_spec[same];
+  for (const auto& subset : rule->spec->subsets()) {
+    bool taken = false;
+    for (const auto& have : into.subsets()) taken = taken || have.name() == subset.name();
+    if (!taken) *into.add_subsets() = subset;
+    else
+      status.add(PushMetric::DestruleSubsets, host, "",
+                 "Duplicate subset " + subset.name() + " found while merging destination rules for " + host + " (" +
+                     rule->resource->key().str() + " is merged into " + rules[same]->resource->key().str() +
+                     "; the first definition is used)");
+  }
+  if (!into.has_traffic_policy() && rule->spec->has_traffic_policy())
+    *into.mutable_traffic_policy() = rule->spec->traffic_policy();
 }
 
 const DestinationRuleEntry* PushContext::RuleIndex::find(std::string_view host) const {

@@ -3,6 +3,7 @@
 // way the builders look it up: VirtualServices by gateway, DestinationRules by host with 1.1's
 // lookup order, Gateways by selector, Sidecar scopes, and exportTo visibility.
 #pragma once
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "istio/networking/v1alpha3/sidecar.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 #include "pilot/model/proxy_node.h"
+#include "pilot/push_status.h"
 #include "pilot/registry/service_registry.h"
 
 namespace monomesh::pilot {
@@ -72,6 +74,10 @@ class PushContext {
   const RegistryOptions& registryOptions() const { return options_.registry; }
   const RegistryContent& registry() const { return registry_; }
   const std::vector<PushConflict>& conflicts() const { return conflicts_; }
+  // What the builders report while this push is served (conflicts, clusters without endpoints):
+  // the one part of a push that fills in after it is built, as proxies are served.
+  PushStatus& status() const { return *status_; }
+  std::shared_ptr<const PushStatus> sharedStatus() const { return status_; }
   const config::StoreSnapshot& store() const { return *store_; }
 
   const Service* service(std::string_view host) const { return registry_.service(host); }
@@ -114,19 +120,26 @@ class PushContext {
   std::vector<config::ResourcePtr> sidecars_;
   // Endpoints by IP (a proxy's inbound side) and DestinationRules in lookup order.
   std::multimap<std::string, std::pair<const Service*, const Endpoint*>, std::less<>> instances_by_ip_;
-  // 1.1's most specific match: an exact host (the first rule for it) by hash, else the longest
-  // wildcard host, scanned (few rules use wildcards); the same answer as mostSpecificMatch.
+  // 1.1's most specific match: an exact host by hash, else the longest wildcard host, scanned
+  // (few rules use wildcards); the same answer as mostSpecificMatch. Rules for the same host merge
+  // as in 1.1: the first keeps its traffic policy (or takes a later one's when it has none) and
+  // gains the later ones' subsets; a subset name it already has is dropped and reported
+  // (pilot_destrule_subsets).
   struct RuleIndex {
     std::vector<std::string> hosts;
     std::vector<const DestinationRuleEntry*> rules;
-    std::unordered_map<std::string_view, size_t> exact;  // host -> first index
+    std::vector<networking::DestinationRule*> merged_spec;  // rules[i]'s own merged copy, else null
+    std::unordered_map<std::string_view, size_t> exact;  // host -> index
     std::vector<size_t> wildcards;
-    void add(const std::string& host, const DestinationRuleEntry* rule);
+    std::deque<DestinationRuleEntry> merged;  // deques: entries point into them
+    std::deque<networking::DestinationRule> merged_specs;
+    void add(const std::string& host, const DestinationRuleEntry* rule, PushStatus& status);
     const DestinationRuleEntry* find(std::string_view host) const;
   };
   std::map<std::string, RuleIndex, std::less<>> local_rules_;  // by namespace
   RuleIndex exported_rules_;
   std::vector<PushConflict> conflicts_;
+  std::shared_ptr<PushStatus> status_ = std::make_shared<PushStatus>();
   bool source_labels_used_ = false;
 };
 

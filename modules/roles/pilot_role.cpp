@@ -43,6 +43,7 @@ cli::Command pilotCommand() {
         o.mesh_config = f.str("meshConfig");
         o.mesh_config_required = f.wasSet("meshConfig");
         o.networks_config = f.str("networksConfig");
+        o.networks_config_required = f.wasSet("networksConfig");
         o.kubeconfig = f.str("kubeconfig");
         o.config_sources = f.list("configSource");
         o.registries = f.list("registries");

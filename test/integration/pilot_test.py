@@ -145,6 +145,32 @@ class PilotAds(PilotCase):
         self.assertIsNotNone(self.pilot.metric("pilot_services"))
 
 
+class PilotPushMetrics(PilotCase):
+    """Istio 1.1's push metrics on the monitoring port: conflicts counted per push."""
+
+    def test_listener_conflicts_are_counted_and_shown_and_reset_by_a_full_push(self):
+        # A headless TCP service takes 0.0.0.0:9080 before reviews and productpage (HTTP) can.
+        self.dir.write("tcp.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: a-tcp, namespace: default}\n"
+                                   "spec: {clusterIP: None, ports: [{name: tcp, port: 9080}]}\n")
+        c = self.client()
+        wait_for(lambda: self.pilot.json("/debug/registryz") and
+                 "a-tcp.default.svc.cluster.local" in [s["hostname"] for s in self.pilot.json("/debug/registryz")],
+                 what="a-tcp in the registry")
+        listeners = {l.name: l for l in unpack(c.subscribe(LDS))}
+        self.assertIn("0.0.0.0_9080", listeners)
+        metric = "pilot_conflict_outbound_listener_http_over_current_tcp"
+        wait_for(lambda: self.pilot.metric(metric) == 1, what=metric)
+        status = self.pilot.json("/debug/push_status")["ProxyStatus"]
+        event = status[metric]["0.0.0.0:9080"]
+        self.assertEqual(event["proxy"], PRODUCTPAGE_NODE)
+        self.assertIn("AcceptedTCP=a-tcp.default.svc.cluster.local RejectedHTTP=", event["message"])
+        self.assertEqual(self.pilot.metric("pilot_no_ip"), 0)
+        # Without the TCP service the next full push has no conflict.
+        import os
+        os.unlink(self.dir.join("tcp.yaml"))
+        wait_for(lambda: self.pilot.metric(metric) == 0, what="the gauge reset by the next push")
+
+
 class PilotDeltaAds(PilotCase):
     """DeltaAggregatedResources: only what changed, removals by name, resumption by version."""
 

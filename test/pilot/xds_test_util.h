@@ -77,15 +77,25 @@ class TestMesh {
   void add(const std::string& yaml, const std::string& file = "test.yaml") {
     applyResult(config::loadYaml(yaml, file), file);
   }
+  // Objects as the registry of another cluster delivers them.
+  void addFromCluster(const std::string& yaml, const std::string& cluster_id) {
+    config::LoadOptions options;
+    options.cluster_id = cluster_id;
+    applyResult(config::loadYaml(yaml, cluster_id + ".yaml", options), cluster_id + ".yaml");
+  }
   void addSample(const std::string& name) {
     auto path = (kSamples / name).string();
     applyResult(config::loadFile(path), path);
   }
   istio::mesh::v1alpha1::MeshConfig& mesh() { return mesh_; }
+  RegistryOptions& registryOptions() { return registry_; }
+  // The last push() (a PushCache holds one).
+  std::shared_ptr<const PushContext> shared() const { return push_; }
 
   const PushContext& push() {
     PushContext::Options options;
     options.mesh = mesh_;
+    options.registry = registry_;
     push_ = PushContext::build(store_.snapshot(), options, ++version_);
     return *push_;
   }
@@ -101,6 +111,7 @@ class TestMesh {
   }
   config::Store store_;
   istio::mesh::v1alpha1::MeshConfig mesh_;
+  RegistryOptions registry_;
   std::shared_ptr<const PushContext> push_;
   uint64_t version_ = 0;
 };

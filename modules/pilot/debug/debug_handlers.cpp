@@ -155,6 +155,25 @@ std::string configDump(const DiscoveryServer::Generated& g, uint64_t version) {
          dumpList(g.endpoints, "endpoint_config", v) + "}\n]}";
 }
 
+// 1.1's "ProxyStatus": per pilot_* push metric with reports, each key with its proxy and message.
+std::string proxyStatus(const PushStatus& status) {
+  std::string out = "\"ProxyStatus\":{";
+  bool first_metric = true;
+  for (size_t i = 0; i < kPushMetricCount; ++i) {
+    auto events = status.events(PushMetric(i));
+    if (events.empty()) continue;
+    out += (first_metric ? "\n" : ",\n") + q(pushMetricName(PushMetric(i))) + ":{";
+    first_metric = false;
+    bool first = true;
+    for (const auto& [key, event] : events) {
+      out += (first ? "" : ",") + q(key) + ":{\"proxy\":" + q(event.proxy) + ",\"message\":" + q(event.message) + "}";
+      first = false;
+    }
+    out += "}";
+  }
+  return out + "}";
+}
+
 std::string pushStatus(const DiscoveryServer& discovery) {
   const auto& push = *discovery.push();
   std::string out = "{\"version\":" + std::to_string(push.version()) + ",\"storeVersion\":" +
@@ -167,7 +186,7 @@ std::string pushStatus(const DiscoveryServer& discovery) {
   for (size_t i = 0; i < push.conflicts().size(); ++i)
     out += (i ? "," : "") + std::string("{\"kind\":") + q(push.conflicts()[i].kind) + ",\"detail\":" +
            q(push.conflicts()[i].detail) + "}";
-  return out + "]}";
+  return out + "]," + proxyStatus(push.status()) + "}";
 }
 
 }  // namespace

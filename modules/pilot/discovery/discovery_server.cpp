@@ -141,6 +141,13 @@ void DiscoveryServer::start(net::grpc::GrpcServer& grpc) {
   auto& m = PilotMetrics::get();
   m.services.set(int64_t(push_->registry().services.size()));
   m.virtual_services.set(int64_t(push_->allVirtualServices().size()));
+  publishPushStatus(push_->sharedStatus());
+}
+
+void DiscoveryServer::setOptions(PushContext::Options options) {
+  options_ = std::move(options);
+  pending_types_ |= kAllTypes;
+  debouncer_.change(true);
 }
 
 void DiscoveryServer::stop() {
@@ -160,6 +167,7 @@ void DiscoveryServer::onStoreChange(const std::vector<config::Event>& events) {
 
 void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
   auto started = Clock::now();
+  auto previous = std::move(push_);
   push_ = PushContext::build(store_.snapshot(), options_, ++push_version_);
   cache_.reset();  // the previous push's shared resources go with it
   push_started_ = first_change;
@@ -177,6 +185,8 @@ void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
                                  push_->registry().services.size(), connected.size());
   unsigned types = pending_types_ != 0 ? pending_types_ : kAllTypes;
   pending_types_ = 0;
+  if (types != kAllTypes) push_->status().carryFrom(previous->status());  // see PushStatus::carryFrom
+  publishPushStatus(push_->sharedStatus());
   if (types == kAllTypes) {
     ads_->push();
     return;

@@ -27,6 +27,8 @@ class DiscoveryServer final : public net::xds::ResourceSource {
   // Builds the first PushContext and starts following the store; serves ADS on `grpc`.
   void start(net::grpc::GrpcServer& grpc);
   void stop();
+  // New options (a reloaded --networksConfig): the next push is a full one, built with them.
+  void setOptions(PushContext::Options options);
 
   std::optional<net::xds::Resources> resources(const envoy::config::core::v3::Node& node, std::string_view type_url,
                                                const std::vector<std::string>& names) override;

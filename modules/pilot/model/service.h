@@ -37,6 +37,9 @@ struct Service {
   std::vector<std::string> service_accounts;  // SANs expected of its endpoints
   std::string registry;                        // "Kubernetes", "External"
   std::string cluster_id;
+  // Where clients outside the cluster reach it (a LoadBalancer's ingress IPs, else externalIPs):
+  // what a MeshNetworks gateway named by registryServiceName stands for.
+  std::vector<std::string> external_addresses;
 
   const ServicePort* portByNumber(uint32_t number) const;
   const ServicePort* portByName(const std::string& name) const;

@@ -18,9 +18,20 @@ RegistryContent aggregateRegistries(const config::StoreSnapshot& snapshot, const
   // One service per host: Kubernetes first (it was collected first), then by namespace and name.
   std::stable_sort(out.services.begin(), out.services.end(),
                    [](const auto& a, const auto& b) { return a->hostname < b->hostname; });
-  out.services.erase(std::unique(out.services.begin(), out.services.end(),
-                                 [](const auto& a, const auto& b) { return a->hostname == b->hostname; }),
-                     out.services.end());
+  auto kept = out.services.begin();
+  for (auto it = out.services.begin(); it != out.services.end(); ++it) {
+    if (it != out.services.begin() && (*it)->hostname == (*(kept - 1))->hostname) {
+      out.shadowed[(*it)->hostname].push_back(std::move(*it));
+      continue;
+    }
+    if (kept != it) *kept = std::move(*it);
+    ++kept;
+  }
+  out.services.erase(kept, out.services.end());
+  if (options.networks && !options.networks->empty())
+    for (auto& [host, endpoints] : out.endpoints)
+      for (auto& e : endpoints)
+        if (e.network.empty()) e.network = options.networks->networkOf(e.cluster_id, e.address);
   return out;
 }
 

@@ -83,6 +83,9 @@ void collectKubernetes(const config::StoreSnapshot& snapshot, const RegistryOpti
       s->resolution = Resolution::DnsLB;
       s->mesh_external = true;
     }
+    for (const auto& ingress : r->as<k8s::Service>().status().loadbalancer().ingress())
+      if (!ingress.ip().empty()) s->external_addresses.push_back(ingress.ip());
+    if (s->external_addresses.empty()) s->external_addresses.assign(spec.externalips().begin(), spec.externalips().end());
     for (const auto& p : spec.ports()) {
       if (p.protocol() == "UDP") continue;  // Istio 1.1 does not proxy UDP
       s->ports.push_back(ServicePort{p.name(), uint32_t(p.port()), protocolFromPortName(p.name())});

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/store.h"
+#include "pilot/model/mesh_networks.h"
 #include "pilot/model/service.h"
 
 namespace monomesh::pilot {
@@ -27,6 +28,8 @@ struct Workload {
 struct RegistryOptions {
   std::string domain = "cluster.local";
   std::string trust_domain = "cluster.local";
+  // --networksConfig: the network of endpoints that name none, and the gateways to each network.
+  std::shared_ptr<const MeshNetworks> networks;
 };
 
 struct RegistryContent {
@@ -35,6 +38,10 @@ struct RegistryContent {
   // Every endpoint of a host, each with the service port it serves.
   std::map<std::string, std::vector<Endpoint>, std::less<>> endpoints;
   std::map<std::string, Workload, std::less<>> workloads;  // by IP
+  // Services another registry (or ServiceEntry) already defines the host of: the first keeps the
+  // host, these are left out, and the cluster builder reports the clusters they would have had
+  // (pilot_duplicate_envoy_clusters).
+  std::map<std::string, std::vector<std::shared_ptr<const Service>>, std::less<>> shadowed;
 
   const Service* service(std::string_view host) const;
 };
@@ -44,7 +51,7 @@ struct RegistryContent {
 void collectKubernetes(const config::StoreSnapshot& snapshot, const RegistryOptions& options, RegistryContent& out);
 // ServiceEntries (one service per host; resolution, location, endpoints with their labels).
 void collectServiceEntries(const config::StoreSnapshot& snapshot, const RegistryOptions& options, RegistryContent& out);
-// Every registry, merged.
+// Every registry, merged; endpoints that name no network get the one MeshNetworks gives them.
 RegistryContent aggregateRegistries(const config::StoreSnapshot& snapshot, const RegistryOptions& options);
 
 std::string spiffeIdentity(const std::string& trust_domain, const std::string& namespace_, const std::string& service_account);

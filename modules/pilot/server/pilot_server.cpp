@@ -38,6 +38,24 @@ std::string PilotServer::loadMeshConfig(PushContext::Options& options) {
   return {};
 }
 
+std::string PilotServer::loadMeshNetworks(PushContext::Options& options) {
+  if (options_.networks_config.empty()) return {};
+  networks_ = std::make_unique<MeshNetworksWatch>(runtime_.main(), options_.networks_config);
+  if (auto err = networks_->load(options_.networks_config_required); !err.empty())
+    return "--networksConfig " + options_.networks_config + ": " + err;
+  options.registry.networks = networks_->networks();
+  return {};
+}
+
+// A changed file rebuilds the push in full: every endpoint's network and every proxy's EDS may change.
+void PilotServer::followMeshNetworks() {
+  if (!networks_) return;
+  networks_->start([this](std::shared_ptr<const MeshNetworks> networks) {
+    push_options_.registry.networks = std::move(networks);
+    discovery_->setOptions(push_options_);
+  });
+}
+
 std::string PilotServer::startConfigSources() {
   for (const auto& r : options_.registries)
     if (r != "Kubernetes" && r != "MCP" && r != "Mock")
@@ -148,10 +166,11 @@ std::string PilotServer::listenHttp(const std::string& address, std::unique_ptr<
 
 std::string PilotServer::start() {
   readiness_.require("config synced");
-  PushContext::Options push_options;
-  if (auto err = loadMeshConfig(push_options); !err.empty()) return "load mesh config: " + err;
+  if (auto err = loadMeshConfig(push_options_); !err.empty()) return "load mesh config: " + err;
+  if (auto err = loadMeshNetworks(push_options_); !err.empty()) return "load mesh networks: " + err;
   if (auto err = startConfigSources(); !err.empty()) return "start config sources: " + err;
-  discovery_ = std::make_unique<DiscoveryServer>(runtime_.main(), *store_, push_options, options_.debounce);
+  discovery_ = std::make_unique<DiscoveryServer>(runtime_.main(), *store_, push_options_, options_.debounce);
+  followMeshNetworks();
   if (auto err = listenGrpc(); !err.empty()) return "serve ADS: " + err;
   if (auto err = listenHttp(options_.http_addr, debug_, "--httpAddr", true); !err.empty()) return "serve debug: " + err;
   if (auto err = listenHttp(options_.monitoring_addr, monitoring_, "--monitoringAddr", false); !err.empty())
@@ -163,6 +182,7 @@ std::string PilotServer::start() {
 }
 
 void PilotServer::stop() {
+  if (networks_) networks_->stop();
   if (discovery_) discovery_->stop();
   if (grpc_) grpc_->shutdown();
   if (debug_) debug_->close();

@@ -1,6 +1,6 @@
-// `monomesh pilot` as a component: named start-up steps (load mesh config, start config sources,
-// build the first push, serve ADS, serve debug and monitoring), each failing with an error that
-// names it. Runs on a runtime it is given, so `monomesh demo` can host it beside the other roles.
+// `monomesh pilot` as a component: named start-up steps (load mesh config and mesh networks, start
+// config sources, build the first push, serve ADS, serve debug and monitoring), each failing with
+// an error that names it. Runs on a runtime it is given, so `monomesh demo` can host it beside the other roles.
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +16,7 @@
 #include "observe/admin_server.h"
 #include "observe/readiness.h"
 #include "pilot/discovery/discovery_server.h"
+#include "pilot/server/mesh_networks_watch.h"
 #include "runtime/runtime.h"
 
 namespace monomesh::pilot {
@@ -27,7 +28,8 @@ struct PilotOptions {
   std::string monitoring_addr = ":15014";
   std::string mesh_config;      // file; "" or a missing default path: 1.1's defaults
   bool mesh_config_required = false;  // the flag was given explicitly: a missing file is an error
-  std::string networks_config;
+  std::string networks_config;  // file; "" or a missing default path: no networks
+  bool networks_config_required = false;  // the flag was given explicitly: a missing file is an error
   std::string kubeconfig;
   // Galley addresses to take config from (--configSource, and mesh config configSources).
   std::vector<std::string> config_sources;
@@ -56,6 +58,8 @@ class PilotServer {
 
  private:
   std::string loadMeshConfig(PushContext::Options& options);
+  std::string loadMeshNetworks(PushContext::Options& options);
+  void followMeshNetworks();
   std::string startConfigSources();
   std::string startKubernetes();
   std::string startGalleySources();
@@ -78,6 +82,8 @@ class PilotServer {
   std::unique_ptr<boost::asio::steady_timer> push_check_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
   std::unique_ptr<DiscoveryServer> discovery_;
+  PushContext::Options push_options_;  // as built at start, then with reloaded mesh networks
+  std::unique_ptr<MeshNetworksWatch> networks_;
   std::unique_ptr<observe::AdminServer> debug_, monitoring_;
   observe::Readiness readiness_;
 };

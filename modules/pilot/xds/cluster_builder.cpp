@@ -73,6 +73,25 @@ cv3::Cluster outboundCluster(const ProxyView& view, const Service& service, cons
   return c;
 }
 
+// Another registry's service for the same host (1.1: service entries with the same hostname) would
+// have had clusters of the same names: the registry kept the first, the others are reported here,
+// where 1.1 found the duplicate names.
+void reportShadowedServices(const ProxyView& view, const Service& service, const std::set<std::string>& names) {
+  auto it = view.push.registry().shadowed.find(service.hostname);
+  if (it == view.push.registry().shadowed.end()) return;
+  for (const auto& other : it->second)
+    for (const auto& port : other->ports) {
+      // "outbound|9080|": the clusters of that port, every subset.
+      auto prefix = "outbound|" + std::to_string(port.port) + "|";
+      for (auto name = names.lower_bound(prefix); name != names.end() && name->starts_with(prefix); ++name)
+        view.push.status().add(PushMetric::DuplicateClusters, *name, view.proxy.node_id,
+                               "Duplicate cluster " + *name + " found while pushing CDS: " + service.hostname +
+                                   " is defined by " + service.registry + " in namespace " + service.namespace_ +
+                                   " and again by " + other->registry + " in namespace " + other->namespace_ +
+                                   "; the first is used");
+    }
+}
+
 void inboundClusters(const ProxyView& view, std::vector<cv3::Cluster>& out) {
   std::set<std::string> seen;
   for (const auto& in : view.inbound) {
@@ -111,13 +130,25 @@ std::vector<cv3::Cluster> buildServiceClusters(const ProxyView& view, const Serv
                                                const DestinationRuleEntry* entry) {
   std::vector<cv3::Cluster> out;
   const networking::DestinationRule* rule = entry != nullptr ? entry->spec : nullptr;
+  std::set<std::string> names;
   for (const auto& port : service.ports) {
     if (port.protocol == Protocol::UDP) continue;
     out.push_back(outboundCluster(view, service, port, "", rule, nullptr));
+    names.insert(out.back().name());
     if (rule == nullptr) continue;
-    for (const auto& subset : rule->subsets())
+    for (const auto& subset : rule->subsets()) {
+      // Two subsets of one name (1.1 accepted such a rule) make one cluster name twice: the first stays.
+      auto name = clusterName(Direction::Outbound, port.port, subset.name(), service.hostname);
+      if (!names.insert(name).second) {
+        view.push.status().add(PushMetric::DuplicateClusters, name, view.proxy.node_id,
+                               "Duplicate cluster " + name + " found while pushing CDS: subset " + subset.name() +
+                                   " is defined twice in " + entry->resource->key().str() + "; the first is used");
+        continue;
+      }
       out.push_back(outboundCluster(view, service, port, subset.name(), rule, &subset));
+    }
   }
+  reportShadowedServices(view, service, names);
   return out;
 }
 

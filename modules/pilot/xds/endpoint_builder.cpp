@@ -1,7 +1,11 @@
 // EDS: a cluster's endpoints, grouped by locality. With locality load balancing on (MeshConfig
 // localityLbSetting, or PILOT_ENABLE_LOCALITY_LOAD_BALANCING), localities get priorities by how
 // close they are to the proxy (same zone and sub-zone 0, same zone 1, same region 2, else 3), so
-// Envoy fails over outward; `distribute` rules set locality weights instead.
+// Envoy fails over outward; `distribute` rules set locality weights instead. With mesh networks
+// (--networksConfig) EDS is split-horizon, as 1.1's: a proxy gets the endpoints of its own network
+// (node metadata NETWORK) and, for each other network, that network's gateways weighted by the
+// number of endpoints they stand for; a network without gateways cannot be reached from outside.
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 
@@ -41,6 +45,46 @@ bool localityLbEnabled(const PushContext& push) {
   return push.mesh().has_locality_lb_setting() || (env != nullptr && std::string_view(env) != "0" && std::string_view(env) != "false");
 }
 
+// The mesh networks when EDS is split by network (some are configured), else null.
+const MeshNetworks* splitHorizon(const PushContext& push) {
+  const auto& networks = push.registryOptions().networks;
+  return networks && !networks->empty() ? networks.get() : nullptr;
+}
+
+// Where one locality's endpoints are reached from the proxy's network: its own endpoints as they
+// are, the others' through their networks' gateways.
+struct Target {
+  const std::string* address;
+  uint32_t port;
+  uint32_t weight;  // 0: unweighted
+};
+
+void addNetworkGateways(const PushContext& push, const MeshNetworks& networks, const std::string& network, uint32_t count,
+                        std::vector<Target>& out) {
+  const auto* gateways = networks.gateways(network);
+  if (gateways == nullptr) return;  // endpoints of a network the file does not name: unreachable
+  for (const auto& gateway : *gateways) {
+    if (!gateway.address.empty()) {
+      out.push_back(Target{&gateway.address, gateway.port, count});
+      continue;
+    }
+    if (const Service* service = push.service(gateway.registry_service_name))
+      for (const auto& address : service->external_addresses) out.push_back(Target{&address, gateway.port, count});
+  }
+}
+
+std::vector<Target> targets(const ProxyView& view, const std::vector<const Endpoint*>& endpoints) {
+  std::vector<Target> out;
+  const MeshNetworks* networks = splitHorizon(view.push);
+  std::map<std::string, uint32_t> remote;  // network -> endpoints there
+  for (const Endpoint* e : endpoints) {
+    if (networks == nullptr || e->network == view.proxy.network) out.push_back(Target{&e->address, e->port, e->weight});
+    else remote[e->network]++;
+  }
+  for (const auto& [network, count] : remote) addNetworkGateways(view.push, *networks, network, count, out);
+  return out;
+}
+
 // "region/zone/*" style patterns of localityLbSetting.
 bool localityMatches(const std::string& pattern, const std::string& locality) {
   if (pattern == "*" || pattern == locality) return true;
@@ -51,8 +95,9 @@ bool localityMatches(const std::string& pattern, const std::string& locality) {
 }  // namespace
 
 // Keep in step with buildLoadAssignment: the proxy-dependent inputs are whether the service is
-// visible from its namespace, the DestinationRule a subset comes from, and with locality load
-// balancing the proxy's locality.
+// visible from its namespace, the DestinationRule a subset comes from (the index's entry: merged
+// rules are entries of their own), with locality load balancing the proxy's locality, and with
+// mesh networks the proxy's network.
 std::string loadAssignmentKey(const ProxyView& view, std::string_view cluster_name) {
   std::string key(cluster_name);
   auto parsed = parseClusterName(cluster_name);
@@ -63,7 +108,11 @@ std::string loadAssignmentKey(const ProxyView& view, std::string_view cluster_na
   if (visible && !parsed->subset.empty()) {
     const auto* rule = view.push.destinationRule(view.proxy.namespace_, service->hostname);
     key += '|';
-    if (rule != nullptr) key += rule->resource->key().str();
+    if (rule != nullptr) key += std::to_string(reinterpret_cast<uintptr_t>(rule));
+  }
+  if (splitHorizon(view.push) != nullptr) {
+    key += "|n=";
+    key += view.proxy.network;
   }
   if (localityLbEnabled(view.push)) {
     key += "|@";
@@ -96,6 +145,10 @@ std::optional<ev3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& v
   std::map<std::string, std::vector<const Endpoint*>> by_locality;
   for (const auto& e : view.push.endpoints(service->hostname))
     if (e.service_port == key->port && e.healthy && labelsMatch(selector, e.labels)) by_locality[e.locality].push_back(&e);
+  if (by_locality.empty())
+    view.push.status().add(PushMetric::EdsNoInstances, std::string(cluster_name), "",
+                           "no endpoints of " + service->hostname + " port " + std::to_string(key->port) +
+                               (key->subset.empty() ? "" : " subset " + key->subset));
 
   bool locality_lb = localityLbEnabled(view.push);
   std::string proxy_locality_text = view.proxy.locality;
@@ -110,6 +163,8 @@ std::optional<ev3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& v
       break;
     }
   for (const auto& [locality_text, endpoints] : by_locality) {
+    auto reached = targets(view, endpoints);
+    if (reached.empty()) continue;  // only endpoints of networks this proxy cannot reach
     auto* group = cla.add_endpoints();
     auto parts = splitLocality(locality_text);
     if (!locality_text.empty()) {
@@ -118,13 +173,13 @@ std::optional<ev3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& v
       group->mutable_locality()->set_sub_zone(parts.sub_zone);
     }
     uint32_t total = 0;
-    for (const Endpoint* e : endpoints) {
+    for (const Target& t : reached) {
       auto* lb = group->add_lb_endpoints();
       auto* sa = lb->mutable_endpoint()->mutable_address()->mutable_socket_address();
-      sa->set_address(e->address);
-      sa->set_port_value(e->port);
-      uint32_t weight = e->weight > 0 ? e->weight : 1;
-      if (e->weight > 0) lb->mutable_load_balancing_weight()->set_value(weight);
+      sa->set_address(*t.address);
+      sa->set_port_value(t.port);
+      uint32_t weight = t.weight > 0 ? t.weight : 1;
+      if (t.weight > 0) lb->mutable_load_balancing_weight()->set_value(weight);
       total += weight;
     }
     group->mutable_load_balancing_weight()->set_value(total);

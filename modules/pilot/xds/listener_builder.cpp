@@ -5,6 +5,7 @@
 // (egress hosts) and may declare its own ingress and egress listeners; with capture mode NONE (or
 // a proxy whose INTERCEPTION_MODE is NONE) listeners bind their own address instead of being
 // reached through 15001.
+#include <map>
 #include <set>
 
 #include "pilot/xds/listener_common.h"
@@ -19,12 +20,21 @@ namespace lv3 = envoy::config::listener::v3;
 
 namespace {
 
+// What an outbound listener already serves, for 1.1's conflict reports: HTTP (one connection
+// manager, every HTTP host through RDS) or TCP (filter chains), and which hosts.
+struct ListenerUse {
+  bool http = false;
+  Protocol protocol = Protocol::TCP;
+  std::vector<std::string> hosts;
+};
+
 struct Outbound {
   const ProxyView& view;
   bool bind;            // bind_to_port
   std::string bind_ip;  // the address of 0.0.0.0 listeners
   std::vector<lv3::Listener>& out;
   std::set<std::string>& names;
+  std::map<std::string, ListenerUse>& uses;  // by "ip:port"; listeners of other kinds have none
 
   lv3::Listener* listener(const std::string& ip, uint32_t port, bool& fresh) {
     std::string name = ip + "_" + std::to_string(port);
@@ -41,11 +51,32 @@ struct Outbound {
     return &l;
   }
 
-  void http(uint32_t port) {
+  static std::string address(const std::string& ip, uint32_t port) { return ip + ":" + std::to_string(port); }
+
+  // 1.1 kept the listener as first built and reported the service that did not fit on it.
+  void conflict(PushMetric metric, const std::string& at, const ListenerUse& current, const Service& rejected,
+                Protocol protocol) const {
+    std::string hosts;
+    for (const auto& h : current.hosts) hosts += (hosts.empty() ? "" : ",") + h;
+    view.push.status().add(metric, at, view.proxy.node_id,
+                           "Listener=" + at + " Accepted" + std::string(protocolName(current.protocol)) + "=" + hosts +
+                               " Rejected" + std::string(protocolName(protocol)) + "=" + rejected.hostname);
+  }
+
+  void http(const Service& service, const ServicePort& port) {
     bool fresh = false;
-    auto* l = listener(bind_ip, port, fresh);
-    if (!fresh) return;  // one HTTP listener per port; RDS holds every host on it
-    addHttpConnectionManager(*l->add_filter_chains(), bind_ip + "_" + std::to_string(port), std::to_string(port), nullptr);
+    auto* l = listener(bind_ip, port.port, fresh);
+    auto at = address(bind_ip, port.port);
+    if (!fresh) {  // one HTTP listener per port; RDS holds every host on it
+      auto use = uses.find(at);
+      if (use == uses.end()) return;
+      if (use->second.http) use->second.hosts.push_back(service.hostname);
+      else conflict(PushMetric::ConflictOutboundHttpOverTcp, at, use->second, service, port.protocol);
+      return;
+    }
+    uses[at] = ListenerUse{true, port.protocol, {service.hostname}};
+    addHttpConnectionManager(*l->add_filter_chains(), bind_ip + "_" + std::to_string(port.port), std::to_string(port.port),
+                             nullptr);
   }
 
   // The VirtualServices bound to the mesh for this host, in the proxy's view.
@@ -70,44 +101,70 @@ struct Outbound {
     return tcpProxyFilter({{clusterName(Direction::Outbound, port.port, "", service.hostname), 100}}, "");
   }
 
+  static bool sameMatch(const lv3::FilterChain& a, const std::vector<std::string>& server_names) {
+    return std::vector<std::string>(a.filter_chain_match().server_names().begin(),
+                                    a.filter_chain_match().server_names().end()) == server_names;
+  }
+
+  // Adds a chain matching `server_names` (none: catch-all) unless the listener has one with the
+  // same match: then the first stays and the service is reported.
+  bool addChain(lv3::Listener& l, const std::string& at, ListenerUse& use, const Service& service, const ServicePort& port,
+                std::vector<std::string> server_names, envoy::config::listener::v3::Filter filter) {
+    for (const auto& chain : l.filter_chains())
+      if (sameMatch(chain, server_names)) {
+        conflict(PushMetric::ConflictOutboundTcpOverTcp, at, use, service, port.protocol);
+        return false;
+      }
+    auto* chain = l.add_filter_chains();
+    for (auto& sni : server_names) chain->mutable_filter_chain_match()->add_server_names(std::move(sni));
+    *chain->add_filters() = std::move(filter);
+    return true;
+  }
+
   void tcp(const Service& service, const ServicePort& port) {
     bool fresh = false;
+    lv3::Listener* l = nullptr;
+    std::string at;
     if (service.hasVip() && service.address.find('/') == std::string::npos) {
-      auto* l = listener(bind ? bind_ip : service.address, port.port, fresh);
-      if (fresh) *l->add_filter_chains()->add_filters() = tcpFilter(service, port);
+      std::string ip = bind ? bind_ip : service.address;
+      l = listener(ip, port.port, fresh);
+      at = address(ip, port.port);
+    } else {
+      if (service.resolution == Resolution::Passthrough && !isTlsPassthrough(port.protocol)) return;
+      l = listener(bind_ip, port.port, fresh);
+      at = address(bind_ip, port.port);
+    }
+    if (fresh) uses[at] = ListenerUse{false, port.protocol, {}};
+    auto use = uses.find(at);
+    if (use == uses.end()) return;
+    if (use->second.http) {
+      conflict(PushMetric::ConflictOutboundTcpOverHttp, at, use->second, service, port.protocol);
       return;
     }
-    if (service.resolution == Resolution::Passthrough && !isTlsPassthrough(port.protocol)) return;
-    auto* l = listener(bind_ip, port.port, fresh);
-    if (!fresh && l->filter_chains_size() > 0 && l->filter_chains(0).filter_chain_match().server_names_size() == 0 &&
-        !isTlsPassthrough(port.protocol))
-      return;  // the port already serves HTTP or another TCP service: first wins, as in 1.1
-    if (isTlsPassthrough(port.protocol)) {
+    bool added = false;
+    if (isTlsPassthrough(port.protocol) && !(service.hasVip() && service.address.find('/') == std::string::npos)) {
       // TLS without a VIP is told apart by SNI: the `tls` routes' SNI names, else the host itself.
       L4Source source{port.port, &view.labels, {"mesh"}};
       bool routed = false;
       for (const auto* vs : rulesFor(service))
         for (const auto& target : tlsRouteTargets(view.push, *vs, source)) {
-          auto* chain = l->add_filter_chains();
-          for (const auto& sni : target.sni_hosts) chain->mutable_filter_chain_match()->add_server_names(sni);
-          *chain->add_filters() = tcpProxyFilter(target.destinations, vs->resource->meta.name + "." + vs->resource->meta.namespace_);
           routed = true;
+          added |= addChain(*l, at, use->second, service, port, target.sni_hosts,
+                            tcpProxyFilter(target.destinations, vs->resource->meta.name + "." + vs->resource->meta.namespace_));
         }
-      if (!routed && service.hostname.front() != '*') {
-        auto* chain = l->add_filter_chains();
-        chain->mutable_filter_chain_match()->add_server_names(service.hostname);
-        *chain->add_filters() = tcpFilter(service, port);
-      }
+      if (!routed && service.hostname.front() != '*')
+        added |= addChain(*l, at, use->second, service, port, {service.hostname}, tcpFilter(service, port));
       addListenerFilter(*l, "envoy.filters.listener.tls_inspector");
-    } else if (fresh) {
-      *l->add_filter_chains()->add_filters() = tcpFilter(service, port);
+    } else {
+      added = addChain(*l, at, use->second, service, port, {}, tcpFilter(service, port));
     }
+    if (added) use->second.hosts.push_back(service.hostname);
   }
 
   void service(const Service& s, std::optional<uint32_t> only_port) {
     for (const auto& port : s.ports) {
       if (only_port && port.port != *only_port) continue;
-      if (isHttp(port.protocol)) http(port.port);
+      if (isHttp(port.protocol)) http(s, port);
       else if (port.protocol != Protocol::UDP) tcp(s, port);
     }
   }
@@ -171,18 +228,19 @@ std::vector<lv3::Listener> buildSidecarListeners(const ProxyView& view) {
     inboundListener(out, names, in.listen_ip, in.listen_port, in.bind, in.cluster, in.protocol);
 
   // Outbound.
+  std::map<std::string, ListenerUse> uses;
   if (sidecar != nullptr && sidecar->egress_size() > 0) {
     for (const auto& egress : sidecar->egress()) {
       bool bind = no_capture || egress.capture_mode() == networking::NONE;
       std::string ip = egress.bind().empty() ? (bind ? "127.0.0.1" : "0.0.0.0") : egress.bind();
-      Outbound builder{view, bind, ip, out, names};
+      Outbound builder{view, bind, ip, out, names, uses};
       std::optional<uint32_t> port;
       if (egress.has_port() && egress.port().number() > 0) port = egress.port().number();
       for (const Service* s : view.scope.services)
         if (servesHost(egress, view.scope.sidecar->meta.namespace_, *s)) builder.service(*s, port);
     }
   } else {
-    Outbound builder{view, no_capture, no_capture ? "127.0.0.1" : "0.0.0.0", out, names};
+    Outbound builder{view, no_capture, no_capture ? "127.0.0.1" : "0.0.0.0", out, names, uses};
     for (const Service* s : view.scope.services) builder.service(*s, std::nullopt);
   }
 

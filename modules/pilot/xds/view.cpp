@@ -1,5 +1,5 @@
 #include <charconv>
-#include <set>
+#include <map>
 
 #include "pilot/xds/naming.h"
 #include "pilot/xds/xds_builder.h"
@@ -21,7 +21,17 @@ bool splitEndpoint(const std::string& text, std::string& ip, uint32_t& port) {
 // workload serves (reached through the 15001 capture, so only when traffic is captured).
 std::vector<InboundPort> inboundPorts(const ProxyView& view) {
   std::vector<InboundPort> out;
-  std::set<std::string> seen;
+  std::map<std::string, std::string> seen;  // listen ip:port -> the cluster that has it
+  // Two inbound ports on one address: the first keeps it, the other is reported (1.1 did so when
+  // two services selected the same port of a pod).
+  auto claim = [&](InboundPort& in) {
+    auto address = in.listen_ip + ":" + std::to_string(in.listen_port);
+    auto [it, fresh] = seen.try_emplace(address, in.cluster);
+    if (fresh) out.push_back(std::move(in));
+    else if (it->second != in.cluster)
+      view.push.status().add(PushMetric::ConflictInboundListener, view.proxy.node_id, view.proxy.node_id,
+                             "Rejected " + in.cluster + ", used " + it->second + " for " + address);
+  };
   bool no_capture = view.proxy.interception == InterceptionMode::None;
   const networking::Sidecar* sidecar = view.scope.sidecar ? &view.scope.sidecar->as<networking::Sidecar>() : nullptr;
   if (sidecar != nullptr && sidecar->ingress_size() > 0) {
@@ -43,7 +53,7 @@ std::vector<InboundPort> inboundPorts(const ProxyView& view) {
       in.listen_ip = ingress.bind().empty() ? (in.bind ? view.proxy.ip : "0.0.0.0") : ingress.bind();
       in.protocol = parseProtocol(ingress.port().protocol());
       if (!ingress.default_endpoint().empty()) splitEndpoint(ingress.default_endpoint(), in.endpoint_ip, in.endpoint_port);
-      if (seen.insert(in.listen_ip + ":" + std::to_string(in.listen_port)).second) out.push_back(std::move(in));
+      claim(in);
     }
     return out;
   }
@@ -58,19 +68,28 @@ std::vector<InboundPort> inboundPorts(const ProxyView& view) {
     in.protocol = sp->protocol;
     // Without capture nothing reaches a listener on the pod's own port: the application has it.
     if (no_capture) continue;
-    if (seen.insert(in.listen_ip + ":" + std::to_string(in.listen_port)).second) out.push_back(std::move(in));
+    claim(in);
   }
   return out;
 }
 
 }  // namespace
 
+// A sidecar's own side: its service instances and inbound ports, and pilot_no_ip when its IPs
+// are no service's endpoint.
+void ProxyView::findInstances() {
+  instances = push.serviceInstances(proxy);
+  inbound = inboundPorts(*this);
+  if (instances.empty())
+    push.status().add(PushMetric::NoIp, proxy.node_id, proxy.node_id,
+                      "no service endpoint has the proxy's IP " + proxy.ip + " (its inbound side is empty)");
+}
+
 ProxyView::ProxyView(const PushContext& push_context, const ProxyNode& node)
     : push(push_context), proxy(node), labels(push_context.proxyLabels(node)) {
   if (!isRouter()) {
     scope = push.sidecarScope(proxy, labels);
-    instances = push.serviceInstances(proxy);
-    inbound = inboundPorts(*this);
+    findInstances();
   } else {
     // A gateway sees every service visible from its namespace (1.1 has no Sidecar for routers).
     for (const auto& s : push.registry().services)
@@ -81,7 +100,7 @@ ProxyView::ProxyView(const PushContext& push_context, const ProxyNode& node)
 ProxyView::ProxyView(const PushContext& push_context, const ProxyNode& node, Labels proxy_labels,
                      SidecarScope proxy_scope)
     : push(push_context), proxy(node), labels(std::move(proxy_labels)), scope(std::move(proxy_scope)) {
-  if (!isRouter()) instances = push.serviceInstances(proxy);
+  if (!isRouter()) findInstances();
 }
 
 std::string outboundKey(const ProxyNode& proxy, const config::ResourcePtr& sidecar) {

@@ -40,6 +40,9 @@ struct ProxyView {
   // With the scope already worked out for another proxy of the same outboundKey.
   ProxyView(const PushContext& push, const ProxyNode& proxy, Labels labels, SidecarScope scope);
   bool isRouter() const { return proxy.type == NodeType::Router; }
+
+ private:
+  void findInstances();
 };
 
 // What a proxy's outbound configuration depends on, as a cache key within one push: router or
