@@ -66,7 +66,7 @@ void KubeResponseStream::close() {
   impl_->stream.socket().close(ignored);
 }
 
-asio::awaitable<void> KubeResponseStream::start(std::string target) {
+asio::awaitable<void> KubeResponseStream::start(std::string method, std::string target, std::string body) {
   const KubeClient& client = *client_;
   const auto& options = client.options_;
   const ApiServerAddress& server = client.credentials_.server;
@@ -116,13 +116,18 @@ asio::awaitable<void> KubeResponseStream::start(std::string target) {
     }
   }
 
-  http::request<http::empty_body> request{http::verb::get, server.path_prefix + target, 11};
+  http::request<http::string_body> request{http::string_to_verb(method), server.path_prefix + target, 11};
   bool v6 = server.host.find(':') != std::string::npos;
   request.set(http::field::host, (v6 ? "[" + server.host + "]" : server.host) + ":" + server.port);
   request.set(http::field::user_agent, options.user_agent);
   request.set(http::field::accept, "application/json");
   if (!token->empty()) request.set(http::field::authorization, "Bearer " + *token);
+  if (!body.empty()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = std::move(body);
+  }
   request.keep_alive(false);
+  request.prepare_payload();
   impl_->stream.tcp().expires_after(options.response_timeout);
   auto [wec, written] = co_await http::async_write(impl_->stream, request, kAwait);
   if (wec || closed_) {
@@ -250,7 +255,8 @@ KubeClient::KubeClient(asio::any_io_executor executor, KubeCredentials credentia
 
 std::string KubeClient::url(const std::string& target) const { return credentials_.server.url() + target; }
 
-asio::awaitable<std::shared_ptr<KubeResponseStream>> KubeClient::open(std::string target) {
+asio::awaitable<std::shared_ptr<KubeResponseStream>> KubeClient::openRequest(std::string method, std::string target,
+                                                                             std::string body) {
   auto stream = std::make_shared<KubeResponseStream>(executor_, shared_from_this());
   if (shut_down_) {
     stream->fail("stopped");
@@ -258,12 +264,21 @@ asio::awaitable<std::shared_ptr<KubeResponseStream>> KubeClient::open(std::strin
   }
   std::erase_if(open_, [](const auto& weak) { return weak.expired(); });
   open_.push_back(stream);
-  co_await stream->start(std::move(target));
+  co_await stream->start(std::move(method), std::move(target), std::move(body));
   co_return stream;
 }
 
+asio::awaitable<std::shared_ptr<KubeResponseStream>> KubeClient::open(std::string target) {
+  return openRequest("GET", std::move(target), {});
+}
+
 asio::awaitable<KubeResponse> KubeClient::get(std::string target, size_t max_body) {
-  auto stream = co_await open(std::move(target));
+  return send("GET", std::move(target), {}, max_body);
+}
+
+asio::awaitable<KubeResponse> KubeClient::send(std::string method, std::string target, std::string body,
+                                               size_t max_body) {
+  auto stream = co_await openRequest(std::move(method), std::move(target), std::move(body));
   KubeResponse response;
   response.status = stream->status();
   if (response.status == 0) {

@@ -1,5 +1,6 @@
-// HTTP/1.1 GET requests to a Kubernetes API server (Beast over TLS on Asio): a whole bounded
-// response for LIST pages and error bodies, or a response read piece by piece for WATCH streams.
+// HTTP/1.1 requests to a Kubernetes API server (Beast over TLS on Asio): a whole bounded
+// response for LIST pages, single objects (GET, POST, PUT with a JSON body) and error bodies, or
+// a response read piece by piece for WATCH streams.
 // Each request has its own connection, so a long watch never blocks a list; every step (resolve
 // and connect, TLS handshake, response header, each body read) has a deadline. Use from one
 // thread (the io_context's).
@@ -63,7 +64,7 @@ class KubeResponseStream {
  private:
   friend class KubeClient;
   struct Impl;
-  boost::asio::awaitable<void> start(std::string target);
+  boost::asio::awaitable<void> start(std::string method, std::string target, std::string body);
   boost::asio::awaitable<Piece> readPiece();
   void fail(std::string error) { error_ = std::move(error); }
 
@@ -84,6 +85,9 @@ class KubeClient : public std::enable_shared_from_this<KubeClient> {
 
   // GET `target` ("/api/v1/services?limit=500") and read the whole response, at most `max_body`.
   boost::asio::awaitable<KubeResponse> get(std::string target, size_t max_body);
+  // `method` ("GET", "POST", "PUT") `target` with `body` (JSON, none when empty) and read the
+  // whole response, at most `max_body`.
+  boost::asio::awaitable<KubeResponse> send(std::string method, std::string target, std::string body, size_t max_body);
   // GET `target` and return once the response header arrived (or the request failed).
   boost::asio::awaitable<std::shared_ptr<KubeResponseStream>> open(std::string target);
 
@@ -98,6 +102,8 @@ class KubeClient : public std::enable_shared_from_this<KubeClient> {
 
  private:
   friend class KubeResponseStream;
+  boost::asio::awaitable<std::shared_ptr<KubeResponseStream>> openRequest(std::string method, std::string target,
+                                                                          std::string body);
   boost::asio::any_io_executor executor_;
   KubeCredentials credentials_;
   KubeClientOptions options_;

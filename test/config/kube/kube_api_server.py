@@ -4,7 +4,10 @@
 It speaks the real protocol over TLS: cluster-wide LIST with limit/continue paging, WATCH with
 resourceVersion semantics as chunked JSON event lines (ADDED/MODIFIED/DELETED/BOOKMARK/ERROR),
 410 Gone for a compacted version (as an ERROR event, as the API server does, or as an HTTP
-status), a bearer-token (or client-certificate) check, and timeoutSeconds.
+status), a bearer-token (or client-certificate) check, and timeoutSeconds. Single objects can be
+read (GET .../[namespaces/NS/]PLURAL/NAME), created (POST to the collection: 409 when it exists)
+and replaced (PUT: 409 when metadata.resourceVersion is not the current one), as a controller
+such as Galley's webhook registration does.
 
 The test drives it through stdin/stdout, one JSON object per line each way. On start it writes
 {"port": N, "ca": ..., "client_cert": ..., "client_key": ...}; then every command gets one reply:
@@ -16,7 +19,8 @@ The test drives it through stdin/stdout, one JSON object per line each way. On s
   {"op": "bookmark"}                        send a BOOKMARK to watches that allow them
   {"op": "inject", "path": "/api/v1/services", "line": "..."}  a raw line to open watches
   {"op": "set_token", "token": "..."}
-  {"op": "stats"}                           request counts per collection path
+  {"op": "get", "apiVersion": ..., "kind": ..., "namespace": "ns", "name": "n"} -> {"object": ...|null}
+  {"op": "stats"}                           request counts per collection path (and writes)
   {"op": "quit"}
 Certificates are made with the openssl command in --dir at start.
 """
@@ -41,7 +45,9 @@ KINDS = {  # plural -> kind, for empty lists and Status objects
     "serviceentries": "ServiceEntry", "sidecars": "Sidecar", "envoyfilters": "EnvoyFilter",
     "policies": "Policy", "meshpolicies": "MeshPolicy", "serviceroles": "ServiceRole",
     "servicerolebindings": "ServiceRoleBinding", "rbacconfigs": "RbacConfig",
-    "clusterrbacconfigs": "ClusterRbacConfig",
+    "clusterrbacconfigs": "ClusterRbacConfig", "deployments": "Deployment",
+    "validatingwebhookconfigurations": "ValidatingWebhookConfiguration",
+    "mutatingwebhookconfigurations": "MutatingWebhookConfiguration",
 }
 PLURALS = {kind: plural for plural, kind in KINDS.items()}
 
@@ -87,6 +93,22 @@ class State:
         self.lists = {}
         self.watches = {}
         self.unauthorized = 0
+        self.writes = []     # [(method, path)]
+
+    def store(self, obj, existing=None):
+        """Adds or replaces `obj` in its collection with a new resourceVersion; returns it."""
+        path = collection_of(obj["apiVersion"], obj["kind"])
+        md = obj.setdefault("metadata", {})
+        key = (md.get("namespace", ""), md["name"])
+        objects = self.objects.setdefault(path, {})
+        event = "MODIFIED" if key in objects else "ADDED"
+        self.rv += 1
+        md["resourceVersion"] = str(self.rv)
+        md.setdefault("uid", objects[key]["metadata"]["uid"] if key in objects else str(uuid.uuid4()))
+        md.setdefault("creationTimestamp", "2019-03-01T00:00:00Z")
+        objects[key] = obj
+        self.record(path, event, obj)
+        return obj
 
     def record(self, path, kind, obj):
         self.log.setdefault(path, []).append((self.rv, json.dumps({"type": kind, "object": obj})))
@@ -107,24 +129,105 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def refused(self, state):
+        """Answers 503 while disconnected and 401 without credentials (call with the lock held)."""
+        if state.disconnected:
+            self.send_json(503, status(503, "ServiceUnavailable", "the double is disconnected"))
+            return True
+        if not self.authorized(state):
+            state.unauthorized += 1
+            self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+            return True
+        return False
+
     def authorized(self, state):
         if self.headers.get("Authorization", "") == "Bearer " + state.token and state.token:
             return True
         return bool(self.connection.getpeercert())  # a client certificate our CA signed
 
+    def object_path(self):
+        """(collection path, (namespace, name), apiVersion, plural) for a single-object path, or None."""
+        parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+        if parts[0] == "api":
+            group_version, rest = parts[1], parts[2:]
+        elif parts[0] == "apis" and len(parts) > 2:
+            group_version, rest = parts[1] + "/" + parts[2], parts[3:]
+        else:
+            return None
+        namespace = ""
+        if len(rest) >= 2 and rest[0] == "namespaces" and len(rest) in (3, 4):
+            namespace, rest = rest[1], rest[2:]
+        if len(rest) not in (1, 2) or rest[0] not in KINDS:
+            return None
+        name = rest[1] if len(rest) == 2 else None
+        return collection_of(group_version, KINDS[rest[0]]), (namespace, name), group_version, rest[0]
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        try:
+            return json.loads(self.rfile.read(length))
+        except ValueError:
+            return None
+
+    def write(self, method):
+        state = self.server.state
+        target = self.object_path()
+        body = self.read_body()
+        with state.lock:
+            if self.refused(state):
+                return None
+            if target is None or not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
+                return self.send_json(400, status(400, "BadRequest", "not an object for a known collection"))
+            path, (namespace, name), group_version, plural = target
+            body["apiVersion"], body["kind"] = group_version, KINDS[plural]
+            if namespace:
+                body["metadata"]["namespace"] = namespace
+            else:
+                body["metadata"].pop("namespace", None)
+            key = (namespace, body["metadata"].get("name", ""))
+            current = state.objects.get(path, {}).get(key)
+            state.writes.append((method, path + "/" + key[1]))
+            if method == "POST":
+                if name is not None:
+                    return self.send_json(405, status(405, "MethodNotAllowed", "POST goes to the collection"))
+                if current is not None:
+                    return self.send_json(409, status(409, "AlreadyExists", "%s %r already exists" % (plural, key[1])))
+                body["metadata"].pop("resourceVersion", None)
+                return self.send_json(201, state.store(body))
+            if name != key[1]:
+                return self.send_json(400, status(400, "BadRequest", "the name in the body differs from the path"))
+            if current is None:
+                return self.send_json(404, status(404, "NotFound", "%s %r not found" % (plural, name)))
+            if body["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+                return self.send_json(409, status(409, "Conflict", "the object has been modified"))
+            body["metadata"]["uid"] = current["metadata"]["uid"]
+            return self.send_json(200, state.store(body))
+
+    def do_POST(self):
+        self.write("POST")
+
+    def do_PUT(self):
+        self.write("PUT")
+
     def do_GET(self):
         state = self.server.state
         url = urllib.parse.urlsplit(self.path)
+        target = self.object_path()
+        if target is not None and target[1][1] is not None:  # one object
+            with state.lock:
+                if self.refused(state):
+                    return None
+                obj = state.objects.get(target[0], {}).get(target[1])
+                if obj is None:
+                    return self.send_json(404, status(404, "NotFound", "%s %r not found" % (target[3], target[1][1])))
+                return self.send_json(200, obj)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         plural = url.path.rsplit("/", 1)[-1]
         parts = url.path.strip("/").split("/")
         known = plural in KINDS and ((parts[0] == "api" and len(parts) == 3) or (parts[0] == "apis" and len(parts) == 4))
         with state.lock:
-            if state.disconnected:
-                return self.send_json(503, status(503, "ServiceUnavailable", "the double is disconnected"))
-            if not self.authorized(state):
-                state.unauthorized += 1
-                return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+            if self.refused(state):
+                return None
         if not known:
             return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
         if query.get("watch") in ("1", "true"):
@@ -238,19 +341,10 @@ def command(state, cmd):
     op = cmd.get("op")
     with state.lock:
         if op == "put":
-            obj = cmd["object"]
-            path = collection_of(obj["apiVersion"], obj["kind"])
-            md = obj.setdefault("metadata", {})
-            key = (md.get("namespace", ""), md["name"])
-            objects = state.objects.setdefault(path, {})
-            event = "MODIFIED" if key in objects else "ADDED"
-            state.rv += 1
-            md["resourceVersion"] = str(state.rv)
-            md.setdefault("uid", objects[key]["metadata"]["uid"] if key in objects else str(uuid.uuid4()))
-            md.setdefault("creationTimestamp", "2019-03-01T00:00:00Z")
-            objects[key] = obj
-            state.record(path, event, obj)
-            return {"rv": str(state.rv)}
+            return {"rv": state.store(cmd["object"])["metadata"]["resourceVersion"]}
+        if op == "get":
+            path = collection_of(cmd["apiVersion"], cmd["kind"])
+            return {"object": state.objects.get(path, {}).get((cmd.get("namespace", ""), cmd["name"]))}
         if op == "delete":
             path = collection_of(cmd["apiVersion"], cmd["kind"])
             obj = state.objects.get(path, {}).pop((cmd.get("namespace", ""), cmd["name"]), None)
@@ -280,7 +374,8 @@ def command(state, cmd):
         elif op == "set_token":
             state.token = cmd["token"]
         elif op == "stats":
-            return {"lists": state.lists, "watches": state.watches, "unauthorized": state.unauthorized, "rv": str(state.rv)}
+            return {"lists": state.lists, "watches": state.watches, "unauthorized": state.unauthorized, "rv": str(state.rv),
+                    "writes": state.writes}
         elif op != "quit":
             return {"error": "unknown op %r" % op}
         state.lock.notify_all()
