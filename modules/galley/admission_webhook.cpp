@@ -24,13 +24,7 @@ WebhookMetrics& metrics() {
 WebhookReply httpError(unsigned status, std::string message) {
   metrics().http_error.with({std::to_string(status)}).inc();
   observe::logScope("galley").warn("webhook request refused ({}): {}", status, message);
-  return WebhookReply{status, "text/plain; charset=utf-8", std::move(message) + "\n"};
-}
-
-bool isJson(std::string_view content_type) {
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return media == "application/json";
+  return textReply(status, std::move(message));
 }
 
 void count(const AdmissionRequest& request, const AdmissionDecision& decision) {
@@ -51,13 +45,25 @@ void count(const AdmissionRequest& request, const AdmissionDecision& decision) {
 
 }  // namespace
 
+AdmissionRead readAdmissionRequest(const WebhookRequest& request) {
+  AdmissionRead out;
+  if (!isJsonContentType(request.content_type)) {
+    out.status = 415;
+    out.reason = "invalid Content-Type \"" + request.content_type + "\", want application/json";
+  } else if (request.body.empty()) {
+    out.status = 400;
+    out.reason = "no body: expected an AdmissionReview";
+  } else if (std::string error; !(out.review = parseAdmissionReview(request.body, error))) {
+    out.status = 400;
+    out.reason = "could not decode body: " + error;
+  }
+  return out;
+}
+
 WebhookReply serveAdmission(const WebhookRequest& request, WebhookScope scope) {
-  if (!isJson(request.content_type))
-    return httpError(415, "invalid Content-Type \"" + request.content_type + "\", want application/json");
-  if (request.body.empty()) return httpError(400, "no body: expected an AdmissionReview");
-  std::string error;
-  auto review = parseAdmissionReview(request.body, error);
-  if (!review) return httpError(400, "could not decode body: " + error);
+  AdmissionRead read = readAdmissionRequest(request);
+  if (!read.review) return httpError(read.status, read.reason);
+  const AdmissionRequest* review = &*read.review;
   AdmissionDecision decision = admit(*review, scope);
   count(*review, decision);
   AdmissionResponse response;

@@ -9,6 +9,16 @@
 
 namespace monomesh::galley {
 
+// What every admission webhook (validating and /inject) checks before deciding: an
+// application/json body holding an AdmissionReview. The review, or the HTTP status (415, 400) and
+// the reason to refuse the request with.
+struct AdmissionRead {
+  std::optional<AdmissionRequest> review;
+  unsigned status = 0;
+  std::string reason;
+};
+AdmissionRead readAdmissionRequest(const WebhookRequest& request);
+
 WebhookReply serveAdmission(const WebhookRequest& request, WebhookScope scope);
 
 void mountAdmissionWebhooks(WebhookServer& server);

@@ -6,6 +6,8 @@
 
 #include "config/mcp/mcp_resource.h"
 #include "galley/admission_webhook.h"
+#include "galley/certificate_flags.h"
+#include "net/transport.h"
 #include "observe/admin_handlers.h"
 #include "observe/log.h"
 #include "observe/prometheus_text.h"
@@ -27,6 +29,8 @@ struct GalleyMetrics {
       "galley_mcp_source_request_acks_total", "ACKs from MCP clients", {"collection"});
   observe::Family<observe::Counter>& nacks = observe::MetricsRegistry::global().counter(
       "galley_mcp_source_request_nacks_total", "NACKs from MCP clients", {"collection"});
+  observe::Family<observe::Counter>& refused = observe::MetricsRegistry::global().counter(
+      "galley_mcp_source_clients_refused_total", "TLS clients refused because no SPIFFE id of theirs is in the access list");
 };
 GalleyMetrics& metrics() {
   static GalleyMetrics m;
@@ -111,25 +115,104 @@ std::string GalleyServer::serveDistribution() {
   };
   ads_->setHooks(std::move(hooks));
   source_->start(ads_.get());
-  if (auto ec = grpc_->listen(runtime_.main(), *endpoint))
+  if (!options_.insecure) {
+    if (auto err = serveDistributionTls(*endpoint); !err.empty()) return err;
+  } else if (auto ec = grpc_->listen(runtime_.main(), *endpoint)) {
     return "cannot listen on " + options_.server_address + " (--server-address): " + ec.message();
+  }
   auto bound = distributionEndpoint();
-  observe::logScope("galley").info("distributing {} kinds (MCP over xDS) on {}:{}", kinds.size(),
-                                   bound.address().to_string(), bound.port());
+  observe::logScope("galley").info("distributing {} kinds (MCP over xDS{}) on {}:{}", kinds.size(),
+                                   options_.insecure ? ", plaintext: --insecure" : ", mutual TLS", bound.address().to_string(),
+                                   bound.port());
   return {};
 }
 
+// 1.1's default: mutual TLS with Galley's certificate files (Istio's /etc/certs), reloaded when
+// they change; clients must show a certificate the CA signed and, with an access list, one of its
+// SPIFFE ids.
+std::string GalleyServer::serveDistributionTls(const asio::ip::tcp::endpoint& endpoint) {
+  if (!options_.access_list_file.empty()) {
+    if (auto errors = readAccessListFile(options_.access_list_file, access_list_); !errors.empty())
+      return errors.front().str() + " (--accessListFile)";
+  }
+  TlsListenerOptions tls;
+  tls.name = "distribution";
+  tls.certificates = certificateWatcherOptions(options_.tls_cert_file, options_.tls_key_file, options_.ca_cert_file,
+                                               std::chrono::seconds(1));
+  net::tls::TlsSettings server;
+  server.alpn = {"h2"};
+  server.require_client_certificate = true;
+  tls.certificates.server = server;
+  tls.max_connections = 1024;  // handshakes in progress; established streams belong to the gRPC server
+  tls.warn_on_handshake_failure = true;
+  distribution_tls_ = std::make_unique<TlsListener>(runtime_.main(), std::move(tls),
+                                                    [this](std::shared_ptr<net::MaybeTlsStream> stream) {
+                                                      serveDistributionConnection(std::move(stream));
+                                                    });
+  if (auto err = distribution_tls_->start(endpoint); !err.empty())
+    return err + " (--server-address, --tlsCertFile, --tlsKeyFile, --caCertFile; --insecure serves plaintext)";
+  return {};
+}
+
+void GalleyServer::serveDistributionConnection(std::shared_ptr<net::MaybeTlsStream> stream) {
+  if (!access_list_.allowed.empty()) {
+    auto peer = stream->peerIdentity();
+    if (!peer || !access_list_.admits(*peer)) {
+      metrics().refused.with({}).inc();
+      std::string who = peer && !peer->uri_sans.empty() ? peer->uri_sans.front() : "a certificate without a URI SAN";
+      observe::logScope("galley").warn("distribution: refused {}: not in the access list {}", who, options_.access_list_file);
+      boost::system::error_code ignored;
+      stream->socket().close(ignored);
+      return;
+    }
+  }
+  grpc_->serve(net::makeTransport(std::move(*stream)));
+}
+
 std::string GalleyServer::serveWebhook() {
-  if (!options_.enable_validation) return {};
+  if (!options_.enable_validation && !options_.enable_injection) return {};
   WebhookServerOptions webhook = options_.webhook;
   webhook.cert_file = options_.tls_cert_file;
   webhook.key_file = options_.tls_key_file;
   webhook_ = std::make_unique<WebhookServer>(runtime_.main(), webhook);
-  mountAdmissionWebhooks(*webhook_);
+  std::string paths;
+  if (options_.enable_validation) {
+    mountAdmissionWebhooks(*webhook_);
+    paths = "/admitpilot, /admitmixer, /validate";
+  }
+  if (options_.enable_injection) {
+    injection_ = std::make_unique<InjectionWebhook>(runtime_.main(), options_.injection);
+    if (auto err = injection_->load(); !err.empty()) return "sidecar injection: " + err + " (--injectConfig, --meshConfig)";
+    injection_->mount(*webhook_);
+    injection_->startReloading();
+    paths += std::string(paths.empty() ? "" : ", ") + "/inject";
+  }
   if (auto err = webhook_->start(asio::ip::tcp::endpoint(asio::ip::tcp::v4(), options_.validation_port)); !err.empty())
-    return err + " (--tlsCertFile, --tlsKeyFile, --validation-port)";
-  observe::logScope("galley").info("validating webhook (/admitpilot, /admitmixer, /validate) on https port {}",
-                                   webhookEndpoint().port());
+    return err + " (--tlsCertFile, --tlsKeyFile, --validation-port" +
+           (options_.enable_injection ? "; /inject is served there too: --enable-injection=false)" : ")");
+  observe::logScope("galley").info("webhooks ({}) on https port {}", paths, webhookEndpoint().port());
+  return {};
+}
+
+// As 1.1: only with --validation-webhook-config-file, and only while validation is on.
+std::string GalleyServer::registerWebhook() {
+  if (options_.webhook_config_file.empty() || !options_.enable_validation) return {};
+  WebhookRegistrarOptions registration = options_.registration;
+  registration.config_file = options_.webhook_config_file;
+  registration.ca_file = options_.ca_cert_file;
+  auto credentials = config::kube::resolveCredentials(options_.kubeconfig);
+  if (!credentials.credentials)
+    return "--validation-webhook-config-file needs the Kubernetes API (--kubeconfig, or run in a pod): " +
+           credentials.error;
+  std::string error;
+  auto client = config::kube::KubeClient::create(runtime_.main().get_executor(), std::move(*credentials.credentials),
+                                                 {}, error);
+  if (!client) return "Kubernetes: " + error;
+  registrar_ = std::make_unique<WebhookRegistrar>(runtime_.main(), std::move(client), registration);
+  if (auto err = registrar_->load(); !err.empty()) return err;
+  registrar_->start();
+  observe::logScope("galley").info("keeping ValidatingWebhookConfiguration {} registered from {}", registration.webhook_name,
+                                   registration.config_file);
   return {};
 }
 
@@ -160,7 +243,8 @@ std::string GalleyServer::serveMonitoring() {
 std::string GalleyServer::start() {
   if (auto err = startConfigSources(); !err.empty()) return "start config sources: " + err;
   if (auto err = serveDistribution(); !err.empty()) return "serve distribution: " + err;
-  if (auto err = serveWebhook(); !err.empty()) return "serve validation webhook: " + err;
+  if (auto err = serveWebhook(); !err.empty()) return "serve webhooks: " + err;
+  if (auto err = registerWebhook(); !err.empty()) return "register validating webhook: " + err;
   if (auto err = serveMonitoring(); !err.empty()) return "serve monitoring: " + err;
   // A folder was read whole above; the Kubernetes source calls onSynced when its lists are in.
   if (readiness_.ready()) onSynced("config folder loaded");
@@ -169,7 +253,10 @@ std::string GalleyServer::start() {
 
 void GalleyServer::stop() {
   if (source_) source_->stop();
+  if (distribution_tls_) distribution_tls_->stop();
   if (grpc_) grpc_->shutdown();
+  if (registrar_) registrar_->stop();
+  if (injection_) injection_->stop();
   if (webhook_) webhook_->stop();
   if (monitoring_) monitoring_->close();
   if (directory_) directory_->stop();
@@ -184,6 +271,7 @@ std::vector<InvalidConfig> GalleyServer::invalidConfig() const {
 }
 
 boost::asio::ip::tcp::endpoint GalleyServer::distributionEndpoint() const {
+  if (distribution_tls_) return distribution_tls_->localEndpoint();
   return grpc_ ? grpc_->localEndpoint() : boost::asio::ip::tcp::endpoint();
 }
 boost::asio::ip::tcp::endpoint GalleyServer::webhookEndpoint() const {

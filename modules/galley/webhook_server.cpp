@@ -3,17 +3,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include <filesystem>
-#include <list>
 #include <map>
 
+#include "galley/certificate_flags.h"
 #include "net/maybe_tls_stream.h"
-#include "net/tls/certificate_files.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 
@@ -39,35 +36,41 @@ CertificateMetrics& certificateMetrics() {
   return m;
 }
 
-// The watcher reads `directory/name`; the two flags may name files in different folders.
-net::tls::CertificateWatcherOptions watcherOptions(const WebhookServerOptions& options) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path cert = fs::absolute(options.cert_file, ec), key = fs::absolute(options.key_file, ec);
-  net::tls::CertificateWatcherOptions out;
-  out.directory = cert.parent_path().string();
-  out.names.cert_chain = cert.filename().string();
-  out.names.private_key = key.lexically_relative(cert.parent_path()).string();
-  out.names.root_cert.clear();  // the webhook does not ask for client certificates
-  out.interval = options.reload_interval;
+TlsListenerOptions listenerOptions(const WebhookServerOptions& options) {
+  TlsListenerOptions out;
+  out.name = "webhook";
+  // The webhook does not ask for client certificates: no CA is read.
+  out.certificates = certificateWatcherOptions(options.cert_file, options.key_file, "", options.reload_interval);
   net::tls::TlsSettings server;
   server.alpn = {"http/1.1"};
-  out.server = server;
+  out.certificates.server = server;
+  out.handshake_timeout = options.handshake_timeout;
+  out.max_connections = options.max_connections;
+  out.on_certificates = [](const std::string& error) {
+    (error.empty() ? certificateMetrics().updates : certificateMetrics().errors).with({}).inc();
+  };
   return out;
 }
 
 }  // namespace
 
+bool isJsonContentType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media == "application/json";
+}
+
+WebhookReply textReply(unsigned status, std::string message) {
+  return WebhookReply{status, "text/plain; charset=utf-8", std::move(message) + "\n"};
+}
+
 struct WebhookServer::State : std::enable_shared_from_this<WebhookServer::State> {
-  State(asio::io_context& c, WebhookServerOptions o) : context(c), acceptor(c), options(std::move(o)) {}
+  State(asio::io_context& c, WebhookServerOptions o) : context(c), options(std::move(o)) {}
 
   asio::io_context& context;
-  tcp::acceptor acceptor;
   WebhookServerOptions options;
   std::map<std::string, WebhookHandler> routes;
-  std::shared_ptr<const net::tls::TlsContext> tls;
-  std::unique_ptr<net::tls::CertificateWatcher> certificates;
-  std::list<std::weak_ptr<net::MaybeTlsStream>> sessions;
+  std::unique_ptr<TlsListener> listener;
   WebhookServerStats stats;
   bool closed = false;
 
@@ -104,15 +107,9 @@ asio::awaitable<void> lingerAndClose(StreamPtr stream) {
   stream->socket().close(ignored);
 }
 
+// One connection after its TLS handshake: requests in turn until the client closes, an error or
+// a timeout.
 asio::awaitable<void> session(StatePtr state, StreamPtr stream) {
-  stream->tcp().expires_after(state->options.handshake_timeout);
-  std::string failed = co_await stream->handshake();
-  if (!failed.empty()) {
-    state->stats.handshake_failures++;
-    observe::logScope("galley").debug("webhook TLS handshake failed: {}", failed);
-    stream->tcp().close();
-    co_return;
-  }
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -164,33 +161,6 @@ asio::awaitable<void> session(StatePtr state, StreamPtr stream) {
   stream->socket().close(ignored);
 }
 
-asio::awaitable<void> acceptLoop(StatePtr state) {
-  for (;;) {
-    auto [ec, socket] = co_await state->acceptor.async_accept(use_nothrow);
-    if (state->closed || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      observe::logScope("galley").warn("webhook accept failed: {}", ec.message());
-      asio::steady_timer backoff(state->context, std::chrono::milliseconds(50));
-      co_await backoff.async_wait(use_nothrow);
-      continue;
-    }
-    state->sessions.remove_if([](const auto& weak) { return weak.expired(); });
-    if (state->sessions.size() >= state->options.max_connections || !state->tls) {
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      continue;
-    }
-    // Answers are single small writes right after TLS records of the handshake's end (session
-    // tickets): without this, Nagle holds them for the client's delayed ACK (~40 ms).
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    auto stream = std::make_shared<net::MaybeTlsStream>(std::move(socket));
-    stream->startTls(state->tls);  // the context of this moment; a reload affects later connections
-    state->sessions.push_back(stream);
-    asio::co_spawn(state->context, session(state, stream), asio::detached);
-  }
-}
-
 }  // namespace
 
 WebhookServer::WebhookServer(asio::io_context& context, WebhookServerOptions options)
@@ -202,58 +172,28 @@ void WebhookServer::handle(const std::string& path, WebhookHandler handler) { st
 
 std::string WebhookServer::start(const tcp::endpoint& endpoint) {
   std::weak_ptr<State> weak = state_;
-  bool first = true;
-  state_->certificates = std::make_unique<net::tls::CertificateWatcher>(
-      state_->context, watcherOptions(state_->options),
-      [weak, first](const net::tls::WatchedContexts& contexts) mutable {
-        auto state = weak.lock();
-        if (!state) return;
-        state->tls = contexts.server;
-        if (!first) {
-          state->stats.certificate_reloads++;
-          certificateMetrics().updates.with({}).inc();
-          observe::logScope("galley").info("webhook certificate reloaded");
-        }
-        first = false;
-      },
-      [weak](const std::string& error) {
-        if (auto state = weak.lock()) state->stats.certificate_errors++;
-        certificateMetrics().errors.with({}).inc();
-        observe::logScope("galley").error("webhook certificate not loaded (keeping the previous one): {}", error);
-      });
-  if (auto error = state_->certificates->start()) {
-    state_->certificates->stop();
-    return *error;
-  }
-  boost::system::error_code ec;
-  auto& acceptor = state_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    state_->certificates->stop();
-    return "cannot listen on port " + std::to_string(endpoint.port()) + ": " + ec.message();
-  }
-  asio::co_spawn(state_->context, acceptLoop(state_), asio::detached);
-  return {};
+  state_->listener = std::make_unique<TlsListener>(state_->context, listenerOptions(state_->options),
+                                                   [weak](std::shared_ptr<net::MaybeTlsStream> stream) {
+                                                     auto state = weak.lock();
+                                                     if (!state || state->closed) return;
+                                                     asio::co_spawn(state->context, session(state, std::move(stream)),
+                                                                    asio::detached);
+                                                   });
+  return state_->listener->start(endpoint);
 }
 
 void WebhookServer::stop() {
   state_->closed = true;
-  boost::system::error_code ignored;
-  state_->acceptor.close(ignored);
-  if (state_->certificates) state_->certificates->stop();
-  for (auto& weak : state_->sessions)
-    if (auto s = weak.lock()) s->socket().close(ignored);
-  state_->sessions.clear();
+  if (state_->listener) state_->listener->stop();
 }
 
 tcp::endpoint WebhookServer::localEndpoint() const {
-  boost::system::error_code ec;
-  return state_->acceptor.local_endpoint(ec);
+  return state_->listener ? state_->listener->localEndpoint() : tcp::endpoint();
+}
+
+const TlsListenerStats& WebhookServer::tlsStats() const {
+  static const TlsListenerStats none;
+  return state_->listener ? state_->listener->stats() : none;
 }
 
 const WebhookServerStats& WebhookServer::stats() const { return state_->stats; }

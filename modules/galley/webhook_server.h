@@ -1,8 +1,8 @@
 // The HTTPS server Kubernetes' API server calls Galley's admission webhooks on: HTTP/1.1 (Beast)
-// over TLS (OpenSSL, net/tls contexts), with the certificate and key read from files and
-// reloaded when they change (net/tls/certificate_files.h; live connections keep the old
-// context). Every request is bounded: header and body sizes, a handshake timeout and an I/O
-// timeout per read and write, a connection limit. Handlers are plain functions of the request.
+// over TLS (tls_listener.h: certificate and key files reloaded when they change, live
+// connections keep the old context, a handshake timeout, a connection limit). Every request is
+// bounded: header and body sizes, an I/O timeout per read and write. Handlers are plain
+// functions of the request.
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,6 +10,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+
+#include "galley/tls_listener.h"
 
 namespace monomesh::galley {
 
@@ -28,6 +31,12 @@ struct WebhookReply {
 
 using WebhookHandler = std::function<WebhookReply(const WebhookRequest&)>;
 
+// Whether a Content-Type names application/json (parameters such as charset are allowed), the
+// only body an AdmissionReview comes in.
+bool isJsonContentType(std::string_view content_type);
+// A plain-text answer for requests that are refused before any review is read.
+WebhookReply textReply(unsigned status, std::string message);
+
 struct WebhookServerOptions {
   std::string cert_file;  // PEM chain, leaf first
   std::string key_file;   // PEM private key
@@ -43,10 +52,7 @@ struct WebhookServerOptions {
 
 struct WebhookServerStats {
   uint64_t requests = 0;
-  uint64_t handshake_failures = 0;
-  uint64_t bad_requests = 0;        // unreadable or oversized requests, answered and closed
-  uint64_t certificate_reloads = 0;  // certificate sets applied after the first
-  uint64_t certificate_errors = 0;   // sets that failed to load (the previous one stays)
+  uint64_t bad_requests = 0;  // unreadable or oversized requests, answered and closed
 };
 
 class WebhookServer {
@@ -65,6 +71,7 @@ class WebhookServer {
 
   boost::asio::ip::tcp::endpoint localEndpoint() const;
   const WebhookServerStats& stats() const;
+  const TlsListenerStats& tlsStats() const;  // handshakes, certificate reloads
 
   struct State;
 

@@ -15,11 +15,20 @@ cli::Command galleyCommand() {
       Flag{"configPath", FlagType::String, "", "Folder of config to ingest (instead of Kubernetes)"},
       Flag{"server-address", FlagType::String, "tcp://0.0.0.0:9901", "Config distribution (MCP over xDS) address"},
       Flag{"enable-server", FlagType::Bool, "true", "Run the config distribution server"},
-      cli::portFlag("validation-port", "443", "HTTPS port of the validating webhook"),
+      Flag{"insecure", FlagType::Bool, "false", "Distribute config over plaintext gRPC instead of mutual TLS"},
+      Flag{"accessListFile", FlagType::String, "", "YAML `allowed: [SPIFFE ids]` of clients that may take config (empty: any the CA signed)"},
+      cli::portFlag("validation-port", "443", "HTTPS port of the webhooks (validation and /inject)"),
       Flag{"enable-validation", FlagType::Bool, "true", "Run the validating admission webhook"},
-      Flag{"tlsCertFile", FlagType::String, "/etc/certs/cert-chain.pem", "Webhook certificate"},
-      Flag{"tlsKeyFile", FlagType::String, "/etc/certs/key.pem", "Webhook private key"},
-      Flag{"caCertFile", FlagType::String, "/etc/certs/root-cert.pem", "CA certificate"},
+      Flag{"validation-webhook-config-file", FlagType::String, "", "ValidatingWebhookConfiguration YAML to keep registered in Kubernetes"},
+      Flag{"deployment-namespace", FlagType::String, "istio-system", "Namespace of Galley's Deployment (owner of the webhook configuration)"},
+      Flag{"deployment-name", FlagType::String, "istio-galley", "Name of Galley's Deployment (owner of the webhook configuration)"},
+      Flag{"webhook-name", FlagType::String, "istio-galley", "Name of the ValidatingWebhookConfiguration"},
+      Flag{"enable-injection", FlagType::Bool, "true", "Serve the sidecar injection webhook at /inject"},
+      Flag{"injectConfig", FlagType::String, "", "Injection config YAML (policy, selectors, values; empty: built-in)"},
+      Flag{"meshConfig", FlagType::String, "", "MeshConfig YAML for injected sidecars (empty: the 1.1 chart's)"},
+      Flag{"tlsCertFile", FlagType::String, "/etc/certs/cert-chain.pem", "Certificate of the webhooks and the distribution"},
+      Flag{"tlsKeyFile", FlagType::String, "/etc/certs/key.pem", "Private key of that certificate"},
+      Flag{"caCertFile", FlagType::String, "/etc/certs/root-cert.pem", "CA certificate (clients of the distribution; the webhook's caBundle)"},
       cli::portFlag("monitoringPort", "15014", "Metrics and health port"),
       Flag{"kubeconfig", FlagType::String, "", "Kubeconfig file (empty: in-cluster credentials)"},
       Flag{"clusterID", FlagType::String, "Kubernetes", "ID of the cluster the config comes from"},
@@ -39,6 +48,15 @@ cli::Command galleyCommand() {
         o.cluster_id = f.str("clusterID");
         o.server_address = f.str("server-address");
         o.enable_server = f.boolean("enable-server");
+        o.insecure = f.boolean("insecure");
+        o.access_list_file = f.str("accessListFile");
+        o.enable_injection = f.boolean("enable-injection");
+        o.injection.inject_config_file = f.str("injectConfig");
+        o.injection.mesh_config_file = f.str("meshConfig");
+        o.webhook_config_file = f.str("validation-webhook-config-file");
+        o.registration.deployment_namespace = f.str("deployment-namespace");
+        o.registration.deployment_name = f.str("deployment-name");
+        o.registration.webhook_name = f.str("webhook-name");
         o.validation_port = uint16_t(f.integer("validation-port"));
         o.enable_validation = f.boolean("enable-validation");
         o.tls_cert_file = f.str("tlsCertFile");

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "cli/command_line.h"
-#include "config/mesh_config.h"
+#include "galley/injection/injection_settings.h"
 #include "galley/injection/pod_annotations.h"
 #include "galley/injection/yaml_stream_injection.h"
 #include "tools/tools.h"
@@ -53,23 +53,15 @@ int run(const cli::ParsedFlags& flags) {
     return cli::kExitUsage;
   }
 
-  injection::InjectionConfig config = injection::defaultInjectionConfig();
-  if (flags.wasSet("injectConfigFile")) {
-    std::vector<std::string> notes;
-    auto errors = injection::readInjectionConfigFile(flags.str("injectConfigFile"), config, notes);
-    if (!errors.empty()) return printErrors(errors);
-    for (const auto& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
-  }
-  auto& values = config.values;
+  injection::InjectionSettings settings;
+  auto errors = injection::readInjectionSettings(flags.str("injectConfigFile"), flags.str("meshConfigFile"), settings);
+  if (!errors.empty()) return printErrors(errors);
+  for (const auto& n : settings.notes) std::fprintf(stderr, "%s\n", n.c_str());
+  auto& values = settings.config.values;
   for (auto [flag, target] : {std::pair{"hub", &values.hub}, {"tag", &values.tag}, {"includeIPRanges", &values.include_ip_ranges},
                               {"excludeIPRanges", &values.exclude_ip_ranges}, {"includeInboundPorts", &values.include_inbound_ports},
                               {"excludeInboundPorts", &values.exclude_inbound_ports}}) {
     if (flags.wasSet(flag)) *target = flags.str(flag);
-  }
-  istio::mesh::v1alpha1::MeshConfig mesh = injection::chartMeshConfig();
-  if (flags.wasSet("meshConfigFile")) {
-    auto errors = config::readMeshConfigFile(flags.str("meshConfigFile"), mesh);
-    if (!errors.empty()) return printErrors(errors);
   }
 
   std::string text;
@@ -77,7 +69,7 @@ int run(const cli::ParsedFlags& flags) {
     std::fprintf(stderr, "%s: cannot read the file\n", input_path.c_str());
     return cli::kExitFailure;
   }
-  injection::Injector injector(std::move(config), std::move(mesh));
+  injection::Injector injector(std::move(settings.config), std::move(settings.mesh));
   injection::StreamInjection result = injection::injectYamlStream(text, input_path, injector);
   if (!result.errors.empty()) return printErrors(result.errors);
   for (const auto& s : result.skipped) std::fprintf(stderr, "monomesh kube-inject: skipped %s\n", s.c_str());

@@ -61,12 +61,14 @@ class CurlResult:
 
 
 class Galley:
-    """`monomesh galley` on free loopback ports, following `config_dir`; the webhook on when
-    `certs` (a make_certs folder) is given."""
+    """`monomesh galley` on free loopback ports, following `config_dir`; the webhooks on when
+    `certs` (a make_certs folder) is given; the distribution over mutual TLS with the certificate
+    files of `distribution_certs` (cert-chain.pem, key.pem, root-cert.pem), else plaintext."""
 
-    def __init__(self, config_dir, certs=None, extra_args=(), server_port=None):
+    def __init__(self, config_dir, certs=None, extra_args=(), server_port=None, distribution_certs=None):
         self.config_dir = config_dir
         self.certs = certs
+        self.distribution_certs = distribution_certs
         self.extra_args = list(extra_args)
         self.fixed_server_port = server_port
         self.process = None
@@ -76,13 +78,17 @@ class Galley:
         args = [harness.binary(), "galley", "--configPath", self.config_dir,
                 "--server-address", "tcp://127.0.0.1:%d" % self.server_port,
                 "--monitoringPort", str(self.monitoring_port)]
+        certs = self.certs or self.distribution_certs
+        if certs:
+            args += ["--tlsCertFile", os.path.join(certs, "cert-chain.pem"),
+                     "--tlsKeyFile", os.path.join(certs, "key.pem"),
+                     "--caCertFile", os.path.join(certs, "root-cert.pem")]
         if self.certs:
-            args += ["--validation-port", str(self.webhook_port),
-                     "--tlsCertFile", os.path.join(self.certs, "cert-chain.pem"),
-                     "--tlsKeyFile", os.path.join(self.certs, "key.pem"),
-                     "--caCertFile", os.path.join(self.certs, "root-cert.pem")]
+            args += ["--validation-port", str(self.webhook_port)]
         else:
-            args += ["--enable-validation=false"]
+            args += ["--enable-validation=false", "--enable-injection=false"]
+        if not self.distribution_certs:
+            args += ["--insecure"]
         return args + self.extra_args
 
     def launch(self):

@@ -51,6 +51,23 @@ spec:
 """
 
 
+def sidecar_routes(test, pilot):
+    """A productpage sidecar's ADS stream to `pilot` with CDS and LDS acked: (client, its RDS)."""
+    c = AdsClient(pilot.grpc_target, PRODUCTPAGE_NODE)
+    test.addCleanup(c.close)
+    for type_url in [xds_client.CDS, xds_client.LDS]:
+        c.ack(c.subscribe(type_url))
+    rds = c.subscribe(RDS, ["9080"])
+    c.ack(rds)
+    return c, rds
+
+
+def reviews_clusters(rds):
+    """The reviews clusters the routes of an RDS response send to."""
+    return sorted({r.route.cluster for rc in unpack(rds) for vh in rc.virtual_hosts for r in vh.routes
+                   if r.route.cluster and "reviews" in r.route.cluster})
+
+
 @unittest.skipUnless(shutil.which("openssl") and shutil.which("curl"), "openssl and curl are needed")
 class GalleyWebhook(unittest.TestCase):
     """The validating webhook: AdmissionReview v1 and v1beta1 over HTTPS."""
@@ -155,7 +172,7 @@ class GalleyWebhook(unittest.TestCase):
         self.addCleanup(g.stop)
         g.launch().process.wait(10)
         self.assertEqual(g.process.returncode, 1)
-        self.assertIn("serve validation webhook", g.log())
+        self.assertIn("serve webhooks", g.log())
         self.assertIn("nowhere/cert-chain.pem", g.log())
 
 
@@ -316,30 +333,16 @@ class PilotFollowsGalley(unittest.TestCase):
         self.addCleanup(pilot.stop)
         return pilot.start() if wait else pilot.launch()
 
-    def sidecar_routes(self, pilot):
-        c = AdsClient(pilot.grpc_target, PRODUCTPAGE_NODE)
-        self.addCleanup(c.close)
-        for type_url in [xds_client.CDS, xds_client.LDS]:
-            c.ack(c.subscribe(type_url))
-        rds = c.subscribe(RDS, ["9080"])
-        c.ack(rds)
-        return c, rds
-
-    @staticmethod
-    def reviews_clusters(rds):
-        return sorted({r.route.cluster for rc in unpack(rds) for vh in rc.virtual_hosts for r in vh.routes
-                       if r.route.cluster and "reviews" in r.route.cluster})
-
     def test_valid_changes_reach_the_sidecar_and_invalid_ones_are_refused(self):
         galley = self.start_galley()
         pilot = self.start_pilot(galley.target)
-        c, rds = self.sidecar_routes(pilot)
-        self.assertEqual(self.reviews_clusters(rds), ["outbound|9080|v1|reviews.default.svc.cluster.local"])
+        c, rds = sidecar_routes(self, pilot)
+        self.assertEqual(reviews_clusters(rds), ["outbound|9080|v1|reviews.default.svc.cluster.local"])
 
         self.dir.write("reviews.yaml", REVIEWS_RULES % "v2")
         pushed = c.next_of(RDS, 10)
         c.ack(pushed)
-        self.assertEqual(self.reviews_clusters(pushed), ["outbound|9080|v2|reviews.default.svc.cluster.local"])
+        self.assertEqual(reviews_clusters(pushed), ["outbound|9080|v2|reviews.default.svc.cluster.local"])
 
         self.dir.write("reviews.yaml", REVIEWS_BROKEN)
         wait_for(lambda: galley.json("/debug/invalid")["invalid"], what="galley listing the invalid rule")
@@ -359,8 +362,8 @@ class PilotFollowsGalley(unittest.TestCase):
         self.assertEqual(pilot.get("/ready")[0], 503, "not ready before Galley's first full sync")
         galley = self.start_galley(server_port=port)
         wait_for(lambda: pilot.get("/ready")[0] == 200, timeout=20, what="pilot ready once galley synced")
-        _, rds = self.sidecar_routes(pilot)
-        self.assertEqual(self.reviews_clusters(rds), ["outbound|9080|v1|reviews.default.svc.cluster.local"])
+        _, rds = sidecar_routes(self, pilot)
+        self.assertEqual(reviews_clusters(rds), ["outbound|9080|v1|reviews.default.svc.cluster.local"])
         # Galley restarts with a changed rule: Pilot reconnects and takes the new state.
         galley.stop()
         self.dir.write("reviews.yaml", REVIEWS_RULES % "v2")
@@ -376,8 +379,8 @@ class PilotFollowsGalley(unittest.TestCase):
         pilot = Pilot(None, extra_args=["--meshConfig", mesh])
         self.addCleanup(pilot.stop)
         pilot.start()
-        _, rds = self.sidecar_routes(pilot)
-        self.assertEqual(self.reviews_clusters(rds), ["outbound|9080|v1|reviews.default.svc.cluster.local"])
+        _, rds = sidecar_routes(self, pilot)
+        self.assertEqual(reviews_clusters(rds), ["outbound|9080|v1|reviews.default.svc.cluster.local"])
 
     def test_config_dir_and_config_source_together_is_a_start_error(self):
         r = harness.run("pilot", "--configDir", self.dir.path, "--configSource", "127.0.0.1:1",

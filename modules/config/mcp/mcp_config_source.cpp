@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "config/mcp/mcp_tls.h"
 #include "config/validation/validation.h"
 #include "net/grpc/grpc_client.h"
 #include "net/xds/ads_client.h"
@@ -74,7 +75,24 @@ std::optional<std::string> McpConfigSource::start() {
   auto target = parseAddress(address_, error);
   if (!target) return "config source \"" + address_ + "\": " + error;
   if (options_.kinds.empty()) return "config source \"" + address_ + "\": no kinds to subscribe to";
-  channel_ = net::grpc::GrpcChannel::create(context_.get_executor(), target->host, target->port);
+  auto tls = mcpTlsFrom(options_.tls, target->host, options_.istio_certs_dir, error);
+  if (!error.empty()) return "config source \"" + address_ + "\": " + error;
+  net::grpc::ChannelOptions channel;
+  // The stream's own retry paces reconnects; the channel must not hold them back longer.
+  channel.backoff_initial = options_.retry_initial;
+  channel.backoff_max = options_.retry_max;
+  if (tls) {
+    // Checked now so that a wrong path is seen at start; not fatal, because the certificates may
+    // be mounted after Pilot starts (each connection reads them again).
+    if (auto made = makeMcpClientContext(*tls); !made.context)
+      observe::logScope("mcp").warn("config source {}: {} not usable yet: {}", address_, tls->mode, made.error);
+    auto shared = std::make_shared<const McpTls>(std::move(*tls));
+    channel.secure = [shared, source = address_](boost::asio::ip::tcp::socket socket) {
+      return secureMcpConnection(std::move(socket), shared, source);
+    };
+  }
+  std::string mode = tls ? istio::networking::v1alpha3::TLSSettings::TLSmode_Name(options_.tls.mode()) : "plaintext";
+  channel_ = net::grpc::GrpcChannel::create(context_.get_executor(), target->host, target->port, std::move(channel));
   envoy::config::core::v3::Node node;
   node.set_id(options_.node_id);
   node.set_cluster(options_.cluster_id);
@@ -99,7 +117,7 @@ std::optional<std::string> McpConfigSource::start() {
   }
   metrics().synced.with({address_}).set(0);
   client_->start();
-  observe::logScope("mcp").info("following config source {} ({} kinds)", address_, options_.kinds.size());
+  observe::logScope("mcp").info("following config source {} ({}, {} kinds)", address_, mode, options_.kinds.size());
   return std::nullopt;
 }
 

@@ -6,6 +6,8 @@
 // good content stays). The stream reconnects with backoff; synced() turns true once every kind
 // has arrived.
 //
+// The connection is plaintext or TLS per the source's tlsSettings (mcp_tls.h).
+//
 // Runs on one io_context thread. Call stop() and let the context run out before destroying it.
 #pragma once
 #include <boost/asio/io_context.hpp>
@@ -20,6 +22,7 @@
 
 #include "config/mcp/mcp_resource.h"
 #include "config/store.h"
+#include "istio/networking/v1alpha3/destination_rule.pb.h"
 
 namespace monomesh::net::grpc {
 class GrpcChannel;
@@ -38,6 +41,9 @@ struct McpConfigSourceOptions {
   std::string node_id = "pilot";  // the xDS node the server sees
   std::chrono::milliseconds retry_initial{500};
   std::chrono::milliseconds retry_max{30000};
+  // Mesh config configSources[].tlsSettings; DISABLE (the default) is plaintext.
+  istio::networking::v1alpha3::TLSSettings tls;
+  std::string istio_certs_dir = "/etc/certs";  // what ISTIO_MUTUAL reads
 };
 
 struct McpKindStatus {

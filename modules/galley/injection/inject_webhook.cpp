@@ -1,21 +1,11 @@
 #include "galley/injection/inject_webhook.h"
 
-#include <openssl/evp.h>
-
 #include "galley/injection/json_node.h"
 #include "galley/injection/json_patch.h"
 
 namespace monomesh::galley::injection {
 
 namespace {
-
-std::string base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
-                          int(data.size()));
-  out.resize(size_t(n));
-  return out;
-}
 
 YAML::Node answer(const std::string& api_version, const std::string& uid, bool allowed) {
   YAML::Node review;
@@ -75,7 +65,7 @@ InjectionReview reviewInjection(std::string_view request_body, const Injector& i
                            result.skipped.empty() ? who + ": skipped" : result.skipped.front()};
   }
   YAML::Node out = answer(api_version, uid, true);
-  out["response"]["patch"] = text(base64(toJson(createJsonPatch(pod, result.object))));
+  out["response"]["patch"] = text(base64Bytes(toJson(createJsonPatch(pod, result.object))));
   out["response"]["patchType"] = text("JSONPatch");
   return InjectionReview{toJson(out), ReviewOutcome::Injected, who + ": sidecar injected"};
 }

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include <openssl/evp.h>
+
 #include "observe/json_text.h"
 
 namespace monomesh::galley::injection {
@@ -220,6 +222,14 @@ void appendJson(std::string& out, const YAML::Node& node) {
       return;
     }
   }
+}
+
+std::string base64Bytes(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                          int(data.size()));
+  out.resize(size_t(n));
+  return out;
 }
 
 std::string toJson(const YAML::Node& node) {

@@ -37,6 +37,10 @@ bool jsonEqual(const YAML::Node& a, const YAML::Node& b);
 std::string toJson(const YAML::Node& node);
 void appendJson(std::string& out, const YAML::Node& node);
 
+// How Kubernetes' JSON carries byte fields ([]byte: a webhook's caBundle, an admission patch):
+// standard base64 with padding.
+std::string base64Bytes(std::string_view data);
+
 // YAML 1.2 core-schema resolution of a plain scalar's text.
 JsonKind resolvePlain(std::string_view text);
 

@@ -34,7 +34,10 @@ std::string PilotServer::loadMeshConfig(PushContext::Options& options) {
   }
   options.registry.domain = options_.domain;
   if (!options.mesh.trust_domain().empty()) options.registry.trust_domain = options.mesh.trust_domain();
-  for (const auto& source : options.mesh.config_sources()) options_.config_sources.push_back(source.address());
+  for (const auto& source : options.mesh.config_sources()) {
+    options_.config_sources.push_back(source.address());
+    config_source_tls_[source.address()] = source.tls_settings();
+  }
   return {};
 }
 
@@ -108,6 +111,7 @@ std::string PilotServer::startGalleySources() {
     config::mcp::McpConfigSourceOptions mcp_options;
     mcp_options.cluster_id = options_.cluster_id;
     mcp_options.node_id = "pilot~" + options_.cluster_id;
+    if (auto tls = config_source_tls_.find(address); tls != config_source_tls_.end()) mcp_options.tls = tls->second;
     if (kube_) std::erase_if(mcp_options.kinds, [](const config::Schema* kind) { return kind->group.empty(); });
     auto source = std::make_unique<config::mcp::McpConfigSource>(runtime_.main(), *store_, address, mcp_options);
     std::string condition = "config source " + address + " synced";

@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,8 @@ class PilotServer {
   std::unique_ptr<config::DirectorySource> directory_;
   std::unique_ptr<config::kube::KubeSource> kube_;
   std::vector<std::unique_ptr<config::mcp::McpConfigSource>> galley_;
+  // Mesh config configSources[].tlsSettings by address (--configSource addresses are plaintext).
+  std::map<std::string, istio::networking::v1alpha3::TLSSettings> config_source_tls_;
   std::vector<std::pair<std::string, uint64_t>> awaiting_push_;  // condition, store version
   std::unique_ptr<boost::asio::steady_timer> push_check_;
   std::unique_ptr<net::grpc::GrpcServer> grpc_;
