@@ -35,8 +35,10 @@ class Checker {
   void network(const std::string& name, const mesh::Network& network) {
     std::string at = "networks[\"" + name + "\"]";
     if (name.empty()) fail(at, "a network needs a name");
-    for (int i = 0; i < network.endpoints_size(); ++i) endpoints(name, at + ".endpoints[" + std::to_string(i) + "]", network.endpoints(i));
-    for (int i = 0; i < network.gateways_size(); ++i) gateway(at + ".gateways[" + std::to_string(i) + "]", network.gateways(i));
+    for (int i = 0; i < network.endpoints_size(); ++i)
+      endpoints(name, at + ".endpoints[" + std::to_string(i) + "]", network.endpoints(i));
+    for (int i = 0; i < network.gateways_size(); ++i)
+      gateway(at + ".gateways[" + std::to_string(i) + "]", network.gateways(i));
   }
 
   // Found errors: (path, message), placed by the caller.
@@ -67,7 +69,8 @@ class Checker {
           fail(at + ".address", why + " (gateway addresses are not resolved; give an IP)");
         break;
       case mesh::Network::IstioNetworkGateway::kRegistryServiceName:
-        if (auto why = validation::fqdnError(g.registry_service_name()); !why.empty()) fail(at + ".registryServiceName", why);
+        if (auto why = validation::fqdnError(g.registry_service_name()); !why.empty())
+          fail(at + ".registryServiceName", why);
         break;
       default:
         fail(at, "set address or registryServiceName");

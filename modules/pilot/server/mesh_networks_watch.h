@@ -20,7 +20,8 @@ namespace monomesh::pilot {
 class MeshNetworksWatch {
  public:
   using Apply = std::function<void(std::shared_ptr<const MeshNetworks>)>;
-  MeshNetworksWatch(boost::asio::io_context& context, std::string path, std::chrono::milliseconds interval = std::chrono::seconds(1));
+  MeshNetworksWatch(boost::asio::io_context& context, std::string path,
+                    std::chrono::milliseconds interval = std::chrono::seconds(1));
 
   // Reads the file; "" or what is wrong ("cannot read ...", the first error with file:line:column).
   // A missing file is an error only when `required` (the flag was given); then there are no networks.

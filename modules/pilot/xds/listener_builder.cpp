@@ -149,8 +149,8 @@ struct Outbound {
       for (const auto* vs : rulesFor(service))
         for (const auto& target : tlsRouteTargets(view.push, *vs, source)) {
           routed = true;
-          added |= addChain(*l, at, use->second, service, port, target.sni_hosts,
-                            tcpProxyFilter(target.destinations, vs->resource->meta.name + "." + vs->resource->meta.namespace_));
+          auto filter = tcpProxyFilter(target.destinations, vs->resource->meta.name + "." + vs->resource->meta.namespace_);
+          added |= addChain(*l, at, use->second, service, port, target.sni_hosts, std::move(filter));
         }
       if (!routed && service.hostname.front() != '*')
         added |= addChain(*l, at, use->second, service, port, {service.hostname}, tcpFilter(service, port));
