@@ -13,7 +13,8 @@ for its routes, ACKing everything. Measured per scenario:
   - a VirtualService change (route weights of ns-0/svc-0, seen by every proxy): from writing the
     file to the last proxy's RDS ACK of the new version
   - an Endpoints change (an address added to / removed from ns-0/svc-0): to the last EDS ACK
-    (reported raw and minus --debounceAfter, which Pilot waits on purpose before pushing)
+    (reported raw and minus what is waited on purpose: the folder source's 50 ms quiet time and
+    Pilot's --debounceAfter, unless --debounceEndpoints=false pushes endpoint changes at once)
 Each change is repeated and the median printed, beside Istio 1.1's published figures.
 Usage: pilot_bench.py [--repeats N] [--idle-seconds S] [--quick] [--scenario NAME ...]
 """
@@ -40,12 +41,15 @@ PODS_PER_SERVICE = 2
 ISTIO_11 = {"vcpu": 1.0, "rss_mb": 1536}  # 1.1 docs: 1000 services, 2000 sidecars, namespace isolation
 NICE = []  # --nice: run pilot and the load client at a higher priority on a busy machine
 
-# (name, services, proxies, sidecar resources, debounceAfter ms, measure pushes)
+FOLDER_QUIET_MS = 50  # the config folder source waits this long after a write before reading (inotify burst)
+
+# (name, services, proxies, sidecar resources, debounceAfter ms, measure pushes[, debounce endpoints])
 SCENARIOS = [
     ("1k-2000px", 1000, 2000, False, 100, False),
     ("1k-2000px-sidecar", 1000, 2000, True, 100, False),
     ("1k-1000px", 1000, 1000, False, 100, True),
     ("1k-1000px-sidecar", 1000, 1000, True, 100, True),
+    ("1k-1000px-sidecar-eds-now", 1000, 1000, True, 100, True, False),
     ("1k-1000px-debounce10", 1000, 1000, False, 10, True),
     ("1k-1000px-sidecar-debounce10", 1000, 1000, True, 10, True),
     ("10k-100px", 10000, 100, False, 100, False),
@@ -203,7 +207,7 @@ class LoadClient:
             self.process.wait()
 
 
-def run_scenario(name, services, proxies, sidecars, debounce_ms, pushes, args, work):
+def run_scenario(name, services, proxies, sidecars, debounce_ms, pushes, eds_debounce=True, *, args, work):
     root = os.path.join(work, name, "mesh")
     os.makedirs(root)
     nodes, base_ips = generate_mesh(root, services, sidecars)
@@ -221,11 +225,12 @@ def run_scenario(name, services, proxies, sidecars, debounce_ms, pushes, args, w
     pilot = subprocess.Popen(
         NICE + ["taskset", "-c", "0", BIN, "pilot", "--configDir", root, "--grpcAddr", "127.0.0.1:%d" % grpc,
          "--httpAddr", "127.0.0.1:%d" % http, "--monitoringAddr", "127.0.0.1:%d" % monitoring,
-         "--debounceAfter", "%dms" % debounce_ms, "--log_output_level", "warn"],
+         "--debounceAfter", "%dms" % debounce_ms, "--debounceEndpoints=%s" % str(eds_debounce).lower(),
+         "--log_output_level", args.pilot_log],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=raise_nofile)
     client = None
     result = {"name": name, "services": services, "pods": len(nodes), "proxies": proxies, "sidecars": sidecars,
-              "debounce_ms": debounce_ms}
+              "debounce_ms": debounce_ms, "eds_debounce": eds_debounce}
     try:
         wait_ready(pilot, http)
         result["pilot_ready_s"] = round(time.time() - started, 2)
@@ -305,17 +310,22 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def endpoint_waits(r):
+    """What an endpoint push waits on purpose: the folder's quiet time and Pilot's debounce (if on)."""
+    return FOLDER_QUIET_MS + (r["debounce_ms"] if r.get("eds_debounce", True) else 0)
+
+
 def report(results):
     print("%-28s %7s %6s %7s %8s %7s %7s %9s %11s %11s %13s" % (
         "scenario", "svc", "pods", "proxies", "sync s", "RSS MB", "HWM MB", "idle vCPU", "VS push ms",
-        "EP push ms", "EP-debounce"))
+        "EP push ms", "EP-waits"))
     for r in results:
         vs = median(r.get("vs_push_ms", []))
         ep = median(r.get("ep_push_ms", []))
         print("%-28s %7d %6d %7d %8.1f %7.0f %7.0f %9.3f %11s %11s %13s" % (
             r["name"], r["services"], r["pods"], r["proxies"], r["sync_s"], r["rss_mb"], r["hwm_mb"], r["idle_vcpu"],
             "%.0f" % vs if r.get("vs_push_ms") else "-", "%.0f" % ep if r.get("ep_push_ms") else "-",
-            "%.0f" % (ep - r["debounce_ms"]) if r.get("ep_push_ms") else "-"))
+            "%.0f" % (ep - endpoint_waits(r)) if r.get("ep_push_ms") else "-"))
     print()
     for r in results:
         if r.get("vs_push_ms"):
@@ -343,6 +353,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1k scenarios only, 3 repeats")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (meshes, logs)")
+    ap.add_argument("--pilot-log", default="warn", help="pilot's --log_output_level (e.g. ads:debug,config:debug)")
     ap.add_argument("--nice", type=int, default=0, help="run pilot and the client at this nice level (e.g. -10)")
     args = ap.parse_args()
     if args.nice:

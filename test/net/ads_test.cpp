@@ -101,6 +101,15 @@ std::vector<std::string> names(const std::vector<google::protobuf::Any>& resourc
   return out;
 }
 
+std::vector<std::string> assignmentNames(const std::vector<google::protobuf::Any>& resources) {
+  std::vector<std::string> out;
+  for (const auto& any : resources) {
+    envoy::config::endpoint::v3::ClusterLoadAssignment a;
+    if (any.UnpackTo(&a)) out.push_back(a.cluster_name());
+  }
+  return out;
+}
+
 BOOST_AUTO_TEST_SUITE(ads)
 
 BOOST_AUTO_TEST_CASE(subscribe_apply_and_ack) {
@@ -154,12 +163,7 @@ BOOST_AUTO_TEST_CASE(changed_names_are_answered_at_once) {
   Fixture f;
   std::vector<std::string> last;
   auto apply = [&](const std::string&, const std::vector<google::protobuf::Any>& resources) {
-    last.clear();
-    for (const auto& any : resources) {
-      envoy::config::endpoint::v3::ClusterLoadAssignment a;
-      any.UnpackTo(&a);
-      last.push_back(a.cluster_name());
-    }
+    last = assignmentNames(resources);
     return std::optional<std::string>();
   };
   f.client->subscribe(std::string(type_url::kEndpoint), {"a"}, apply);
@@ -169,6 +173,40 @@ BOOST_AUTO_TEST_CASE(changed_names_are_answered_at_once) {
   BOOST_REQUIRE(f.runUntil([&] { return last == std::vector<std::string>{"a", "b"}; }));
   auto t = f.serverType(type_url::kEndpoint);
   BOOST_TEST(t->names == (std::vector<std::string>{"a", "b"}));
+}
+
+BOOST_AUTO_TEST_CASE(scoped_push_sends_only_the_names_it_accepts) {
+  Fixture f;
+  std::vector<std::string> last;
+  f.client->subscribe(std::string(type_url::kEndpoint), {"a", "b"}, [&](const std::string&, const auto& resources) {
+    last = assignmentNames(resources);
+    return std::optional<std::string>();
+  });
+  f.client->start();
+  BOOST_REQUIRE(f.runUntil([&] { auto t = f.serverType(type_url::kEndpoint); return t && !t->acked_version.empty(); }));
+  BOOST_TEST(last == (std::vector<std::string>{"a", "b"}));
+
+  // Only "b" changed: the source is asked for "b" alone and the response carries just it.
+  f.ads.push(PushScope{{std::string(type_url::kEndpoint)}, [](std::string_view n) { return n == "b"; }});
+  BOOST_REQUIRE(f.runUntil([&] { return last == std::vector<std::string>{"b"}; }));
+  BOOST_TEST(f.source->eds_asks.back() == std::vector<std::string>{"b"});
+  BOOST_REQUIRE(f.runUntil([&] { auto t = f.serverType(type_url::kEndpoint); return t && t->acked_version == "e-1"; }));
+
+  // Nothing subscribed matches: the stream is not woken, the source not asked, nothing sent.
+  auto asks = f.source->eds_asks.size();
+  auto responses = f.ads.counters().responses;
+  f.ads.push(PushScope{{std::string(type_url::kEndpoint)}, [](std::string_view n) { return n == "c"; }});
+  f.io.run_for(std::chrono::milliseconds(200));
+  BOOST_TEST(f.source->eds_asks.size() == asks);
+  BOOST_TEST(f.ads.counters().responses == responses);
+
+  // A scoped push and a full one pending together are served as the full one.
+  f.ads.push(PushScope{{std::string(type_url::kEndpoint)}, [](std::string_view n) { return n == "a"; }});
+  f.ads.push(PushScope{{std::string(type_url::kEndpoint)}, {}});
+  BOOST_REQUIRE(f.runUntil([&] { return f.source->eds_asks.size() > asks; }));
+  f.io.run_for(std::chrono::milliseconds(100));
+  BOOST_TEST(f.source->eds_asks.back() == (std::vector<std::string>{"a", "b"}));
+  BOOST_TEST(f.source->eds_asks.size() == asks + 1);
 }
 
 BOOST_AUTO_TEST_CASE(client_reconnects_and_resubscribes_with_its_version) {

@@ -268,6 +268,24 @@ BOOST_AUTO_TEST_CASE(debouncer_waits_for_quiet_and_respects_the_cap) {
   BOOST_TEST(!pushes[1]);
 }
 
+BOOST_AUTO_TEST_CASE(undebounced_endpoint_changes_push_at_once_unless_a_full_push_waits) {
+  boost::asio::io_context io;
+  std::vector<bool> pushes;
+  PushDebouncer debouncer(io, {std::chrono::milliseconds(30), std::chrono::milliseconds(200), false},
+                          [&](bool full, auto) { pushes.push_back(full); });
+  debouncer.change(false);
+  BOOST_REQUIRE(pushes.size() == 1u);  // no wait at all
+  BOOST_TEST(!pushes[0]);
+  // A config change waits for quiet as before, and an endpoint change meanwhile joins its push.
+  debouncer.change(true);
+  debouncer.change(false);
+  BOOST_TEST(pushes.size() == 1u);
+  io.run_for(std::chrono::milliseconds(100));
+  BOOST_REQUIRE(pushes.size() == 2u);
+  BOOST_TEST(pushes[1]);
+  BOOST_TEST(debouncer.pushes() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace monomesh::pilot

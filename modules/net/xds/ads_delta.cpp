@@ -103,13 +103,15 @@ asio::awaitable<grpc::Status> AdsServer::serveDelta(grpc::ServerCall& call) {
         }
       }
       type.names.assign(names.begin(), names.end());
-      if (changed) stream->pending[url] = first;  // a first request is always answered
+      if (changed) stream->pending[url].merge(Pending{first, std::nullopt});  // a first request is always answered
     }
     if (failed || stream->reader_done) break;
-    for (const auto& [url, forced] : takePending(*stream)) {
+    for (const auto& [url, pending] : takePending(*stream)) {
       TypeStatus& type = stream->status.types[url];
       bool wildcard = stream->delta_wildcard[url];
-      auto resources = source_->resources(stream->node, url, wildcard ? std::vector<std::string>{} : type.names);
+      // A scoped push (pending.only) re-evaluates just those names: only they can be removed.
+      const std::vector<std::string>& asked = pending.only ? *pending.only : type.names;
+      auto resources = source_->resources(stream->node, url, wildcard ? std::vector<std::string>{} : asked);
       if (!resources) continue;
       auto& have = stream->delta_versions[url];
       DeltaDiscoveryResponse response;
@@ -130,15 +132,20 @@ asio::awaitable<grpc::Status> AdsServer::serveDelta(grpc::ServerCall& call) {
         *r->mutable_resource() = std::move(any);
         have[name] = version;
       }
-      for (auto it = have.begin(); it != have.end();) {
-        if (present.count(it->first) == 0) {
-          response.add_removed_resources(it->first);
-          it = have.erase(it);
-        } else {
-          ++it;
+      if (pending.only && !wildcard) {
+        for (const auto& name : asked)
+          if (present.count(name) == 0 && have.erase(name) > 0) response.add_removed_resources(name);
+      } else {
+        for (auto it = have.begin(); it != have.end();) {
+          if (present.count(it->first) == 0) {
+            response.add_removed_resources(it->first);
+            it = have.erase(it);
+          } else {
+            ++it;
+          }
         }
       }
-      if (!forced && response.resources_size() == 0 && response.removed_resources_size() == 0) continue;
+      if (!pending.forced && response.resources_size() == 0 && response.removed_resources_size() == 0) continue;
       response.set_nonce(std::to_string(++stream->nonce));
       type.sent_version = resources->version;
       type.sent_nonce = response.nonce();

@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <deque>
 
 namespace monomesh::net::xds {
@@ -16,16 +17,29 @@ namespace asio = boost::asio;
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
 
-std::vector<std::pair<std::string, bool>> AdsServer::takePending(Stream& stream) {
-  if (stream.push_requested) {
-    stream.push_requested = false;
-    for (const auto& [url, type] : stream.status.types)
-      if (stream.push_types.empty() || std::find(stream.push_types.begin(), stream.push_types.end(), url) != stream.push_types.end())
-        stream.pending.try_emplace(url, false);
-    stream.push_types.clear();
+void AdsServer::Pending::merge(const Pending& other) {
+  forced |= other.forced;
+  if (!only) return;  // already everything
+  if (!other.only) {
+    only.reset();
+    return;
   }
-  std::vector<std::pair<std::string, bool>> order(stream.pending.begin(), stream.pending.end());
+  std::vector<std::string> both;
+  std::set_union(only->begin(), only->end(), other.only->begin(), other.only->end(), std::back_inserter(both));
+  *only = std::move(both);
+}
+
+std::vector<std::pair<std::string, AdsServer::Pending>> AdsServer::takePending(Stream& stream) {
+  std::vector<std::pair<std::string, Pending>> order(std::make_move_iterator(stream.pending.begin()),
+                                                     std::make_move_iterator(stream.pending.end()));
   stream.pending.clear();
+  // A scoped push names what was subscribed then; keep what is still subscribed.
+  for (auto& [url, p] : order) {
+    if (!p.only) continue;
+    const auto& names = stream.status.types[url].names;
+    std::erase_if(*p.only, [&names](const std::string& n) { return !std::binary_search(names.begin(), names.end(), n); });
+  }
+  std::erase_if(order, [](const auto& e) { return e.second.only && e.second.only->empty() && !e.second.forced; });
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return pushRank(a.first) < pushRank(b.first); });
   return order;
 }
@@ -55,20 +69,31 @@ AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> sou
 
 AdsServer::~AdsServer() = default;
 
-void AdsServer::push() { push({}); }
+void AdsServer::push() { push(PushScope{}); }
 
-void AdsServer::push(const std::vector<std::string>& types) {
+void AdsServer::push(const std::vector<std::string>& types) { push(PushScope{types, {}}); }
+
+void AdsServer::push(const PushScope& scope) {
   std::erase_if(*live_, [](const auto& weak) { return weak.expired(); });
   for (auto& weak : *live_) {
-    if (auto stream = weak.lock()) {
-      // A full push pending absorbs a partial one; two partial ones add up.
-      bool was_full = stream->push_requested && stream->push_types.empty();
-      if (types.empty() || was_full) stream->push_types.clear();
-      else if (stream->push_requested) stream->push_types.insert(stream->push_types.end(), types.begin(), types.end());
-      else stream->push_types = types;
-      stream->push_requested = true;
-      stream->wake.notify();
+    auto stream = weak.lock();
+    if (!stream) continue;
+    bool woken = false;
+    for (const auto& [url, type] : stream->status.types) {
+      if (!scope.types.empty() && std::find(scope.types.begin(), scope.types.end(), url) == scope.types.end()) continue;
+      Pending p;
+      bool whole = isWildcardType(url) || (stream->delta && stream->delta_wildcard[url]);
+      if (scope.only && !whole) {
+        p.only.emplace();
+        for (const auto& name : type.names)
+          if (scope.only(name)) p.only->push_back(name);  // type.names is sorted
+        if (p.only->empty()) continue;
+      }
+      auto [it, fresh] = stream->pending.try_emplace(url, p);
+      if (!fresh) it->second.merge(p);
+      woken = true;
     }
+    if (woken) stream->wake.notify();
   }
 }
 
@@ -77,6 +102,13 @@ std::vector<StreamStatus> AdsServer::streams() const {
   for (const auto& weak : *live_) {
     if (auto stream = weak.lock()) out.push_back(stream->status);
   }
+  return out;
+}
+
+std::vector<std::string> AdsServer::nodeIds() const {
+  std::vector<std::string> out;
+  for (const auto& weak : *live_)
+    if (auto stream = weak.lock()) out.push_back(stream->status.node_id);
   return out;
 }
 
@@ -167,15 +199,16 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
       // A new subscription (no nonce: first request or a reconnect) or changed names: answer now.
       if (nonce.empty() || names != type.names) {
         type.names = std::move(names);
-        stream->pending[request.type_url()] = true;
+        stream->pending[request.type_url()] = Pending{true, std::nullopt};
       }
     }
     if (failed || stream->reader_done) break;
-    for (const auto& [url, forced] : takePending(*stream)) {
+    for (const auto& [url, pending] : takePending(*stream)) {
       TypeStatus& type = stream->status.types[url];
-      auto resources = source_->resources(stream->node, url, type.names);
+      auto resources = source_->resources(stream->node, url, pending.only ? *pending.only : type.names);
       if (!resources) continue;
-      if (!forced && resources->version == type.sent_version) continue;
+      // A scoped push sends what it names (a subset: Envoy keeps the assignments not in it).
+      if (!pending.forced && !pending.only && resources->version == type.sent_version) continue;
       DiscoveryResponse response;
       response.set_version_info(resources->version);
       response.set_type_url(url);

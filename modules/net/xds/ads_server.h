@@ -64,6 +64,15 @@ struct AdsHooks {
   std::function<std::string(const envoy::config::core::v3::Node&)> accept_node;
 };
 
+// What a push re-evaluates: some types (empty: every type) and, optionally, only some of the
+// resources proxies subscribed to by name (EDS for the services whose endpoints changed).
+struct PushScope {
+  std::vector<std::string> types;
+  // Set: a named subscription is re-sent only for the names it accepts, and a stream subscribed
+  // to none of them is left alone. Wildcard subscriptions (CDS, LDS) are always re-evaluated whole.
+  std::function<bool(std::string_view name)> only;
+};
+
 class AdsServer {
  public:
   // Serves `method`: ADS by default, or one type's own service (e.g. SDS's StreamSecrets).
@@ -74,15 +83,18 @@ class AdsServer {
   // `types`, only those are re-evaluated (an endpoint-only push asks for EDS alone).
   void push();
   void push(const std::vector<std::string>& types);
+  void push(const PushScope& scope);
   void setHooks(AdsHooks hooks) { *hooks_ = std::move(hooks); }
   std::vector<StreamStatus> streams() const;
+  // The node IDs of the open streams (cheaper than streams() when that is all one needs).
+  std::vector<std::string> nodeIds() const;
   const AdsCounters& counters() const noexcept { return *counters_; }
 
  private:
   struct Stream;
-  // The types to answer now, in push order (requests and pushes since the last round); true:
-  // answer even if the version is unchanged.
-  static std::vector<std::pair<std::string, bool>> takePending(Stream& stream);
+  struct Pending;
+  // The types to answer now, in push order (requests and pushes since the last round).
+  static std::vector<std::pair<std::string, Pending>> takePending(Stream& stream);
   boost::asio::awaitable<grpc::Status> serve(grpc::ServerCall& call);
   boost::asio::awaitable<grpc::Status> serveDelta(grpc::ServerCall& call);  // ads_delta.cpp
   // The first request's node: accepted (stored on the stream) or the status refusing the stream.

@@ -3,6 +3,7 @@
 #pragma once
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,15 @@
 #include "net/xds/ads_server.h"
 
 namespace monomesh::net::xds {
+
+// A type to answer: `forced` even if its version is unchanged (a new subscription); `only` some
+// of its subscribed names (a scoped push), else all of them.
+struct AdsServer::Pending {
+  bool forced = false;
+  std::optional<std::vector<std::string>> only;  // sorted
+  // Another reason to answer the same type: the union of what both ask for.
+  void merge(const Pending& other);
+};
 
 struct AdsServer::Stream {
   bool delta = false;
@@ -20,11 +30,9 @@ struct AdsServer::Stream {
   StreamStatus status;
   envoy::config::core::v3::Node node;
   bool has_node = false;
-  std::map<std::string, bool> pending;  // types to answer now (true: even if the version is unchanged)
-  std::deque<std::string> requests;     // raw messages from the reader
+  std::map<std::string, Pending> pending;  // types to answer now, by type URL
+  std::deque<std::string> requests;       // raw messages from the reader
   bool reader_done = false;
-  bool push_requested = false;
-  std::vector<std::string> push_types;  // empty with push_requested: every type
   uint64_t nonce = 0;
   AsyncEvent wake;
 };

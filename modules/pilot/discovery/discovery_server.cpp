@@ -7,6 +7,7 @@
 
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "observe/log.h"
+#include "pilot/xds/naming.h"
 
 namespace monomesh::pilot {
 
@@ -160,7 +161,13 @@ void DiscoveryServer::stop() {
 
 void DiscoveryServer::onStoreChange(const std::vector<config::Event>& events) {
   unsigned types = 0;
-  for (const auto& e : events) types |= affectedTypes(e);
+  for (const auto& e : events) {
+    unsigned affected = affectedTypes(e);
+    types |= affected;
+    if (affected == kEds)  // Kubernetes Endpoints are named after their Service
+      pending_endpoint_hosts_.insert(e.resource->meta.name + "." + e.resource->meta.namespace_ + ".svc." +
+                                     options_.registry.domain);
+  }
   pending_types_ |= types;  // what the next push re-evaluates, accumulated over the debounce
   debouncer_.change(types != kEds);
 }
@@ -179,7 +186,7 @@ void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
   m.push_count.inc();
   // Forget proxies that disconnected.
   std::set<std::string> connected;
-  for (const auto& s : ads_->streams()) connected.insert(s.node_id);
+  for (auto& id : ads_->nodeIds()) connected.insert(std::move(id));
   std::erase_if(proxies_, [&connected](const auto& p) { return !connected.count(p.first); });
   observe::logScope("ads").debug("push {} ({}): {} services, {} proxies", push_version_, full ? "full" : "endpoints",
                                  push_->registry().services.size(), connected.size());
@@ -187,6 +194,18 @@ void DiscoveryServer::rebuild(bool full, Clock::time_point first_change) {
   pending_types_ = 0;
   if (types != kAllTypes) push_->status().carryFrom(previous->status());  // see PushStatus::carryFrom
   publishPushStatus(push_->sharedStatus());
+  auto endpoint_hosts = std::move(pending_endpoint_hosts_);
+  pending_endpoint_hosts_.clear();
+  if (types == kEds && !endpoint_hosts.empty()) {
+    // Only the load assignments of the changed services: Envoy keeps the others (a state-of-the-
+    // world EDS response may carry a subset), as Istio 1.1's incremental EDS did.
+    net::xds::PushScope scope{{std::string(type_url::kEndpoint)}, [hosts = std::move(endpoint_hosts)](std::string_view name) {
+                                auto key = xds::parseClusterName(name);
+                                return key && key->direction == xds::Direction::Outbound && hosts.count(key->host) > 0;
+                              }};
+    ads_->push(scope);
+    return;
+  }
   if (types == kAllTypes) {
     ads_->push();
     return;

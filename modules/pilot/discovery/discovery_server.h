@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "config/store.h"
 #include "net/grpc/grpc_server.h"
@@ -69,6 +70,9 @@ class DiscoveryServer final : public net::xds::ResourceSource {
   std::chrono::steady_clock::time_point cache_used_;
   boost::asio::steady_timer cache_timer_;
   unsigned pending_types_ = 0;        // xDS types the changes since the last push can alter
+  // Hosts whose endpoints changed since the last push, when nothing else did: an endpoint-only
+  // push re-sends just their load assignments, to the proxies subscribed to them.
+  std::set<std::string, std::less<>> pending_endpoint_hosts_;
   // Store watchers run on the thread that applied the change; pushes happen on `context_`.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -9,6 +9,11 @@ PushDebouncer::PushDebouncer(boost::asio::io_context& context, DebounceOptions o
 
 void PushDebouncer::change(bool full) {
   auto now = Clock::now();
+  if (!full && !options_.endpoints && !pending_) {
+    ++pushes_;
+    push_(false, now);
+    return;
+  }
   last_ = now;
   full_ = full_ || full;
   if (!pending_) {

@@ -1,6 +1,7 @@
 // Coalesces config and registry changes into pushes as Istio's Pilot does: a push starts after
 // `quiet` without new changes, or at most `cap` after the first change of a burst. Remembers
-// whether any change in the burst needs a full push or only endpoints changed.
+// whether any change in the burst needs a full push or only endpoints changed. Endpoint-only
+// changes may skip the wait (DebounceOptions::endpoints).
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +13,10 @@ namespace monomesh::pilot {
 struct DebounceOptions {
   std::chrono::milliseconds quiet{100};
   std::chrono::milliseconds cap{10000};
+  // False: an endpoint-only change is pushed at once instead of waiting for quiet (later Istio's
+  // PILOT_ENABLE_EDS_DEBOUNCE=false), unless a burst with a full push is already waiting; that
+  // push then carries it.
+  bool endpoints = true;
 };
 
 class PushDebouncer {

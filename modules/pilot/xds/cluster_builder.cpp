@@ -11,12 +11,6 @@ namespace cv3 = envoy::config::cluster::v3;
 
 namespace {
 
-// "outbound_.9080_.v1_.reviews.default.svc.cluster.local": the SNI ISTIO_MUTUAL clusters send,
-// which gateways in AUTO_PASSTHROUGH mode route on.
-std::string istioSni(uint32_t port, const std::string& subset, const std::string& host) {
-  return "outbound_." + std::to_string(port) + "_." + subset + "_." + host;
-}
-
 void setConnectTimeout(const PushContext& push, cv3::Cluster& c) {
   if (push.mesh().has_connect_timeout()) *c.mutable_connect_timeout() = push.mesh().connect_timeout();
   else c.mutable_connect_timeout()->set_seconds(10);
@@ -69,7 +63,7 @@ cv3::Cluster outboundCluster(const ProxyView& view, const Service& service, cons
 #pragma GCC diagnostic pop
   if (!policy.has_tls() && !service.mesh_external && mesh_mtls)
     policy.mutable_tls()->set_mode(networking::TLSSettings::ISTIO_MUTUAL);
-  applyTrafficPolicy(policy, service, istioSni(port.port, subset_name, service.hostname), c);
+  applyTrafficPolicy(policy, service, sniClusterName(port.port, subset_name, service.hostname), c);
   return c;
 }
 

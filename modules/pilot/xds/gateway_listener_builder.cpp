@@ -139,7 +139,7 @@ std::vector<lv3::FilterChain> autoPassthroughChains(const ProxyView& view, const
       for (const auto& subset : rule->spec->subsets()) subsets.push_back(subset.name());
     for (const auto& port : service->ports)
       for (const auto& subset : subsets) {
-        std::string sni = "outbound_." + std::to_string(port.port) + "_." + subset + "_." + service->hostname;
+        std::string sni = sniClusterName(port.port, subset, service->hostname);
         bool admitted = patterns.empty() || std::any_of(patterns.begin(), patterns.end(),
                                                         [&sni](const std::string& p) { return hostMatches(p, sni); });
         if (!admitted) continue;

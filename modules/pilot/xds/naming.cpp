@@ -14,6 +14,12 @@ std::string clusterName(Direction direction, uint32_t port, std::string_view sub
   return out;
 }
 
+std::string sniClusterName(uint32_t port, std::string_view subset, std::string_view host) {
+  std::string out = "outbound_." + std::to_string(port) + "_.";
+  out.append(subset).append("_.").append(host);
+  return out;
+}
+
 std::optional<ClusterKey> parseClusterName(std::string_view name) {
   ClusterKey key;
   auto take = [&name]() {

@@ -13,6 +13,10 @@ enum class Direction { Inbound, Outbound };
 
 std::string clusterName(Direction direction, uint32_t port, std::string_view subset, std::string_view host);
 
+// "outbound_.9080_.v1_.reviews.default.svc.cluster.local": the SNI that ISTIO_MUTUAL clusters
+// send and gateways in AUTO_PASSTHROUGH mode route on.
+std::string sniClusterName(uint32_t port, std::string_view subset, std::string_view host);
+
 struct ClusterKey {
   Direction direction = Direction::Outbound;
   uint32_t port = 0;
