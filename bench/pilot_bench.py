@@ -226,7 +226,7 @@ def run_scenario(name, services, proxies, sidecars, debounce_ms, pushes, eds_deb
         NICE + ["taskset", "-c", "0", BIN, "pilot", "--configDir", root, "--grpcAddr", "127.0.0.1:%d" % grpc,
          "--httpAddr", "127.0.0.1:%d" % http, "--monitoringAddr", "127.0.0.1:%d" % monitoring,
          "--debounceAfter", "%dms" % debounce_ms, "--debounceEndpoints=%s" % str(eds_debounce).lower(),
-         "--log_output_level", args.pilot_log],
+         "--log_output_level", args.pilot_log] + (args.pilot_arg or []),
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=raise_nofile)
     client = None
     result = {"name": name, "services": services, "pods": len(nodes), "proxies": proxies, "sidecars": sidecars,
@@ -353,6 +353,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1k scenarios only, 3 repeats")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (meshes, logs)")
+    ap.add_argument("--pilot-arg", action="append", help="one more pilot flag (e.g. --pushThrottle=0)")
     ap.add_argument("--pilot-log", default="warn", help="pilot's --log_output_level (e.g. ads:debug,config:debug)")
     ap.add_argument("--nice", type=int, default=0, help="run pilot and the client at this nice level (e.g. -10)")
     args = ap.parse_args()

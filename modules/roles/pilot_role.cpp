@@ -25,6 +25,7 @@ cli::Command pilotCommand() {
       Flag{"domain", FlagType::String, "cluster.local", "DNS domain suffix"},
       Flag{"debounceAfter", FlagType::Duration, "100ms", "Quiet time before a push (PILOT_DEBOUNCE_AFTER)"},
       Flag{"debounceMax", FlagType::Duration, "10s", "Longest a push waits for quiet (PILOT_DEBOUNCE_MAX)"},
+      cli::intFlag("pushThrottle", "100", "Proxies answering a push at once; 0: no limit (PILOT_PUSH_THROTTLE)", 0, 1000000),
       Flag{"debounceEndpoints", FlagType::Bool, "true",
            "Debounce endpoint-only changes too; false pushes them at once (PILOT_ENABLE_EDS_DEBOUNCE)"},
   };
@@ -54,6 +55,7 @@ cli::Command pilotCommand() {
         o.debounce.quiet = std::chrono::duration_cast<std::chrono::milliseconds>(f.duration("debounceAfter"));
         o.debounce.cap = std::chrono::duration_cast<std::chrono::milliseconds>(f.duration("debounceMax"));
         o.debounce.endpoints = f.boolean("debounceEndpoints");
+        o.push_throttle = size_t(f.integer("pushThrottle"));
         auto runtime_options = cli::runtimeOptionsFrom(f);
         runtime_options.concurrency = 1;  // Pilot runs on the control context; one idle worker at most
         runtime::Runtime runtime(runtime_options);

@@ -8,6 +8,9 @@
 #include <boost/asio.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <map>
+
 namespace monomesh::net::xds {
 namespace {
 
@@ -19,10 +22,12 @@ struct FakeSource : ResourceSource {
   std::string cds_version = "v1";
   std::vector<std::string> clusters = {"outbound|9080||reviews.default.svc.cluster.local"};
   std::vector<std::vector<std::string>> eds_asks;
+  std::function<void()> on_cluster_ask;  // observes the server while it builds an answer
   std::optional<Resources> resources(const envoy::config::core::v3::Node&, std::string_view type,
                                      const std::vector<std::string>& names) override {
     Resources r;
     if (type == type_url::kCluster) {
+      if (on_cluster_ask) on_cluster_ask();
       r.version = cds_version;
       for (const auto& name : clusters) {
         envoy::config::cluster::v3::Cluster c;
@@ -207,6 +212,41 @@ BOOST_AUTO_TEST_CASE(scoped_push_sends_only_the_names_it_accepts) {
   f.io.run_for(std::chrono::milliseconds(100));
   BOOST_TEST(f.source->eds_asks.back() == (std::vector<std::string>{"a", "b"}));
   BOOST_TEST(f.source->eds_asks.size() == asks + 1);
+}
+
+BOOST_AUTO_TEST_CASE(push_throttle_lets_streams_answer_a_push_in_turns) {
+  Fixture f;
+  f.ads.setPushThrottle(1);
+  std::vector<std::shared_ptr<AdsClient>> clients = {f.client};
+  for (int i = 2; i <= 4; ++i) {
+    envoy::config::core::v3::Node node;
+    node.set_id("sidecar~10.0.0." + std::to_string(i) + "~reviews-v1.default~default.svc.cluster.local");
+    clients.push_back(AdsClient::create(f.channel, node, {std::chrono::milliseconds(20), std::chrono::milliseconds(100)}));
+  }
+  std::map<AdsClient*, std::string> applied;
+  for (auto& c : clients) {
+    c->subscribe(std::string(type_url::kCluster), {}, [&applied, raw = c.get()](const std::string& version, const auto&) {
+      applied[raw] = version;
+      return std::optional<std::string>();
+    });
+    c->start();
+  }
+  auto all = [&](const std::string& v) {
+    return applied.size() == 4u && std::all_of(applied.begin(), applied.end(), [&](const auto& e) { return e.second == v; });
+  };
+  BOOST_REQUIRE(f.runUntil([&] { return all("v1"); }));  // first answers never wait for a turn
+  size_t most = 0, asks = 0;
+  f.source->on_cluster_ask = [&] {
+    ++asks;
+    most = std::max(most, f.ads.pushTurnsInUse());
+  };
+  f.source->cds_version = "v2";
+  f.ads.push();
+  BOOST_REQUIRE(f.runUntil([&] { return all("v2"); }));
+  BOOST_TEST(asks == 4u);
+  BOOST_TEST(most == 1u);  // one stream at a time
+  BOOST_REQUIRE(f.runUntil([&] { return f.ads.pushTurnsInUse() == 0u; }));
+  for (size_t i = 1; i < clients.size(); ++i) clients[i]->stop();
 }
 
 BOOST_AUTO_TEST_CASE(client_reconnects_and_resubscribes_with_its_version) {

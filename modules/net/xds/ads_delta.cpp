@@ -156,6 +156,7 @@ asio::awaitable<grpc::Status> AdsServer::serveDelta(grpc::ServerCall& call) {
         break;
       }
     }
+    throttle_->release(*stream);
     if (failed) break;
   }
   co_return co_await closeStream(call, std::move(stream), std::move(result), failed);

@@ -60,7 +60,8 @@ bool isWildcardType(std::string_view type_url) {
 AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> source, std::string method)
     : source_(std::move(source)),
       counters_(std::make_shared<AdsCounters>()),
-      live_(std::make_shared<std::vector<std::weak_ptr<Stream>>>()) {
+      live_(std::make_shared<std::vector<std::weak_ptr<Stream>>>()),
+      throttle_(std::make_shared<Throttle>()) {
   // ADS comes in both variants on one service: state of the world and incremental.
   if (method == kAdsMethod)
     grpc.addMethod(std::string(kDeltaAdsMethod), [this](grpc::ServerCall& call) { return serveDelta(call); });
@@ -68,6 +69,42 @@ AdsServer::AdsServer(grpc::GrpcServer& grpc, std::shared_ptr<ResourceSource> sou
 }
 
 AdsServer::~AdsServer() = default;
+
+void AdsServer::Throttle::enqueue(const std::shared_ptr<Stream>& stream) {
+  if (limit == 0 || stream->holds_turn) {
+    stream->wake.notify();  // a stream answering now takes the new push in the same turn
+    return;
+  }
+  if (stream->queued) return;
+  stream->queued = true;
+  waiting.push_back(stream);
+}
+
+void AdsServer::Throttle::admit() {
+  while ((limit == 0 || active < limit) && !waiting.empty()) {
+    auto stream = waiting.front().lock();
+    waiting.pop_front();
+    if (!stream) continue;
+    stream->queued = false;
+    stream->holds_turn = true;
+    active++;
+    stream->wake.notify();
+  }
+}
+
+void AdsServer::Throttle::release(Stream& stream) {
+  if (!stream.holds_turn) return;
+  stream.holds_turn = false;
+  active--;
+  admit();
+}
+
+void AdsServer::setPushThrottle(size_t concurrent) {
+  throttle_->limit = concurrent;
+  throttle_->admit();
+}
+
+size_t AdsServer::pushTurnsInUse() const { return throttle_->active; }
 
 void AdsServer::push() { push(PushScope{}); }
 
@@ -93,8 +130,9 @@ void AdsServer::push(const PushScope& scope) {
       if (!fresh) it->second.merge(p);
       woken = true;
     }
-    if (woken) stream->wake.notify();
+    if (woken) throttle_->enqueue(stream);
   }
+  throttle_->admit();
 }
 
 std::vector<StreamStatus> AdsServer::streams() const {
@@ -154,6 +192,7 @@ asio::awaitable<grpc::Status> AdsServer::closeStream(grpc::ServerCall& call, std
     // The status goes out now; the reset that follows an early answer wakes the reader.
     if (!stream->reader_done) call.finish(result);
   }
+  throttle_->release(*stream);
   // The reader refers to `call`: it must be done before the handler returns.
   while (!stream->reader_done) co_await stream->wake.wait();
   co_return result;
@@ -223,6 +262,7 @@ asio::awaitable<grpc::Status> AdsServer::serve(grpc::ServerCall& call) {
         break;
       }
     }
+    throttle_->release(*stream);
     if (failed) break;
   }
   co_return co_await closeStream(call, std::move(stream), std::move(result), failed);

@@ -85,6 +85,11 @@ class AdsServer {
   void push(const std::vector<std::string>& types);
   void push(const PushScope& scope);
   void setHooks(AdsHooks hooks) { *hooks_ = std::move(hooks); }
+  // At most this many streams answer a push at once (Istio's PILOT_PUSH_THROTTLE); the others
+  // wait their turn. 0: no limit. Answers to a proxy's own requests never wait.
+  void setPushThrottle(size_t concurrent);
+  // Streams answering a push in their turn now (at most the throttle).
+  size_t pushTurnsInUse() const;
   std::vector<StreamStatus> streams() const;
   // The node IDs of the open streams (cheaper than streams() when that is all one needs).
   std::vector<std::string> nodeIds() const;
@@ -93,6 +98,7 @@ class AdsServer {
  private:
   struct Stream;
   struct Pending;
+  struct Throttle;
   // The types to answer now, in push order (requests and pushes since the last round).
   static std::vector<std::pair<std::string, Pending>> takePending(Stream& stream);
   boost::asio::awaitable<grpc::Status> serve(grpc::ServerCall& call);
@@ -113,6 +119,7 @@ class AdsServer {
   std::shared_ptr<AdsCounters> counters_;
   std::shared_ptr<AdsHooks> hooks_ = std::make_shared<AdsHooks>();
   std::shared_ptr<std::vector<std::weak_ptr<Stream>>> live_;
+  std::shared_ptr<Throttle> throttle_;
 };
 
 }  // namespace monomesh::net::xds

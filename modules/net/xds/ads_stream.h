@@ -35,6 +35,23 @@ struct AdsServer::Stream {
   bool reader_done = false;
   uint64_t nonce = 0;
   AsyncEvent wake;
+  bool queued = false;      // waiting for a push turn
+  bool holds_turn = false;  // answering a push now
+};
+
+// Pushes take turns: a push to thousands of proxies then holds at most `limit` serialized
+// responses in flight instead of one per proxy. A stream keeps its turn until its answers are
+// written.
+struct AdsServer::Throttle {
+  size_t limit = 0;  // 0: no turns, every stream at once
+  size_t active = 0;
+  std::deque<std::weak_ptr<Stream>> waiting;
+  // A stream with a push to answer: woken now, or queued for a turn.
+  void enqueue(const std::shared_ptr<Stream>& stream);
+  // Gives turns while there are free ones.
+  void admit();
+  // The stream has answered (or ended): its turn goes to the next one.
+  void release(Stream& stream);
 };
 
 template <class Request>

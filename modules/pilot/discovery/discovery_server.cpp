@@ -107,7 +107,7 @@ DiscoveryServer::DiscoveryServer(boost::asio::io_context& context, config::Store
 
 DiscoveryServer::~DiscoveryServer() { stop(); }
 
-void DiscoveryServer::start(net::grpc::GrpcServer& grpc) {
+void DiscoveryServer::start(net::grpc::GrpcServer& grpc, size_t push_throttle) {
   push_ = PushContext::build(store_.snapshot(), options_, ++push_version_);
   push_started_ = Clock::now();
   // The ADS server asks this object for resources; it lives as long as this object.
@@ -132,6 +132,7 @@ void DiscoveryServer::start(net::grpc::GrpcServer& grpc) {
     return ProxyNode::parse(node, error) ? std::string() : error;
   };
   ads_->setHooks(std::move(hooks));
+  ads_->setPushThrottle(push_throttle);
   auto alive = alive_;
   watch_ = store_.watch([this, alive](const std::vector<config::Event>& events, const config::StoreSnapshot&) {
     // Watchers run where the change was applied; pushes are decided on the control context.

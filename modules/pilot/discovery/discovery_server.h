@@ -25,8 +25,9 @@ class DiscoveryServer final : public net::xds::ResourceSource {
                   DebounceOptions debounce);
   ~DiscoveryServer() override;
 
-  // Builds the first PushContext and starts following the store; serves ADS on `grpc`.
-  void start(net::grpc::GrpcServer& grpc);
+  // Builds the first PushContext and starts following the store; serves ADS on `grpc`, at most
+  // `push_throttle` streams answering a push at once (0: no limit).
+  void start(net::grpc::GrpcServer& grpc, size_t push_throttle = 100);
   void stop();
   // New options (a reloaded --networksConfig): the next push is a full one, built with them.
   void setOptions(PushContext::Options options);

@@ -150,7 +150,7 @@ std::string PilotServer::listenGrpc() {
   // A full CDS for a large mesh is several megabytes; proxies ask for whole types at once.
   grpc_options.max_message_size = 256u << 20;
   grpc_ = std::make_unique<net::grpc::GrpcServer>(grpc_options);
-  discovery_->start(*grpc_);
+  discovery_->start(*grpc_, options_.push_throttle);
   if (auto ec = grpc_->listen(runtime_.main(), *endpoint))
     return "cannot listen on " + options_.grpc_addr + " (--grpcAddr): " + ec.message();
   observe::logScope("pilot").info("ADS (xDS v3) on {}:{}", grpcEndpoint().address().to_string(), grpcEndpoint().port());

@@ -38,6 +38,7 @@ struct PilotOptions {
   std::string cluster_id = "Kubernetes";
   std::string domain = "cluster.local";
   DebounceOptions debounce;
+  size_t push_throttle = 100;  // streams answering a push at once (PILOT_PUSH_THROTTLE); 0: no limit
 };
 
 class PilotServer {
