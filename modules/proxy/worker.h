@@ -120,8 +120,10 @@ struct ProxyWorker {
 
   LoadBalancer& balancer(const ClusterInfo& cluster) {
     auto it = balancers.find(cluster.name);
-    if (it == balancers.end() || it->second.first != &cluster)
-      it = balancers.insert_or_assign(cluster.name, std::pair{&cluster, LoadBalancer(cluster.lb, cluster.ring_min_size)}).first;
+    if (it == balancers.end() || it->second.first != &cluster) {
+      LoadBalancer fresh(cluster.lb, cluster.ring_min_size, cluster.locality_weighted);
+      it = balancers.insert_or_assign(cluster.name, std::pair{&cluster, std::move(fresh)}).first;
+    }
     return it->second.second;
   }
 };

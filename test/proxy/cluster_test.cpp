@@ -182,6 +182,34 @@ load_assignment:
   BOOST_TEST(c->targets[0].priority == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(locality_weights_and_locality_weighted_balancing) {
+  monomesh::observe::StatsStore stats;
+  auto c = compileYaml(R"(
+name: zoned
+type: STATIC
+common_lb_config: {locality_weighted_lb_config: {}}
+load_assignment:
+  endpoints:
+  - locality: {region: r, zone: a}
+    load_balancing_weight: 80
+    lb_endpoints:
+    - endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}
+  - locality: {region: r, zone: b}
+    lb_endpoints:
+    - endpoint: {address: {socket_address: {address: 10.0.0.2, port_value: 80}}}
+)",
+                       stats);
+  BOOST_TEST(c->locality_weighted);
+  BOOST_TEST_REQUIRE(c->targets.size() == 2u);
+  BOOST_TEST(c->targets[0].locality_weight == 80u);
+  BOOST_TEST(c->targets[1].locality_weight == 0u);  // none given: Envoy sends it no traffic
+  BOOST_TEST(!compileYaml(kStatic, stats)->locality_weighted);
+  std::string zero = compileError(
+      "name: s\ntype: STATIC\nload_assignment: {endpoints: [{load_balancing_weight: 0, lb_endpoints: [{endpoint: "
+      "{address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}\n");
+  BOOST_TEST(contains(zero, "load_assignment.endpoints[0].load_balancing_weight: must be at least 1"), zero);
+}
+
 BOOST_AUTO_TEST_CASE(static_with_a_hostname_throws_naming_the_endpoint) {
   std::string error = compileError(R"(
 name: bad

@@ -56,6 +56,33 @@ struct Picker {
   }
 };
 
+// Hosts of locality `name` (priority `priority`) whose LocalityLbEndpoints weigh `weight`.
+std::vector<HostPtr> locality(const std::string& name, uint32_t weight, size_t hosts, int first_octet,
+                              uint32_t priority = 0) {
+  std::vector<HostPtr> out;
+  for (size_t i = 0; i < hosts; ++i) {
+    auto h = makeHost("10.0." + std::to_string(first_octet) + "." + std::to_string(i + 1), 80, 1, priority);
+    h->locality = name;
+    h->locality_weight = weight;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+HostSet joined(std::vector<std::vector<HostPtr>> groups, uint64_t version = 1) {
+  std::vector<HostPtr> all;
+  for (auto& g : groups) all.insert(all.end(), g.begin(), g.end());
+  return makeSet(std::move(all), version);
+}
+
+// Share of `n` picks that land in locality `name`.
+double localityShare(LoadBalancer& lb, const HostSet& set, const std::string& name, int n, Clock::time_point now,
+                     std::mt19937_64& random) {
+  int in = 0;
+  for (int i = 0; i < n; ++i) in += lb.choose(set, std::nullopt, {}, now, random)->locality == name;
+  return double(in) / n;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(load_balancer)
@@ -366,6 +393,111 @@ BOOST_AUTO_TEST_CASE(host_str_and_ejection_clock) {
   eject(*h, now);
   BOOST_TEST(h->ejected(now));
   BOOST_TEST(!h->ejected(now + 31s));
+}
+
+// Envoy's locality weighted balancing: a locality is picked by load_balancing_weight times
+// min(1, 1.4 x usable/total), then a host inside it by the policy. The expected shares are the
+// table of Envoy's documentation (X weight 1, Y weight 2, Y fully available).
+BOOST_AUTO_TEST_CASE(locality_weights_share_traffic_as_envoy_documents) {
+  struct Case {
+    int x_usable;  // of 100 hosts in X
+    double x_share;
+  };
+  for (Case c : {Case{100, 1.0 / 3}, Case{70, 1.0 / 3}, Case{50, 0.7 / 2.7}, Case{25, 0.35 / 2.35}, Case{0, 0.0}}) {
+    for (Policy policy : {Policy::RoundRobin, Policy::Random, Policy::LeastRequest}) {
+      BOOST_TEST_CONTEXT("X usable " << c.x_usable << "%, policy " << int(policy)) {
+        HostSet set = joined({locality("r/x/", 1, 100, 1), locality("r/y/", 2, 100, 2)});
+        for (int i = c.x_usable; i < 100; ++i) set.hosts[size_t(i)]->healthy = false;
+        LoadBalancer lb(policy, 1024, true);
+        std::mt19937_64 random(7);
+        double share = localityShare(lb, set, "r/x/", 30000, Clock::now(), random);
+        BOOST_TEST(std::abs(share - c.x_share) < 0.02, "share of X " << share << ", want " << c.x_share);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(locality_weights_ignored_unless_the_cluster_asks_for_them) {
+  // Without locality_weighted_lb_config hosts share evenly whatever their localities weigh.
+  HostSet set = joined({locality("r/x/", 1, 2, 1), locality("r/y/", 9, 2, 2)});
+  LoadBalancer lb(Policy::RoundRobin, 1024, false);
+  std::mt19937_64 random(7);
+  BOOST_TEST(localityShare(lb, set, "r/x/", 1000, Clock::now(), random) == 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(round_robin_inside_a_locality_visits_each_of_its_hosts) {
+  // X and Y alternate; each keeps its own round robin position, so X's three hosts all serve.
+  HostSet set = joined({locality("r/x/", 1, 3, 1), locality("r/y/", 1, 3, 2)});
+  Picker p(Policy::RoundRobin);
+  p.lb = LoadBalancer(Policy::RoundRobin, 1024, true);
+  auto counts = p.count(set, 600);
+  BOOST_TEST(counts.size() == 6u);
+  for (const auto& [h, n] : counts) BOOST_TEST(n == 100);
+}
+
+BOOST_AUTO_TEST_CASE(weighted_hosts_inside_a_weighted_locality) {
+  // X (weight 3) has hosts weighing 1 and 2; Y (weight 1) one host: 25% / 50% / 25%.
+  auto x = locality("r/x/", 3, 2, 1);
+  x[1]->weight = 2;
+  HostSet set = joined({x, locality("r/y/", 1, 1, 2)});
+  Picker p(Policy::RoundRobin);
+  p.lb = LoadBalancer(Policy::RoundRobin, 1024, true);
+  auto counts = p.count(set, 4000);
+  BOOST_TEST(counts[set.hosts[0].get()] == 1000);
+  BOOST_TEST(counts[set.hosts[1].get()] == 2000);
+  BOOST_TEST(counts[set.hosts[2].get()] == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(localities_without_weight_take_no_traffic) {
+  HostSet set = joined({locality("r/x/", 0, 2, 1), locality("r/y/", 5, 2, 2)});
+  LoadBalancer lb(Policy::Random, 1024, true);
+  std::mt19937_64 random(7);
+  BOOST_TEST(localityShare(lb, set, "r/x/", 2000, Clock::now(), random) == 0.0);
+  // Y gone: with no weighted locality left, the usable hosts serve rather than nobody.
+  for (size_t i = 2; i < 4; ++i) set.hosts[i]->healthy = false;
+  BOOST_TEST(localityShare(lb, set, "r/x/", 200, Clock::now(), random) == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(locality_weights_apply_within_the_chosen_priority) {
+  // Priority 0 (X weight 1, Y weight 3) serves while usable; Z in priority 1 only on failover.
+  HostSet set = joined({locality("r/x/", 1, 2, 1), locality("r/y/", 3, 2, 2), locality("r/z/", 100, 2, 3, 1)});
+  LoadBalancer lb(Policy::RoundRobin, 1024, true);
+  std::mt19937_64 random(7);
+  auto now = Clock::now();
+  BOOST_TEST(localityShare(lb, set, "r/x/", 4000, now, random) == 0.25);
+  BOOST_TEST(localityShare(lb, set, "r/z/", 1000, now, random) == 0.0);
+  for (size_t i = 0; i < 4; ++i) eject(*set.hosts[i], now);
+  BOOST_TEST(localityShare(lb, set, "r/z/", 100, now, random) == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_host_set_regroups_its_localities) {
+  LoadBalancer lb(Policy::RoundRobin, 1024, true);
+  std::mt19937_64 random(7);
+  HostSet first = joined({locality("r/x/", 1, 1, 1), locality("r/y/", 1, 1, 2)}, 1);
+  BOOST_TEST(localityShare(lb, first, "r/x/", 1000, Clock::now(), random) == 0.5);
+  HostSet second = joined({locality("r/x/", 4, 1, 1), locality("r/y/", 1, 1, 2)}, 2);
+  BOOST_TEST(localityShare(lb, second, "r/x/", 1000, Clock::now(), random) == 0.8);
+}
+
+BOOST_AUTO_TEST_CASE(hashing_balancers_fold_locality_weights_into_one_table) {
+  // X weighs 3, Y 1, two hosts each: keys spread 3:1, and a key keeps its host.
+  for (Policy policy : {Policy::RingHash, Policy::Maglev}) {
+    BOOST_TEST_CONTEXT("policy " << int(policy)) {
+      HostSet set = joined({locality("r/x/", 3, 2, 1), locality("r/y/", 1, 2, 2)});
+      LoadBalancer lb(policy, 1024, true);
+      std::mt19937_64 random(7);
+      auto now = Clock::now();
+      int x = 0;
+      const int keys = 20000;
+      for (int k = 0; k < keys; ++k) {
+        uint64_t key = hashKey("key-" + std::to_string(k));
+        Host* h = lb.choose(set, key, {}, now, random);
+        x += h->locality == "r/x/";
+        BOOST_TEST(lb.choose(set, key, {}, now, random) == h);
+      }
+      BOOST_TEST(std::abs(double(x) / keys - 0.75) < 0.05, "share of X " << double(x) / keys);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -91,6 +91,7 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
   if (c.has_max_requests_per_connection()) info->max_requests_per_connection = c.max_requests_per_connection().value();
   if (c.has_ring_hash_lb_config() && c.ring_hash_lb_config().has_minimum_ring_size())
     info->ring_min_size = c.ring_hash_lb_config().minimum_ring_size().value();
+  info->locality_weighted = c.has_common_lb_config() && c.common_lb_config().has_locality_weighted_lb_config();
   if (c.has_circuit_breakers()) {
     for (const auto& t : c.circuit_breakers().thresholds()) {
       if (t.priority() != envoy::config::core::v3::DEFAULT) continue;
@@ -138,6 +139,10 @@ std::vector<ClusterInfo::Target> compileLoadAssignment(const envoy::config::endp
     const auto& locality_endpoints = la.endpoints(i);
     const auto& l = locality_endpoints.locality();
     std::string locality = l.region() + "/" + l.zone() + "/" + l.sub_zone();
+    if (locality_endpoints.has_load_balancing_weight() && locality_endpoints.load_balancing_weight().value() == 0)
+      throw std::invalid_argument(prefix + "endpoints[" + std::to_string(i) +
+                                  "].load_balancing_weight: must be at least 1");
+    uint32_t locality_weight = locality_endpoints.load_balancing_weight().value();
     for (int j = 0; j < locality_endpoints.lb_endpoints_size(); ++j) {
       const auto& lb = locality_endpoints.lb_endpoints(j);
       std::string where = prefix + "endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
@@ -154,6 +159,7 @@ std::vector<ClusterInfo::Target> compileLoadAssignment(const envoy::config::endp
       t.weight = lb.has_load_balancing_weight() ? lb.load_balancing_weight().value() : 1;
       t.priority = locality_endpoints.priority();
       t.locality = locality;
+      t.locality_weight = locality_weight;
       auto health = lb.health_status();
       t.healthy = health == envoy::config::core::v3::UNKNOWN || health == envoy::config::core::v3::HEALTHY;
       if (require_ip) {

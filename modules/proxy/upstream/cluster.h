@@ -44,6 +44,7 @@ struct Host {
   uint32_t weight = 1;
   uint32_t priority = 0;
   std::string locality;  // "region/zone/subzone"
+  uint32_t locality_weight = 0;  // its LocalityLbEndpoints' load_balancing_weight (0: none)
   bool healthy = true;   // from EDS health status
 
   // Outlier detection, updated by every worker.
@@ -93,6 +94,8 @@ struct ClusterInfo {
   uint32_t max_requests_per_connection = 0;  // 0: unlimited
   uint32_t per_connection_buffer_limit = 1024 * 1024;
   uint64_t ring_min_size = 1024;
+  // common_lb_config.locality_weighted_lb_config: localities share traffic by their weights.
+  bool locality_weighted = false;
   CircuitBreakerLimits limits;
   OutlierSettings outlier;
   // Endpoints as configured: for STATIC the addresses, for DNS types the names to resolve.
@@ -102,6 +105,7 @@ struct ClusterInfo {
     uint32_t weight = 1;
     uint32_t priority = 0;
     std::string locality;
+    uint32_t locality_weight = 0;  // the locality's load_balancing_weight (0: not given)
     bool healthy = true;
   };
   std::vector<Target> targets;

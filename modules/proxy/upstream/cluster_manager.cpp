@@ -148,7 +148,8 @@ bool ClusterManager::updateHosts(Managed& m, const std::vector<ClusterInfo::Targ
     std::string key = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     auto old = previous.find(key);
     if (old != previous.end() && old->second->weight == t.weight && old->second->priority == t.priority &&
-        old->second->healthy == t.healthy && old->second->locality == t.locality) {
+        old->second->healthy == t.healthy && old->second->locality == t.locality &&
+        old->second->locality_weight == t.locality_weight) {
       next->hosts.push_back(old->second);
       continue;
     }
@@ -158,6 +159,7 @@ bool ClusterManager::updateHosts(Managed& m, const std::vector<ClusterInfo::Targ
     host->weight = std::max<uint32_t>(1, t.weight);
     host->priority = t.priority;
     host->locality = t.locality;
+    host->locality_weight = t.locality_weight;
     host->healthy = t.healthy;
     next->hosts.push_back(std::move(host));
   }
