@@ -165,7 +165,7 @@ class MeshTest(unittest.TestCase):
         self.assertEqual(body.count("route_acked"), 3, body)
 
     def test_virtual_service_change_moves_traffic_without_failures(self):
-        with ph.Load(self.service_port, host=HOST) as load:
+        with ph.Load(self.service_port, host=HOST, threads=4) as load:
             ph.wait_for(lambda: len(load.backends_since(0)) > 20, what="load running")
             changed = time.monotonic()
             self.dir.write("route.yaml", route({"v2": 100}))

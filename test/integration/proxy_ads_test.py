@@ -265,6 +265,28 @@ class ProxyAdsTest(harness.MonomeshTestCase):
         clusters = self.proxy.clusters_text()
         self.assertIn("a::127.0.0.1:%d::weight::1" % self.backends["c"].port, clusters)
 
+    def test_locality_weights_share_traffic(self):
+        # Istio's locality `distribute` as Envoy gets it: localities weighted 1 and 3, used only
+        # because the cluster asks for locality weighted balancing.
+        self.start_proxy()
+
+        def endpoint(port):
+            return {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}
+        weighted = dict(eds_cluster("a"), common_lb_config={"locality_weighted_lb_config": {}})
+        self.update(clusters=[weighted, eds_cluster("b")], endpoints=[
+            {"cluster_name": "a.svc", "endpoints": [
+                {"locality": {"region": "r1", "zone": "z1"}, "load_balancing_weight": 1,
+                 "lb_endpoints": [endpoint(self.backends["a"].port)]},
+                {"locality": {"region": "r1", "zone": "z2"}, "load_balancing_weight": 3,
+                 "lb_endpoints": [endpoint(self.backends["c"].port)]}]},
+            self.resources["endpoints"][1]])
+        ph.wait_for(lambda: self.backend_of() == "c", timeout=10, what="the weighted localities")
+        with ph.Client(self.port) as client:
+            seen = [client.get("/").header("x-backend-name") for _ in range(120)]
+        share = seen.count("c") / len(seen)
+        self.assertTrue(0.7 <= share <= 0.8, "zone z2 (weight 3 of 4) got %.2f" % share)
+        self.assertEqual(set(seen), {"a", "c"})
+
     def test_listeners_are_added_and_removed_at_runtime(self):
         self.start_proxy()
         extra_port = ph.free_port()
@@ -287,6 +309,42 @@ class ProxyAdsTest(harness.MonomeshTestCase):
         stats = self.proxy.stats()
         self.assertEqual(stats["listener_manager.listener_removed"], 1)
         self.assertEqual(stats["listener_manager.total_listeners_active"], 1)
+
+    def test_listener_replacements_under_keep_alive_load_fail_no_request(self):
+        # Each push replaces the listener (a new server_name), so its keep-alive connections drain
+        # while clients keep sending on them: a response already promised keep-alive must not be
+        # followed by a close, and the drain time (1 s) ends with idle connections closed.
+        self.proxy = ph.Proxy(ads_bootstrap(self.xds.port, self.admin_port), drain_time_s=1)
+        self.addCleanup(self.proxy.cleanup)
+        self.start_proxy()
+        generations = 25
+        with ph.Load(self.port, threads=6) as load:
+            ph.wait_for(lambda: len(load.backends_since(0)) > 20, what="load to flow")
+            for i in range(1, generations + 1):
+                listener = rds_listener("http", self.port, self.route_name)
+                listener["filter_chains"][0]["filters"][0]["typed_config"]["server_name"] = "generation-%d" % i
+                self.update(listeners=[listener])
+                ph.wait_for(lambda: self.proxy.stat("listener_manager.listener_modified") >= i, timeout=10,
+                            what="listener generation %d" % i)
+                time.sleep(0.05 * (i % 4))  # replacements at varying points of the drains before
+            time.sleep(1.5)  # the last drains end under load too
+        self.assertEqual(load.failures(), [])
+        self.assertGreater(len(load.results), 200)
+        self.assertEqual(ph.get(self.port, "/").header("server"), "generation-%d" % generations)
+
+    def test_a_backend_closing_keep_alive_connections_unannounced_fails_no_request(self):
+        # The backend closes every connection right after its response without saying so: each
+        # pooled connection the proxy picks next is dead, and the request goes again on a fresh one.
+        closing = ph.PyBackend("closing", close_after_response=True).start()
+        self.addCleanup(closing.stop)
+        self.start_proxy()
+        self.update(endpoints=[assignment("a", closing.port), self.resources["endpoints"][1]])
+        ph.wait_for(lambda: self.backend_of() == "closing", timeout=10, what="cluster a on the closing backend")
+        with ph.Load(self.port, threads=4) as load:
+            ph.wait_for(lambda: len(load.backends_since(0)) > 300, timeout=30, what="300 requests")
+        self.assertEqual(load.failures(), [])
+        self.assertEqual(set(load.backends_since(0)), {"closing"})
+        self.assertGreater(self.proxy.stat("cluster.a.upstream_cx_total"), 300)  # each connection served one
 
     def test_invalid_resources_are_nacked_and_the_old_config_stays(self):
         self.start_proxy()

@@ -274,6 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # The head and the body leave in two writes: without this Nagle holds the body until the
+        # proxy's delayed ACK (~40 ms a response).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.backend._track(self.connection)
 
     def _read_body(self):
@@ -369,6 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+        if backend.close_after_response:
+            self.close_connection = True  # http.server closes after this response, unannounced
 
     def _reset(self):
         # Promise a long body, send part of it, then reset the connection (RST, not FIN).
@@ -425,11 +430,13 @@ class PyBackend:
       * `?reset=1` / x-backend-reset (or reset_all=True): send part of a body, then reset;
       * `?size=N`: answer N bytes of "x"; `?chunked_response=1`: chunked transfer encoding;
       * `?stall=N&size=M&gate=KEY`: send headers and N of M bytes, the rest once gate(KEY) is set;
-      * an `Upgrade: websocket` request: 101 Switching Protocols, then every byte is echoed.
+      * an `Upgrade: websocket` request: 101 Switching Protocols, then every byte is echoed;
+      * close_after_response=True: every connection is closed after its response without a
+        `Connection: close` (a server timing out keep-alive connections at the worst moment).
     """
 
     def __init__(self, name, fail_first=0, fail_status=503, delay_ms=0, status=200, reset_all=False,
-                 response_headers=None):
+                 response_headers=None, close_after_response=False):
         self.name = name
         self.fail_first = fail_first
         self.fail_status = fail_status
@@ -437,6 +444,7 @@ class PyBackend:
         self.status = status
         self.reset_all = reset_all
         self.response_headers = dict(response_headers or {})
+        self.close_after_response = close_after_response
         self.lock = threading.Lock()
         self.requests = []
         self._connections = []

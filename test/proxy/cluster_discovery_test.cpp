@@ -197,6 +197,25 @@ BOOST_AUTO_TEST_CASE(a_changed_cluster_serves_in_its_old_form_while_the_new_one_
   BOOST_TEST(f.stat("cluster_manager.cluster_modified") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(warming_only_names_new_clusters_without_an_older_form_in_force) {
+  // What RDS holds routes back for: a new cluster waiting for its endpoints, not a changed one.
+  Fixture f;
+  f.cds->start({}, true, std::chrono::seconds(15));
+  BOOST_TEST(!f.clusters("1", {edsCluster("b"), edsCluster("c")}));
+  BOOST_TEST(f.cds->warmingOnly("b"));
+  BOOST_TEST(!f.cds->warmingOnly("unknown"));
+  BOOST_TEST(!f.endpoints("e1", {assignment("b", 80)}));
+  BOOST_TEST(!f.cds->warmingOnly("b"));
+  BOOST_TEST(!f.clusters("2", {"name: b\ntype: EDS\neds_cluster_config: {service_name: b2, eds_config: {ads: {}}}\n",
+                               edsCluster("c")}));
+  BOOST_TEST(!f.cds->warmingOnly("b"));  // its old form serves meanwhile
+  // A cluster removed while it warmed is published as gone: routes held for it wait no more.
+  size_t publishes = f.published.size();
+  BOOST_TEST(!f.clusters("3", {"name: b\ntype: EDS\neds_cluster_config: {service_name: b2, eds_config: {ads: {}}}\n"}));
+  BOOST_TEST(!f.cds->warmingOnly("c"));
+  BOOST_TEST(f.published.size() == publishes + 1);
+}
+
 BOOST_AUTO_TEST_CASE(bootstrap_clusters_cannot_be_replaced) {
   Fixture f;
   f.cds->start(f.bootstrap({staticCluster("xds-grpc", 15010)}), true, std::chrono::seconds(15));

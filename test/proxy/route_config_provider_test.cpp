@@ -113,6 +113,51 @@ BOOST_FIXTURE_TEST_CASE(a_bad_route_configuration_rejects_the_whole_response, Re
   BOOST_TEST(contains(*unnamed, "without a name"), *unnamed);
 }
 
+BOOST_FIXTURE_TEST_CASE(routes_to_a_new_warming_cluster_wait_until_it_is_in_force, Registry) {
+  std::set<std::string> warming{"new"};
+  providers.setClusterWarming([&warming](const std::string& name) { return warming.count(name) > 0; });
+  auto p = providers.get("r1", "p");
+  BOOST_TEST(!apply("v1", {routes("r1", "old")}));
+  auto first = p->latest();
+  BOOST_TEST(!apply("v2", {routes("r1", "new")}));  // accepted (ACKed), held back
+  BOOST_TEST(arrived.empty());
+  BOOST_TEST(p->latest() == first);
+  BOOST_TEST(p->version() == "v1");
+  providers.applyHeld(arrived);
+  BOOST_TEST(arrived.empty());  // still warming
+  warming.clear();
+  providers.applyHeld(arrived);
+  BOOST_TEST(arrived == std::vector<std::string>{"r1"});
+  BOOST_TEST(p->version() == "v2");
+  BOOST_TEST(p->latest() != first);
+  BOOST_TEST(stat("http.p.rds.r1.config_reload") == 2);
+
+  // A weighted route waits for each of its clusters; a newer response replaces what is held.
+  warming = {"w2"};
+  std::string weighted = "name: r1\nvirtual_hosts: [{name: vh, domains: ['*'], routes: [{match: {prefix: /}, route: "
+                         "{weighted_clusters: {clusters: [{name: new, weight: 50}, {name: w2, weight: 50}]}}}]}]\n";
+  BOOST_TEST(!apply("v3", {weighted}));
+  BOOST_TEST(arrived.empty());
+  BOOST_TEST(!apply("v4", {routes("r1", "other")}));
+  BOOST_TEST(arrived == std::vector<std::string>{"r1"});
+  BOOST_TEST(p->version() == "v4");
+  warming.clear();
+  arrived.clear();
+  providers.applyHeld(arrived);
+  BOOST_TEST(arrived.empty());  // v3 was dropped for v4
+  BOOST_TEST(p->version() == "v4");
+
+  // Going back to the configuration in force drops a held one too.
+  warming = {"w3"};
+  BOOST_TEST(!apply("v5", {routes("r1", "w3")}));
+  BOOST_TEST(!apply("v6", {routes("r1", "other")}));
+  warming.clear();
+  providers.applyHeld(arrived);
+  BOOST_TEST(arrived.empty());
+  BOOST_TEST(p->version() == "v6");
+  BOOST_TEST(p->config().virtual_hosts(0).routes(0).route().cluster() == "other");
+}
+
 BOOST_FIXTURE_TEST_CASE(retain_forgets_unnamed_providers, Registry) {
   auto kept = providers.get("r1", "p");
   providers.get("r2", "p");

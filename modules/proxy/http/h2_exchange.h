@@ -32,7 +32,9 @@ class H2Exchange {
   boost::asio::awaitable<void> run();
 
  private:
-  enum class Outcome { Answered, Retry, Failed };
+  // Replay: the pooled connection was found closed by the server before it answered; the
+  // request goes again on a fresh connection, not counted as a retry.
+  enum class Outcome { Answered, Retry, Replay, Failed };
   using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
   boost::asio::awaitable<void> localReply(unsigned status, std::string body, std::string_view flags,
@@ -42,9 +44,10 @@ class H2Exchange {
   boost::asio::awaitable<Outcome> toHttp2(const ClusterEntry& entry, HostPtr host, const std::string& body,
                                           bool buffered, std::chrono::steady_clock::time_point deadline,
                                           const RetryPolicy* retry, bool last);
+  // `fresh`: connect anew instead of taking a pooled connection (the replay of a request).
   boost::asio::awaitable<Outcome> toHttp1(const ClusterEntry& entry, HostPtr host, const std::string& body,
                                           bool buffered, std::chrono::steady_clock::time_point deadline,
-                                          const RetryPolicy* retry, bool last);
+                                          const RetryPolicy* retry, bool last, bool fresh);
   // Response headers to the client: hop-by-hop dropped, the proxy's own added, rewrites applied.
   net::h2::Headers responseHeaders(unsigned status, const boost::beast::http::fields& upstream,
                                    std::chrono::steady_clock::time_point sent_at);

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
+#include <utility>
 
 #include "net/h2/h2_session.h"
 #include "proxy/http/h2_exchange.h"
@@ -116,9 +117,11 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
   uint32_t attempts = (retry && buffered) ? retry->num_retries + 1 : 1;
   auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
   std::optional<uint64_t> hash = requestHash(route, fields_, conn_->remote);
+  bool replay = false;  // the last attempt found its pooled connection closed: again, at once
   for (uint32_t attempt = 0; attempt < attempts; ++attempt) {
     bool last = attempt + 1 == attempts;
-    if (attempt > 0 && !co_await retryBackoff(cluster, *retry, attempt, worker.random)) break;
+    bool replaying = std::exchange(replay, false);
+    if (attempt > 0 && !replaying && !co_await retryBackoff(cluster, *retry, attempt, worker.random)) break;
     Host* chosen = worker.balancer(cluster).choose(*entry->hosts, hash,
                                                    retry && retry->previous_hosts ? tried_ : std::vector<const Host*>{},
                                                    Clock::now(), worker.random);
@@ -140,7 +143,12 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
     if (cluster.http2) {
       outcome = co_await toHttp2(*entry, host, body, buffered, try_deadline, retry, last);
     } else {
-      outcome = co_await toHttp1(*entry, host, body, buffered, try_deadline, retry, last);
+      outcome = co_await toHttp1(*entry, host, body, buffered, try_deadline, retry, last, replaying);
+    }
+    if (outcome == Outcome::Replay) {
+      replay = true;
+      ++attempts;
+      continue;
     }
     if (outcome != Outcome::Retry) co_return;
   }
@@ -236,12 +244,12 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
 
 asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& entry, HostPtr host, const std::string& body,
                                                          bool buffered, Clock::time_point deadline,
-                                                         const RetryPolicy* retry, bool last) {
+                                                         const RetryPolicy* retry, bool last, bool fresh) {
   const ClusterInfo& cluster = *entry.info;
   const ClusterStats& cstats = *cluster.stats;
   ProxyWorker& worker = conn_->worker;
   auto wait_until = deadline == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(60) : deadline;
-  auto acquired = co_await worker.pool.acquire(entry.info, host, true, /*verify=*/!buffered, wait_until);
+  auto acquired = co_await worker.pool.acquire(entry.info, host, /*reuse=*/!fresh, /*verify=*/!buffered, wait_until);
   if (acquired.error == ConnectError::PendingTimeout) {
     cstats.rq_timeout->inc();
     co_await localReply(504, "upstream request timeout", "UT");
@@ -307,6 +315,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   if (method_ == "HEAD") rp.skip(true);
   beast::error_code rec;
   if (ok) std::tie(rec, std::ignore) = co_await http::async_read_header(up.stream, up.buffer, rp, nothrow);
+  if (buffered && staleReusedConnection(acquired.reused, up.buffer.size(), ok ? rec : wec)) co_return Outcome::Replay;
   if (!ok || rec) {
     bool timeout = rec == beast::error::timeout;
     recordOutcome(cluster, *host, timeout ? 504 : 503, *entry.hosts);

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
+#include <utility>
 
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
@@ -33,6 +34,9 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kChunk = 16 * 1024;
 constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
+// A closing connection reads (and drops) what the client still sends for this long, this much.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr size_t kLingerBytes = 256 * 1024;
 
 
 class Http1Session {
@@ -96,6 +100,8 @@ class Http1Session {
                                                      const ClusterEntry& entry, HostPtr host, Clock::time_point deadline,
                                                      const RetryPolicy* retry, bool last);
   asio::awaitable<bool> drainRequestBody(http::request_parser<http::buffer_body>& parser, std::string* into, size_t limit);
+  // Shuts our side down, then reads until the client closes too (briefly), then closes.
+  asio::awaitable<void> closeGracefully();
   void finish(RequestState& rs, const http::fields& request_fields);
   void mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request);
 
@@ -211,14 +217,34 @@ asio::awaitable<void> Http1Session::run() {
       // A bug must cost this connection only, never the worker's bookkeeping.
       observe::logScope("http").error("connection aborted: {}", e.what());
     }
-    if (!keep || draining()) break;
+    // A drain that began during this exchange does not close the connection now if its response
+    // promised keep-alive: the client may already be sending the next request, which would meet
+    // a closed socket. That request is answered with `Connection: close`; a connection that stays
+    // idle is closed when the drain time ends.
+    if (!keep) break;
   }
+  co_await closeGracefully();
   --worker_.connections;
   stats.cx_active->dec();
-  boost::system::error_code ignored;
-  down_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  down_.tcp().close();
   stats.cx_destroy->inc();
+}
+
+asio::awaitable<void> Http1Session::closeGracefully() {
+  if (!down_.socket().is_open()) co_return;  // closed already (a timeout, a tunnel's end)
+  // Our side ends first, so the client sees the end right after the last response; what it may
+  // still send is read and dropped until it closes too (bounded in time and bytes). Closing with
+  // unread bytes would answer with a reset, which can destroy the client's copy of the last
+  // response before it is read.
+  boost::system::error_code ignored;
+  down_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  down_.tcp().expires_after(kLingerTime);
+  size_t dropped = 0;
+  while (dropped < kLingerBytes) {
+    auto [ec, n] = co_await down_.tcp().async_read_some(asio::buffer(chunk_.get(), kChunk), nothrow);
+    if (ec) break;
+    dropped += n;
+  }
+  down_.tcp().close();
 }
 
 asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
@@ -655,9 +681,13 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
   auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
   std::optional<uint64_t> hash = requestHash(route, req.base(), remote_);
 
+  // Set when an attempt died on a reused connection the server had already closed: the request
+  // goes again at once on a fresh connection, not counted as a retry (it may have no policy).
+  bool replay = false;
   for (uint32_t attempt = 0; attempt < attempts_left; ++attempt) {
     bool last = attempt + 1 == attempts_left;
-    if (attempt > 0 && !co_await retryBackoff(cluster, *retry, attempt, worker_.random)) break;
+    bool replaying = std::exchange(replay, false);
+    if (attempt > 0 && !replaying && !co_await retryBackoff(cluster, *retry, attempt, worker_.random)) break;
     Host* chosen = worker_.balancer(cluster).choose(*entry->hosts, hash, retry && retry->previous_hosts ? tried : std::vector<const Host*>{},
                                                     Clock::now(), worker_.random);
     if (chosen == nullptr) {
@@ -683,7 +713,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (!kept) continue;  // retry
       co_return *kept;
     }
-    auto acquired = co_await worker_.pool.acquire(entry->info, host, true, /*verify=*/!buffered,
+    auto acquired = co_await worker_.pool.acquire(entry->info, host, /*reuse=*/!replaying, /*verify=*/!buffered,
                                                   deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline);
     if (acquired.error == ConnectError::PendingTimeout) {
       cstats.rq_timeout->inc();
@@ -749,22 +779,10 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       }
       if (parser.is_done()) requestReceived();
     }
-    if (ec) {
-      // The rest of an unfinished request body must not be read as new requests.
-      if (!parser.is_done()) rs.keep_alive = false;
-      // A reused keep-alive connection the server closed meanwhile: retry once on a fresh one
-      // (not held against the host: the server only timed the idle connection out).
-      if (!acquired.reused) recordOutcome(cluster, *host, 503, *entry->hosts);
-      if (buffered && (acquired.reused || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
-        if (acquired.reused) ++attempts_left;
-        continue;
-      }
-      rs.flags = "UC";
-      co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
-                                    "UC");
-    }
+    // The rest of an unfinished request body must not be read as new requests.
+    if (ec && !parser.is_done()) rs.keep_alive = false;
 
-    // Read the response header (skipping interim 1xx).
+    // Read the response header (skipping interim 1xx), unless sending failed already.
     std::optional<http::response_parser<http::buffer_body>> parser_slot;
     auto freshParser = [&]() -> http::response_parser<http::buffer_body>& {
       auto& p = parser_slot.emplace();
@@ -773,13 +791,16 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       if (rs.head) p.skip(true);
       return p;
     };
-    armUp(up, try_deadline);
-    auto [rec, rn] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
-    while (!rec && parser_slot->get().result_int() / 100 == 1 && parser_slot->get().result_int() != 101) {
-      auto [again, an] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
-      rec = again;
+    boost::system::error_code rec = ec;
+    if (!rec) {
+      armUp(up, try_deadline);
+      auto [hec, hn] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
+      rec = hec;
+      while (!rec && parser_slot->get().result_int() / 100 == 1 && parser_slot->get().result_int() != 101) {
+        auto [again, an] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
+        rec = again;
+      }
     }
-    auto& rp = *parser_slot;
     if (rec) {
       bool timeout = rec == beast::error::timeout;
       if (timeout) {
@@ -790,18 +811,22 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         rs.flags = "UT";
         co_return co_await localReply(rs, 504, "upstream request timeout", "UT");
       }
-      // Replayed without a retry policy only when a reused connection closed before any byte
-      // of a response arrived: the server timed it out, it did not process the request.
-      bool stale = acquired.reused && up.buffer.size() == 0 &&
-                   (rec == asio::error::eof || rec == http::error::end_of_stream || rec == asio::error::connection_reset);
+      // A reused keep-alive connection the server closed while idle, before any byte of a
+      // response: it did not process the request, so it goes again on a fresh connection, with
+      // or without a retry policy (and is not held against the host).
+      bool stale = buffered && staleReusedConnection(acquired.reused, up.buffer.size(), rec);
       if (!stale) recordOutcome(cluster, *host, 503, *entry->hosts);
-      if (buffered && (stale || (!last && retry && (retry->on_reset || retry->on_5xx)))) {
-        if (stale) ++attempts_left;
+      if (stale || (buffered && !last && retry && (retry->on_reset || retry->on_5xx))) {
+        if (stale) {
+          replay = true;
+          ++attempts_left;
+        }
         continue;
       }
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
                                     "UC");
     }
+    auto& rp = *parser_slot;
     auto& res = rp.get();
     unsigned status = res.result_int();
     if (status == 101 && !upgrade) {

@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <re2/re2.h>
 
@@ -255,6 +256,14 @@ boost::asio::awaitable<bool> retryBackoff(const ClusterInfo& cluster, const Retr
   co_await backoff.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   cluster.breakers->retries.fetch_sub(1, std::memory_order_relaxed);
   co_return true;
+}
+
+bool staleReusedConnection(bool reused, size_t received, const boost::system::error_code& ec) {
+  namespace error = boost::asio::error;
+  if (!reused || received != 0 || !ec) return false;
+  // A write fails with a broken pipe or reset; a read sees the close or the reset.
+  return ec == error::eof || ec == boost::beast::http::error::end_of_stream || ec == error::connection_reset ||
+         ec == error::broken_pipe || ec == error::connection_aborted;
 }
 
 StreamDeadline::StreamDeadline(boost::asio::any_io_executor executor, const std::shared_ptr<net::h2::Stream>& stream,

@@ -61,6 +61,11 @@ boost::asio::awaitable<bool> retryBackoff(const ClusterInfo& cluster, const Retr
 inline bool retriesConnectFailure(const RetryPolicy* retry, bool last) {
   return !last && retry && (retry->on_connect_failure || retry->on_5xx || retry->on_gateway_error || retry->on_reset);
 }
+// Whether an exchange that failed with `ec` on a connection taken from the pool (`reused`) before
+// any response byte arrived (`received` bytes) found it closed by the server while idle: the
+// request never reached the application and may go again on a fresh connection, as Envoy's pool
+// does, whatever the retry policy says.
+bool staleReusedConnection(bool reused, size_t received, const boost::system::error_code& ec);
 // A request in flight to a host: counted against the cluster's max_requests breaker, the host's
 // active requests (least-request balancing) and upstream_rq_active, for the guard's lifetime.
 class ActiveUpstreamRequest {

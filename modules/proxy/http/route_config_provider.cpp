@@ -8,6 +8,24 @@
 
 namespace monomesh::proxy {
 
+namespace {
+
+// The clusters a route configuration sends requests to by name (cluster_header names one only
+// per request; mirrors never decide a response).
+std::set<std::string> routedClusters(const envoy::config::route::v3::RouteConfiguration& config) {
+  std::set<std::string> out;
+  for (const auto& vh : config.virtual_hosts()) {
+    for (const auto& r : vh.routes()) {
+      if (!r.has_route()) continue;
+      if (!r.route().cluster().empty()) out.insert(r.route().cluster());
+      for (const auto& w : r.route().weighted_clusters().clusters()) out.insert(w.name());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 RdsStats::RdsStats(observe::StatsStore& s, const std::string& stat_prefix, const std::string& name) {
   auto n = [&](const char* stat) { return "http." + stat_prefix + ".rds." + name + "." + stat; };
   config_reload = &s.counter(n("config_reload"));
@@ -68,6 +86,7 @@ std::optional<std::string> RouteConfigProviders::apply(const std::string& versio
     Compiled c{it->second, std::move(config), {}, nullptr};
     c.bytes = canonicalBytes(c.config);
     if (c.provider->received_ && c.bytes == c.provider->bytes_) {
+      c.provider->held_.reset();  // the configuration in force is wanted again
       c.provider->version_ = version;
       c.provider->stats_.update_success->inc();
       continue;  // the same table again
@@ -83,23 +102,56 @@ std::optional<std::string> RouteConfigProviders::apply(const std::string& versio
   }
   if (resources.empty())
     for (auto& [n, p] : providers_) p->stats_.update_empty->inc();
-  auto now = std::chrono::system_clock::now();
   for (auto& c : next) {
     RouteConfigProvider& p = *c.provider;
-    // The provider outlives the copies posted to the workers, even if no listener names it by then.
-    p.slot_.publish(std::move(c.table), [keep = c.provider] {});
-    p.received_ = true;
-    p.version_ = version;
-    p.bytes_ = std::move(c.bytes);
-    p.config_ = std::move(c.config);
-    p.last_updated_ = now;
-    p.stats_.config_reload->inc();
     p.stats_.update_success->inc();
-    p.stats_.version->set(versionStat(version));
-    arrived.push_back(p.name_);
-    observe::logScope("xds").info("route configuration {} version {} applied", p.name_, version);
+    p.held_.reset();
+    auto clusters = routedClusters(c.config);
+    if (waitsForClusters(clusters)) {
+      observe::logScope("xds").info("route configuration {} version {} waits for its new clusters to warm", p.name_,
+                                    version);
+      p.held_ = RouteConfigProvider::Held{std::move(c.table), std::move(c.config), std::move(c.bytes), version,
+                                          std::move(clusters)};
+      continue;
+    }
+    publish(c.provider, std::move(c.table), std::move(c.config), std::move(c.bytes), version, arrived);
   }
   return std::nullopt;
+}
+
+bool RouteConfigProviders::waitsForClusters(const std::set<std::string>& clusters) const {
+  if (!cluster_warming_) return false;
+  for (const auto& name : clusters)
+    if (cluster_warming_(name)) return true;
+  return false;
+}
+
+void RouteConfigProviders::applyHeld(std::vector<std::string>& arrived) {
+  for (auto& [name, provider] : providers_) {
+    auto& held = provider->held_;
+    if (!held || waitsForClusters(held->clusters)) continue;
+    auto h = std::move(*held);
+    held.reset();
+    publish(provider, std::move(h.table), std::move(h.config), std::move(h.bytes), h.version, arrived);
+  }
+}
+
+void RouteConfigProviders::publish(const std::shared_ptr<RouteConfigProvider>& provider,
+                                   std::shared_ptr<const RouteTable> table,
+                                   envoy::config::route::v3::RouteConfiguration config, std::string bytes,
+                                   const std::string& version, std::vector<std::string>& arrived) {
+  RouteConfigProvider& p = *provider;
+  // The provider outlives the copies posted to the workers, even if no listener names it by then.
+  p.slot_.publish(std::move(table), [keep = provider] {});
+  p.received_ = true;
+  p.version_ = version;
+  p.bytes_ = std::move(bytes);
+  p.config_ = std::move(config);
+  p.last_updated_ = std::chrono::system_clock::now();
+  p.stats_.config_reload->inc();
+  p.stats_.version->set(versionStat(version));
+  arrived.push_back(p.name_);
+  observe::logScope("xds").info("route configuration {} version {} applied", p.name_, version);
 }
 
 }  // namespace monomesh::proxy

@@ -3,7 +3,10 @@
 // context and published to every worker (SnapshotSlot), so a request reads its worker's copy
 // without a lock and keeps the table it started with. RouteConfigProviders is the registry the
 // listener compiler asks and the place RDS responses are applied: all or nothing, the previous
-// tables stay in force on any error.
+// tables stay in force on any error. A route configuration that sends traffic to a cluster CDS
+// has just added and that still warms (waits for its endpoints) is held back until that cluster
+// is in force: published at once it would answer 503 (no cluster) in between, because the
+// control plane sends the routes right behind the cluster, not after its endpoints arrived.
 #pragma once
 #include <google/protobuf/any.pb.h>
 
@@ -56,12 +59,22 @@ class RouteConfigProvider {
   std::string bytes_;  // canonical bytes of config_: an identical resend changes nothing
   envoy::config::route::v3::RouteConfiguration config_;
   std::chrono::system_clock::time_point last_updated_{};
+  // Accepted, but waiting for new clusters it routes to (a newer response replaces it).
+  struct Held {
+    std::shared_ptr<const RouteTable> table;
+    envoy::config::route::v3::RouteConfiguration config;
+    std::string bytes, version;
+    std::set<std::string> clusters;  // every cluster it routes to
+  };
+  std::optional<Held> held_;
 };
 
 class RouteConfigProviders {
  public:
   // Without a runtime RDS is unavailable (no ADS in the bootstrap): get() then throws.
   RouteConfigProviders(runtime::Runtime* runtime, observe::StatsStore& stats) : runtime_(runtime), stats_(stats) {}
+  // Tells whether cluster `name` is new and still warming (CDS); without it nothing is held.
+  void setClusterWarming(std::function<bool(const std::string&)> warming) { cluster_warming_ = std::move(warming); }
 
   // The provider for `name`, made on first use (its stats under `stat_prefix`). Throws
   // std::invalid_argument when RDS is unavailable.
@@ -78,10 +91,20 @@ class RouteConfigProviders {
   // `arrived` lists those published for the first time or changed.
   std::optional<std::string> apply(const std::string& version, const std::vector<google::protobuf::Any>& resources,
                                    std::vector<std::string>& arrived);
+  // Clusters went into force (or away): publishes the held route configurations that wait for
+  // none of them any more, listing them in `arrived`.
+  void applyHeld(std::vector<std::string>& arrived);
 
  private:
+  // Puts a compiled route configuration in force on every worker.
+  static void publish(const std::shared_ptr<RouteConfigProvider>& provider, std::shared_ptr<const RouteTable> table,
+                      envoy::config::route::v3::RouteConfiguration config, std::string bytes, const std::string& version,
+                      std::vector<std::string>& arrived);
+  bool waitsForClusters(const std::set<std::string>& clusters) const;
+
   runtime::Runtime* runtime_;
   observe::StatsStore& stats_;
+  std::function<bool(const std::string&)> cluster_warming_;
   std::map<std::string, std::shared_ptr<RouteConfigProvider>> providers_;
 };
 

@@ -60,7 +60,13 @@ std::string ProxyServer::startDynamicResources() {
     info->tls_generation = tls_generation_;
     return info;
   };
-  clusters.publish = [this](std::vector<std::shared_ptr<ClusterInfo>> all) { clusters_->setClusters(std::move(all)); };
+  clusters.publish = [this](std::vector<std::shared_ptr<ClusterInfo>> all) {
+    clusters_->setClusters(std::move(all));
+    // Posted to the workers after the clusters, so a worker has them before the routes to them.
+    std::vector<std::string> arrived;
+    routes_->applyHeld(arrived);
+    if (!arrived.empty() && listener_discovery_) listener_discovery_->onRoutes();
+  };
   clusters.set_hosts = [this](const std::string& cluster, std::vector<ClusterInfo::Target> targets) {
     clusters_->setHosts(cluster, std::move(targets));
   };
@@ -73,6 +79,8 @@ std::string ProxyServer::startDynamicResources() {
   };
   clusters.initialized = [this] { onClustersInitialized(); };
   cluster_discovery_ = std::make_unique<ClusterDiscovery>(runtime_->main(), stats_, std::move(clusters));
+  routes_->setClusterWarming(
+      [this](const std::string& name) { return cluster_discovery_ && cluster_discovery_->warmingOnly(name); });
 
   bool cds = dynamic.has_cds_config();
   if (cds)

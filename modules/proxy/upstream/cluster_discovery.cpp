@@ -116,8 +116,9 @@ std::optional<std::string> ClusterDiscovery::onClusters(const std::string& versi
   bool changed = false;
   auto now = std::chrono::system_clock::now();
   for (const auto& name : diff.removed) {
-    changed |= active_.erase(name) > 0;
+    active_.erase(name);
     warming_.erase(name);
+    changed = true;  // also when it only warmed: routes held for it wait no more
     cluster_removed_->inc();
     observe::logScope("xds").info("cluster {} removed", name);
   }

@@ -31,7 +31,7 @@ class ClusterDiscovery {
   struct Hooks {
     // Compiles one cluster; throws std::invalid_argument naming the field.
     std::function<std::shared_ptr<ClusterInfo>(const envoy::config::cluster::v3::Cluster&)> compile;
-    // The clusters in force changed: every bootstrap and active dynamic cluster.
+    // The clusters in force (or the warming ones) changed: every bootstrap and active dynamic cluster.
     std::function<void(std::vector<std::shared_ptr<ClusterInfo>>)> publish;
     // The endpoints of an active EDS cluster changed.
     std::function<void(const std::string& cluster, std::vector<ClusterInfo::Target>)> set_hosts;
@@ -56,6 +56,8 @@ class ClusterDiscovery {
   std::optional<std::string> onEndpoints(const std::string& version, const std::vector<google::protobuf::Any>& resources);
 
   bool initialized() const noexcept { return initialized_; }
+  // Cluster `name` came with CDS and still warms, with no older form in force.
+  bool warmingOnly(const std::string& name) const { return warming_.count(name) && !active_.count(name); }
   size_t activeCount() const noexcept { return active_.size(); }
   size_t warmingCount() const noexcept { return warming_.size(); }
   void dump(envoy::admin::v3::ClustersConfigDump& clusters, envoy::admin::v3::EndpointsConfigDump& endpoints) const;
