@@ -111,6 +111,38 @@ struct ProxyWorker {
     }
   }
 
+  // Connections that carry raw bytes once set up (tcp_proxy, HTTP upgrade tunnels), with the
+  // filter config they came through and their upstream socket. Nothing in their bytes tells them
+  // to end, so when the drain time of their removed or replaced listener ends they are closed, as
+  // Envoy closes a drained listener's connections. (Registered once per connection.)
+  struct Tunnel {
+    const void* owner;  // its TcpProxyConfig or HcmConfig
+    boost::asio::ip::tcp::socket* upstream;
+  };
+  std::unordered_map<boost::asio::ip::tcp::socket*, Tunnel> tunnels;
+  // Registers a tunnel for the guard's life.
+  struct ScopedTunnel {
+    ScopedTunnel(ProxyWorker& w, boost::asio::ip::tcp::socket& down, const void* owner, boost::asio::ip::tcp::socket& up)
+        : worker(w), socket(&down) {
+      worker.tunnels.emplace(socket, Tunnel{owner, &up});
+    }
+    ~ScopedTunnel() { worker.tunnels.erase(socket); }
+    ScopedTunnel(const ScopedTunnel&) = delete;
+    ScopedTunnel& operator=(const ScopedTunnel&) = delete;
+    ProxyWorker& worker;
+    boost::asio::ip::tcp::socket* socket;
+  };
+  // The drain time of a removed or replaced listener has ended: its tunnels close (both sides,
+  // so the copies waiting on either end at once).
+  void closeTunnels(const std::unordered_set<const void*>& owners) {
+    for (auto& [down, tunnel] : tunnels) {
+      if (!owners.count(tunnel.owner)) continue;
+      boost::system::error_code ignored;
+      down->close(ignored);
+      tunnel.upstream->close(ignored);
+    }
+  }
+
   // The clusters as this worker sees them now. Hold the pointer for as long as a request uses
   // anything in it: a DNS or EDS update may publish a new snapshot meanwhile.
   std::shared_ptr<const UpstreamSnapshot> clusters() const { return upstream.onWorker(index); }

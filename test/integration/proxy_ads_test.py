@@ -346,6 +346,40 @@ class ProxyAdsTest(harness.MonomeshTestCase):
         self.assertEqual(set(load.backends_since(0)), {"closing"})
         self.assertGreater(self.proxy.stat("cluster.a.upstream_cx_total"), 300)  # each connection served one
 
+    def test_a_removed_listener_drains_its_tcp_connections_then_closes_them(self):
+        # tcp_proxy bytes never say "close": the drain time (2 s) is all they get, as in Envoy.
+        # Meanwhile /config_dump shows the listener's draining_state.
+        self.proxy = ph.Proxy(ads_bootstrap(self.xds.port, self.admin_port), drain_time_s=2)
+        self.addCleanup(self.proxy.cleanup)
+        self.start_proxy()
+        tcp_port = ph.free_port()
+        self.update(listeners=self.resources["listeners"] + [ph.tcp_listener("tcp", tcp_port, "b")])
+        ph.wait_for(lambda: ph.port_accepts(tcp_port), timeout=10, what="the tcp_proxy listener")
+        active = {d["name"]: d for d in self.config_dump()["ListenersConfigDump"]["dynamic_listeners"]}
+        lds_version = active["tcp"]["active_state"]["version_info"]
+        with ph.RawConnection(tcp_port) as conn:
+            def exchange():
+                conn.send(b"GET /through-tcp HTTP/1.1\r\nHost: b\r\n\r\n")
+                return conn.read_response().header("x-backend-name")
+            self.assertEqual(exchange(), "b")
+            self.update(listeners=[rds_listener("http", self.port, self.route_name)])
+            ph.wait_for(lambda: not ph.port_accepts(tcp_port), timeout=10, what="the removed listener to stop accepting")
+            removed = time.monotonic()
+            dumped = {d["name"]: d for d in self.config_dump()["ListenersConfigDump"]["dynamic_listeners"]}
+            self.assertNotIn("active_state", dumped["tcp"])
+            self.assertEqual(dumped["tcp"]["draining_state"]["version_info"], lds_version)
+            self.assertEqual(dumped["tcp"]["draining_state"]["listener"]["name"], "tcp")
+            self.assertIn("last_updated", dumped["tcp"]["draining_state"])
+            self.assertEqual(self.proxy.stat("listener_manager.total_listeners_draining"), 1)
+            self.assertEqual(exchange(), "b")  # still served while it drains
+            self.assertTrue(conn.is_closed_by_peer(timeout=10), "the tcp_proxy connection outlived the drain")
+            self.assertGreater(time.monotonic() - removed, 1.0, "closed before the drain time ended")
+        ph.wait_for(lambda: "tcp" not in {d["name"] for d in
+                                          self.config_dump()["ListenersConfigDump"]["dynamic_listeners"]},
+                    what="the drained listener to leave /config_dump")
+        self.assertEqual(self.proxy.stat("listener_manager.total_listeners_draining"), 0)
+        self.assertEqual(self.backend_of(), "a")  # the other listener is untouched
+
     def test_invalid_resources_are_nacked_and_the_old_config_stays(self):
         self.start_proxy()
         before = self.config_dump()["ListenersConfigDump"]["version_info"]

@@ -156,6 +156,41 @@ BOOST_AUTO_TEST_CASE(removed_listeners_close_and_drain) {
   BOOST_TEST(f.changes.size() == n);
 }
 
+BOOST_AUTO_TEST_CASE(draining_forms_are_dumped_until_their_drain_ends) {
+  Fixture f;
+  f.lds->start({}, true, std::chrono::seconds(15));
+  BOOST_TEST(!f.listeners("1", {listener("a", 8080), listener("b", 8081)}));
+  BOOST_TEST(!f.listeners("2", {listener("a", 8080, "", ""), listener("b", 8081, "", "")}));  // same: nothing drains
+  BOOST_TEST(f.stat("listener_manager.total_listeners_draining") == 0);
+  f.routes_arrived.insert("routes-a");
+  BOOST_TEST(!f.listeners("3", {listener("a", 8080, "routes-a")}));  // a replaced, b removed
+  auto drained = f.changes.back().drained;
+  BOOST_TEST(Fixture::names(drained) == (std::vector<std::string>{"a", "b"}));
+  BOOST_TEST(f.stat("listener_manager.total_listeners_draining") == 2);
+  envoy::admin::v3::ListenersConfigDump dump;
+  f.lds->dump(dump);
+  BOOST_TEST_REQUIRE(dump.dynamic_listeners_size() == 2);
+  const auto& a = dump.dynamic_listeners(0);
+  BOOST_TEST(a.name() == "a");
+  BOOST_TEST(a.active_state().version_info() == "3");
+  BOOST_TEST(a.draining_state().version_info() == "2");  // the form it was last sent with
+  BOOST_TEST(a.draining_state().has_last_updated());
+  lv3::Listener old_a;
+  BOOST_TEST_REQUIRE(a.draining_state().listener().UnpackTo(&old_a));
+  BOOST_TEST(old_a.name() == "a");
+  const auto& b = dump.dynamic_listeners(1);
+  BOOST_TEST(b.name() == "b");
+  BOOST_TEST(!b.has_active_state());
+  BOOST_TEST(b.has_draining_state());
+
+  f.lds->drained(drained);
+  BOOST_TEST(f.stat("listener_manager.total_listeners_draining") == 0);
+  envoy::admin::v3::ListenersConfigDump after;
+  f.lds->dump(after);
+  BOOST_TEST_REQUIRE(after.dynamic_listeners_size() == 1);
+  BOOST_TEST(!after.dynamic_listeners(0).has_draining_state());
+}
+
 BOOST_AUTO_TEST_CASE(bad_responses_are_rejected_whole) {
   Fixture f;
   f.lds->start({f.compile(listener("static", 15001))}, true, std::chrono::seconds(15));

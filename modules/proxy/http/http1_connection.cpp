@@ -437,6 +437,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
 
 asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
   // Raw bytes both ways until both sides close; bytes already buffered go first.
+  ProxyWorker::ScopedTunnel registered(worker_, down_.socket(), config_.get(), up.stream.socket());
   co_await pumpBothWays(down_, buffer_, up.stream, up.buffer, stream_idle_);
   co_return false;
 }

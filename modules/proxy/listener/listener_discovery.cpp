@@ -44,6 +44,7 @@ ListenerDiscovery::ListenerDiscovery(asio::io_context& main, observe::StatsStore
   version_ = &stats.gauge("listener_manager.lds.version");
   total_active_ = &stats.gauge("listener_manager.total_listeners_active");
   total_warming_ = &stats.gauge("listener_manager.total_listeners_warming");
+  total_draining_ = &stats.gauge("listener_manager.total_listeners_draining");
 }
 
 ListenerDiscovery::~ListenerDiscovery() { *alive_ = false; }
@@ -137,6 +138,7 @@ void ListenerDiscovery::activate(const std::string& name, ListenerChange& change
     change.added.push_back(e.config);
   } else {
     change.drained.push_back(old->second.config);  // same socket: new connections get the new form
+    if (!old->second.bootstrap) draining_.emplace(name, std::move(old->second));
   }
   active_[name] = std::move(e);
 }
@@ -228,6 +230,7 @@ std::optional<std::string> ListenerDiscovery::onListeners(const std::string& ver
     if (auto it = active_.find(name); it != active_.end()) {
       change.drained.push_back(it->second.config);
       change.closed.push_back(name);
+      draining_.emplace(name, std::move(it->second));
       active_.erase(it);
     }
     warming_.erase(name);
@@ -274,9 +277,16 @@ void ListenerDiscovery::bindAll() {
   commit(change, true);
 }
 
+void ListenerDiscovery::drained(const std::vector<std::shared_ptr<const ListenerConfig>>& configs) {
+  for (const auto& config : configs)
+    std::erase_if(draining_, [&config](const auto& entry) { return entry.second.config == config; });
+  updateGauges();
+}
+
 void ListenerDiscovery::updateGauges() {
   total_active_->set(int64_t(active_.size()));
   total_warming_->set(int64_t(warming_.size()));
+  total_draining_->set(int64_t(draining_.size()));
 }
 
 void ListenerDiscovery::checkInitialized() {
@@ -307,6 +317,11 @@ void ListenerDiscovery::dump(admin::ListenersConfigDump& out) const {
       d.set_name(name);
       state(set == &active_ ? d.mutable_active_state() : d.mutable_warming_state(), e);
     }
+  }
+  for (const auto& [name, e] : draining_) {  // the newest draining form of each name shows
+    auto& d = dynamic[name];
+    d.set_name(name);
+    state(d.mutable_draining_state(), e);
   }
   for (auto& [name, d] : dynamic) *out.add_dynamic_listeners() = std::move(d);
 }

@@ -64,6 +64,9 @@ class ListenerDiscovery {
   void onRoutes();
   // Hands every listener in force to the server as added (it binds them once it serves).
   void bindAll();
+  // The drain time of these removed or replaced listeners has ended: they leave /config_dump's
+  // draining_state.
+  void drained(const std::vector<std::shared_ptr<const ListenerConfig>>& configs);
 
   bool initialized() const noexcept { return initialized_; }
   std::set<std::string> wantedRoutes() const;
@@ -95,6 +98,8 @@ class ListenerDiscovery {
   Hooks hooks_;
   std::map<std::string, Entry> active_;
   std::map<std::string, Entry> warming_;
+  // Removed or replaced forms still draining their connections, oldest first per name.
+  std::multimap<std::string, Entry> draining_;
   std::unique_ptr<boost::asio::steady_timer> lds_timer_;
   std::string lds_version_;
   bool lds_waiting_ = false;
@@ -103,7 +108,7 @@ class ListenerDiscovery {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   observe::Counter *update_attempt_, *update_success_, *update_rejected_, *listener_added_, *listener_modified_,
       *listener_removed_, *create_success_, *create_failure_;
-  observe::Gauge *version_, *total_active_, *total_warming_;
+  observe::Gauge *version_, *total_active_, *total_warming_, *total_draining_;
 };
 
 }  // namespace monomesh::proxy

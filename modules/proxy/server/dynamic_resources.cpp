@@ -181,24 +181,37 @@ std::vector<std::string> ProxyServer::applyListenerChange(const ListenerChange& 
 void ProxyServer::drainListeners(const std::vector<std::shared_ptr<const ListenerConfig>>& listeners) {
   if (listeners.empty()) return;
   auto hcms = std::make_shared<std::unordered_set<const HcmConfig*>>();
+  auto owners = std::make_shared<std::unordered_set<const void*>>();  // their HCMs and tcp_proxies
   // Held until the drain is over: the workers compare against these addresses.
   auto held = std::make_shared<std::vector<std::shared_ptr<const ListenerConfig>>>(listeners);
   for (const auto& l : listeners) {
     l->startDraining();
-    for (const auto& c : l->chains)
-      if (c.http) hcms->insert(c.http.get());
-    if (l->default_chain && l->default_chain->http) hcms->insert(l->default_chain->http.get());
+    auto collect = [&](const FilterChainConfig& c) {
+      if (c.http) {
+        hcms->insert(c.http.get());
+        owners->insert(c.http.get());
+      }
+      if (c.tcp) owners->insert(c.tcp.get());
+    };
+    for (const auto& c : l->chains) collect(c);
+    if (l->default_chain) collect(*l->default_chain);
     observe::logScope("proxy").info("listener {} draining", l->name);
   }
   runtime_->postToAllWorkers([this, hcms, held](size_t i) { workers_[i]->drainListener(*hcms, false); });
-  // Connections waiting for a request close once the drain time has passed (a request may be on
-  // its way meanwhile); busy ones already close after their response.
+  // Once the drain time has passed: connections waiting for a request close (a request may be on
+  // its way meanwhile; busy ones already close after their response), and so do tcp_proxy
+  // connections and upgrade tunnels, which nothing else would end.
   auto timer = std::make_shared<asio::steady_timer>(runtime_->main(), options_.drain_time);
   drain_timers_.push_back(timer);
-  timer->async_wait([this, hcms, held, weak = std::weak_ptr<asio::steady_timer>(timer)](boost::system::error_code ec) {
+  std::weak_ptr<asio::steady_timer> weak = timer;
+  timer->async_wait([this, hcms, owners, held, weak](boost::system::error_code ec) {
     if (ec) return;
     std::erase_if(drain_timers_, [&weak](const auto& t) { return t == weak.lock(); });
-    runtime_->postToAllWorkers([this, hcms, held](size_t i) { workers_[i]->drainListener(*hcms, true); });
+    runtime_->postToAllWorkers([this, hcms, owners, held](size_t i) {
+      workers_[i]->drainListener(*hcms, true);
+      workers_[i]->closeTunnels(*owners);
+    });
+    if (listener_discovery_) listener_discovery_->drained(*held);
   });
 }
 

@@ -103,6 +103,7 @@ asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<co
     }
     if (!up) break;
     flags.clear();
+    ProxyWorker::ScopedTunnel registered(worker, down.socket(), config.get(), up->stream.socket());
     beast::flat_buffer none_down, none_up;
     auto moved = co_await pumpBothWays(down, none_down, up->stream, none_up,
                                        config->idle_timeout.count() > 0 ? config->idle_timeout : kNoTimeout);
