@@ -1,7 +1,8 @@
 #include "config/field_locator.h"
 
 #include <charconv>
-#include <yaml-cpp/yaml.h>
+
+#include "config/yaml/yaml_from_yamlcpp.h"
 
 namespace monomesh::config {
 
@@ -57,48 +58,50 @@ bool nextStep(std::string_view& path, Step& step) {
   return !step.name.empty();
 }
 
-bool hasMark(const YAML::Node& node) { return node.IsDefined() && node.Mark().line >= 0; }
-
 struct Where {
   const std::string& file;
   int first_line;
-  SourcePosition of(const YAML::Node& node) const {
-    YAML::Mark m = node.Mark();
-    return SourcePosition{file, m.line + 1 + first_line, m.column + 1};
-  }
+  SourcePosition of(yaml::Node node) const { return SourcePosition{file, node.line() + first_line, node.column()}; }
 };
 
-// Recursive rather than a loop over one YAML::Node variable: assigning to a yaml-cpp Node
-// rebinds the node it refers to, which would rewrite the document being searched.
-void descend(const YAML::Node& node, std::string_view path, const Where& where, SourcePosition& best) {
+void descend(yaml::Node node, std::string_view path, const Where& where, SourcePosition& best) {
   Step step{};
-  if (!nextStep(path, step)) return;
-  if (step.kind == Step::Index) {
-    if (!node.IsSequence() || step.index >= node.size()) return;
-    const YAML::Node item = node[step.index];
-    if (hasMark(item)) best = where.of(item);
-    descend(item, path, where, best);
-    return;
-  }
-  if (!node.IsMap()) return;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) continue;
-    const std::string& written = entry.first.Scalar();
-    if (step.kind == Step::Key ? written == step.name : sameField(written, step.name)) {
-      if (hasMark(entry.first)) best = where.of(entry.first);
-      descend(entry.second, path, where, best);
-      return;
+  while (nextStep(path, step)) {
+    if (step.kind == Step::Index) {
+      if (!node.isSequence() || step.index >= node.size()) return;
+      node = node[step.index];
+      best = where.of(node);
+      continue;
     }
+    yaml::Node next;
+    for (auto [key, value] : node.entries()) {
+      if (!key.isScalar()) continue;
+      std::string_view written = key.scalar();
+      if (step.kind == Step::Key ? written == step.name : sameField(written, step.name)) {
+        best = where.of(key);
+        next = value;
+        break;
+      }
+    }
+    if (!next.defined()) return;
+    node = next;
   }
 }
 
 }  // namespace
 
-SourcePosition locateField(const YAML::Node& object, std::string_view path, const std::string& file,
+SourcePosition locateField(yaml::Node object, std::string_view path, const std::string& file,
                            const SourcePosition& fallback, int first_line) {
   SourcePosition best = fallback;
   descend(object, path, Where{file, first_line}, best);
   return best;
+}
+
+SourcePosition locateField(const YAML::Node& object, std::string_view path, const std::string& file,
+                           const SourcePosition& fallback, int first_line) {
+  yaml::Document doc;
+  if (!yaml::documentFromYamlCpp(object, doc, size_t(1) << 22)) return fallback;
+  return locateField(doc.root(), path, file, fallback, first_line);
 }
 
 }  // namespace monomesh::config

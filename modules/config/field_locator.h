@@ -7,6 +7,7 @@
 #include <yaml-cpp/node/node.h>
 
 #include "config/source_position.h"
+#include "config/yaml/yaml_node.h"
 
 namespace monomesh::config {
 
@@ -15,6 +16,9 @@ namespace monomesh::config {
 // A path that is not there at all (a required field left out) yields its nearest present parent;
 // `fallback` (the object's position) when nothing matches.
 // `first_line` is the number of file lines before the text `object` was parsed from.
+SourcePosition locateField(yaml::Node object, std::string_view path, const std::string& file,
+                           const SourcePosition& fallback, int first_line = 0);
+// The same in a yaml-cpp tree (copied first).
 SourcePosition locateField(const YAML::Node& object, std::string_view path, const std::string& file,
                            const SourcePosition& fallback, int first_line = 0);
 

@@ -7,8 +7,8 @@
 
 #include "config/field_locator.h"
 #include "config/validation/validation.h"
+#include "config/yaml/yaml_parser.h"
 #include "config/yaml_proto_reader.h"
-#include <yaml-cpp/depthguard.h>
 
 namespace monomesh::config {
 
@@ -51,8 +51,8 @@ struct DocumentText {
 };
 
 // The text cut before each line that starts a document ("---"). Parsing one document at a time
-// keeps one document's node tree in memory rather than the whole file's (yaml-cpp's trees take
-// tens of times the text) and is faster. A "---" line always starts a document (YAML forbids it
+// keeps one document's tree in memory rather than the whole file's, and a piece that needs
+// yaml-cpp (see yaml_parser.h) costs only that piece. A "---" line always starts a document (YAML forbids it
 // inside a scalar); directives ("%YAML") belong to the document after them, so text with any is
 // kept whole.
 std::vector<DocumentText> splitDocuments(std::string_view text) {
@@ -78,28 +78,29 @@ std::vector<DocumentText> splitDocuments(std::string_view text) {
 
 class DocumentLoader {
  public:
-  DocumentLoader(const std::string& file, const LoadOptions& options, LoadResult& out)
-      : file_(file), options_(options), out_(out) {}
+  DocumentLoader(const std::string& file, const LoadOptions& options, LoadResult& out, const Schema* implied = nullptr)
+      : file_(file), options_(options), out_(out), implied_(implied) {}
 
   // Documents parsed from a piece of the file that starts `first_line` lines in.
   void startingAt(int first_line) { first_line_ = first_line; }
 
-  void load(const YAML::Node& doc) {
-    if (!doc.IsDefined() || doc.IsNull()) return;  // empty document between `---`
-    if (!doc.IsMap()) {
+  void load(yaml::Node doc) {
+    if (doc.isNull()) return;  // empty document between `---`
+    if (!doc.isMapping()) {
       error(doc, "", "", "a document must be a mapping with apiVersion, kind and metadata, got " + describeNode(doc));
       return;
     }
     if (!uniqueKeys(doc, "")) return;
     std::string api_version = scalar(doc, "apiVersion"), kind = scalar(doc, "kind");
+    if (implied_ && api_version.empty()) api_version = implied_->apiVersion();
+    if (implied_ && kind.empty()) kind = implied_->kind;
     if (kind == "List" && (api_version == "v1" || api_version.empty())) {
-      const YAML::Node items = doc["items"];
-      if (items.IsDefined() && !items.IsNull() && !items.IsSequence()) {
+      const yaml::Node items = doc.find("items");
+      if (!items.isNull() && !items.isSequence()) {
         error(items, "", "items", "expected a list, got " + describeNode(items));
         return;
       }
-      if (items.IsSequence())
-        for (const auto& item : items) load(item);
+      for (yaml::Node item : items.items()) load(item);
       return;
     }
     if (api_version.empty() || kind.empty()) {
@@ -112,7 +113,7 @@ class DocumentLoader {
     const Schema* schema = registry.find(api_version, kind);
     if (schema == nullptr) {
       if (!SchemaRegistry::isIstioGroup(group)) {
-        out_.skipped.push_back({position(doc), api_version, kind, scalar(doc["metadata"], "name")});
+        out_.skipped.push_back({position(doc), api_version, kind, scalar(doc.find("metadata"), "name")});
         return;
       }
       auto versions = registry.versionsOf(group);
@@ -121,10 +122,10 @@ class DocumentLoader {
         if (s.group == group && s.kind == kind) same_kind = &s;
       std::string subject = kind + " " + describeName(doc);
       if (same_kind != nullptr) {
-        error(doc["apiVersion"], subject, "apiVersion",
+        error(doc.find("apiVersion"), subject, "apiVersion",
               "\"" + api_version + "\" is not an Istio 1.1 API version for " + kind + "; use " + same_kind->apiVersion());
       } else {
-        error(doc["kind"], subject, "kind", "unknown kind \"" + kind + "\" in " + group);
+        error(doc.find("kind"), subject, "kind", "unknown kind \"" + kind + "\" in " + group);
       }
       return;
     }
@@ -144,12 +145,13 @@ class DocumentLoader {
     read_options.first_line = first_line_;
     YamlProtoReader reader(file_, read_options);
     if (schema->body == Body::Spec) {
-      for (const auto& entry : doc) {
-        std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      for (auto [key_node, value] : doc.entries()) {
+        std::string_view key = key_node.isScalar() ? key_node.scalar() : "";
         if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec" && key != "status")
-          error(entry.first, subject, key, "unknown top-level field (an Istio object has apiVersion, kind, metadata and spec)");
+          error(key_node, subject, std::string(key),
+                "unknown top-level field (an Istio object has apiVersion, kind, metadata and spec)");
       }
-      reader.read(doc["spec"], *body, "spec");
+      reader.read(doc.find("spec"), *body, "spec");
     } else {
       reader.read(doc, *body, "");
     }
@@ -165,7 +167,7 @@ class DocumentLoader {
 
  private:
   // Semantic validation; each finding is placed at its field in the YAML. False when rejected.
-  bool validate(const YAML::Node& doc, const Resource& resource) {
+  bool validate(yaml::Node doc, const Resource& resource) {
     auto found = validation::validateResource(resource);
     for (auto* list : {&found.errors, &found.notes})
       for (auto& e : *list) e.position = locateField(doc, e.path, file_, resource.origin, first_line_);
@@ -174,26 +176,24 @@ class DocumentLoader {
     return found.ok();
   }
 
-  SourcePosition position(const YAML::Node& node) const {
-    YAML::Mark m = node.Mark();
-    return SourcePosition{file_, m.line + 1 + first_line_, m.column + 1};
+  SourcePosition position(yaml::Node node) const {
+    return SourcePosition{file_, node.line() + first_line_, node.column()};
   }
 
-  void error(const YAML::Node& node, const std::string& subject, const std::string& path, std::string message) {
-    SourcePosition pos = node.IsDefined() && node.Mark().line >= 0 ? position(node) : SourcePosition{file_, 0, 0};
+  void error(yaml::Node node, const std::string& subject, const std::string& path, std::string message) {
+    SourcePosition pos = node.defined() && node.line() > 0 ? position(node) : SourcePosition{file_, 0, 0};
     out_.errors.push_back(ConfigError{pos, subject, path, std::move(message)});
   }
 
   // A key given twice is an error: the reader of the first would silently ignore the second.
-  bool uniqueKeys(const YAML::Node& map, const std::string& prefix) {
-    std::map<std::string, int> seen;
+  bool uniqueKeys(yaml::Node map, const std::string& prefix) {
+    yaml::RepeatedKeys repeated(map);
     bool ok = true;
-    for (const auto& entry : map) {
-      if (!entry.first.IsScalar()) continue;
-      const std::string& key = entry.first.Scalar();
-      auto [it, fresh] = seen.emplace(key, entry.first.Mark().line + 1 + first_line_);
-      if (!fresh) {
-        error(entry.first, "", prefix + key, "set more than once (first at line " + std::to_string(it->second) + ")");
+    for (size_t i = 0; i < map.size(); ++i) {
+      if (int first = repeated.firstLine(i)) {
+        yaml::Node key = map.entry(i).key;
+        error(key, "", prefix + std::string(key.scalar()),
+              "set more than once (first at line " + std::to_string(first + first_line_) + ")");
         ok = false;
       }
     }
@@ -201,50 +201,50 @@ class DocumentLoader {
   }
 
   // "ns/name" from the metadata as written (namespace defaulted), for error subjects.
-  std::string describeName(const YAML::Node& doc) const {
-    std::string ns = scalar(doc["metadata"], "namespace"), name = scalar(doc["metadata"], "name");
+  std::string describeName(yaml::Node doc) const {
+    std::string ns = scalar(doc.find("metadata"), "namespace"), name = scalar(doc.find("metadata"), "name");
     return (ns.empty() ? options_.default_namespace : ns) + "/" + name;
   }
 
-  static std::string scalar(const YAML::Node& map, const char* key) {
-    if (!map.IsDefined() || !map.IsMap()) return "";
-    const YAML::Node v = map[key];
-    return v.IsDefined() && v.IsScalar() ? v.Scalar() : "";
+  static std::string scalar(yaml::Node map, std::string_view key) { return std::string(map.find(key).scalar()); }
+
+  // An unquoted 1 or true: Kubernetes reads YAML as JSON, where that is not a string.
+  static bool plainNonString(yaml::Node v) {
+    return v.isPlainScalar() && describeNode(v).rfind("the string", 0) != 0;
   }
 
-  void readStringMap(const YAML::Node& node, const std::string& path, std::map<std::string, std::string>& out) {
-    if (!node.IsDefined() || node.IsNull()) return;
-    if (!node.IsMap()) {
+  void readStringMap(yaml::Node node, const std::string& path, std::map<std::string, std::string>& out) {
+    if (node.isNull()) return;
+    if (!node.isMapping()) {
       error(node, "", path, "expected a mapping of strings, got " + describeNode(node));
       return;
     }
-    for (const auto& entry : node) {
-      if (!entry.first.IsScalar() || !entry.second.IsScalar()) {
-        error(entry.second, "", path, "keys and values must be strings, got " + describeNode(entry.second));
+    for (auto [key_node, value] : node.entries()) {
+      if (!key_node.isScalar() || !value.isScalar()) {
+        error(value, "", path, "keys and values must be strings, got " + describeNode(value));
         continue;
       }
-      const std::string& key = entry.first.Scalar();
+      std::string key(key_node.scalar());
       std::string kpath = path + "[\"" + key + "\"]";
-      // Kubernetes reads YAML as JSON: an unquoted 1 or true there is not a string.
-      if (entry.second.Tag() == "?" && describeNode(entry.second).rfind("the string", 0) != 0) {
-        error(entry.second, "", kpath, "expected a string, got " + describeNode(entry.second) + " (quote it to make it a string)");
+      if (plainNonString(value)) {
+        error(value, "", kpath, "expected a string, got " + describeNode(value) + " (quote it to make it a string)");
         continue;
       }
-      if (!out.emplace(key, entry.second.Scalar()).second) error(entry.first, "", kpath, "key set more than once");
+      if (!out.emplace(std::move(key), value.scalar()).second) error(key_node, "", kpath, "key set more than once");
     }
   }
 
-  void readMetadata(const YAML::Node& doc, const Schema& schema, ObjectMeta& meta) {
-    const YAML::Node md = doc["metadata"];
-    if (!md.IsDefined() || !md.IsMap()) {
-      error(md.IsDefined() ? md : doc, "", "metadata",
-            md.IsDefined() ? "expected a mapping, got " + describeNode(md) : "required (metadata.name names the object)");
+  void readMetadata(yaml::Node doc, const Schema& schema, ObjectMeta& meta) {
+    const yaml::Node md = doc.find("metadata");
+    if (!md.isMapping()) {
+      error(md.defined() ? md : doc, "", "metadata",
+            md.defined() ? "expected a mapping, got " + describeNode(md) : "required (metadata.name names the object)");
       return;
     }
     if (!uniqueKeys(md, "metadata.")) return;
     for (const char* key : {"name", "namespace"}) {
-      const YAML::Node v = md[key];
-      if (v.IsDefined() && v.IsScalar() && v.Tag() == "?" && describeNode(v).rfind("the string", 0) != 0) {
+      const yaml::Node v = md.find(key);
+      if (plainNonString(v)) {
         error(v, "", std::string("metadata.") + key,
               "expected a string, got " + describeNode(v) + " (quote it to make it a string)");
         return;
@@ -258,14 +258,14 @@ class DocumentLoader {
     if (std::string g = scalar(md, "generation"); !g.empty()) {
       auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), meta.generation);
       if (ec != std::errc() || end != g.data() + g.size())
-        error(md["generation"], "", "metadata.generation", "expected an integer, got " + describeNode(md["generation"]));
+        error(md.find("generation"), "", "metadata.generation", "expected an integer, got " + describeNode(md.find("generation")));
     }
-    readStringMap(md["labels"], "metadata.labels", meta.labels);
-    readStringMap(md["annotations"], "metadata.annotations", meta.annotations);
+    readStringMap(md.find("labels"), "metadata.labels", meta.labels);
+    readStringMap(md.find("annotations"), "metadata.annotations", meta.annotations);
     if (meta.name.empty()) {
-      error(md["name"].IsDefined() ? md["name"] : md, "", "metadata.name", "required");
+      error(md.find("name").defined() ? md.find("name") : md, "", "metadata.name", "required");
     } else if (!isDns1123Subdomain(meta.name)) {
-      error(md["name"], "", "metadata.name",
+      error(md.find("name"), "", "metadata.name",
             "\"" + meta.name + "\" is not a valid name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)");
     }
     if (!schema.namespaced()) {
@@ -273,13 +273,14 @@ class DocumentLoader {
     } else if (meta.namespace_.empty()) {
       meta.namespace_ = options_.default_namespace;
     } else if (!isDns1123Label(meta.namespace_)) {
-      error(md["namespace"], "", "metadata.namespace", "\"" + meta.namespace_ + "\" is not a valid namespace name");
+      error(md.find("namespace"), "", "metadata.namespace", "\"" + meta.namespace_ + "\" is not a valid namespace name");
     }
   }
 
   const std::string& file_;
   const LoadOptions& options_;
   LoadResult& out_;
+  const Schema* implied_;
   int first_line_ = 0;  // file lines before the document being loaded
 };
 
@@ -288,15 +289,11 @@ class DocumentLoader {
 LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options) {
   LoadResult result;
   DocumentLoader loader(file, options, result);
+  yaml::DocumentList docs;  // reused piece after piece
   for (const DocumentText& piece : splitDocuments(text)) {
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(std::string(piece.text));
-    } catch (const YAML::Exception& e) {
-      auto deep = dynamic_cast<const YAML::DeepRecursion*>(&e);
-      std::string why = deep ? "nested too deeply (more than " + std::to_string(deep->depth()) + " levels)" : e.msg;
-      result.errors.push_back(ConfigError{SourcePosition{file, e.mark.line + 1 + piece.first_line, e.mark.column + 1}, "",
-                                          "", "invalid YAML: " + why});
+    if (auto e = yaml::parseYaml(piece.text, docs)) {
+      result.errors.push_back(ConfigError{
+          SourcePosition{file, e->mark.line + 1 + piece.first_line, e->mark.column + 1}, "", "", "invalid YAML: " + e->message});
       // Text that is not YAML yields no objects, as if the file were read whole.
       result.resources.clear();
       result.skipped.clear();
@@ -304,14 +301,14 @@ LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOp
       return result;
     }
     loader.startingAt(piece.first_line);
-    for (const auto& doc : docs) loader.load(doc);
+    for (size_t i = 0; i < docs.size(); ++i) loader.load(docs[i].root());
   }
   return result;
 }
 
-LoadResult loadNode(const YAML::Node& document, const std::string& file, const LoadOptions& options) {
+LoadResult loadNode(yaml::Node document, const std::string& file, const LoadOptions& options, const Schema* implied) {
   LoadResult result;
-  DocumentLoader(file, options, result).load(document);
+  DocumentLoader(file, options, result, implied).load(document);
   return result;
 }
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
-#include <yaml-cpp/node/node.h>
 
 #include "config/resource.h"
 #include "config/schema.h"
+#include "config/yaml/yaml_node.h"
 
 namespace monomesh::config {
 
@@ -45,7 +45,10 @@ struct LoadOptions {
 LoadResult loadYaml(std::string_view text, const std::string& file, const LoadOptions& options = {});
 
 // One already-parsed document (the Kubernetes API source reads objects out of JSON responses).
-LoadResult loadNode(const YAML::Node& document, const std::string& file, const LoadOptions& options = {});
+// With `implied`, a document without apiVersion or kind is of that type (list items of
+// built-in kinds come without them).
+LoadResult loadNode(yaml::Node document, const std::string& file, const LoadOptions& options = {},
+                    const Schema* implied = nullptr);
 
 // Reads the file first; an unreadable or oversized file is one error naming it.
 LoadResult loadFile(const std::string& path, const LoadOptions& options = {});

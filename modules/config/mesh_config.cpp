@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/yaml/yaml_parser.h"
 #include "config/yaml_proto_reader.h"
 
 namespace monomesh::config {
@@ -18,14 +19,11 @@ void setDuration(google::protobuf::Duration* d, int64_t seconds) {
 
 template <class Message>
 ConfigErrors readInto(const std::string& text, const std::string& file, Message& out) {
-  YAML::Node node;
-  try {
-    node = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return {ConfigError{SourcePosition{file, e.mark.line + 1, e.mark.column + 1}, "", "", "invalid YAML: " + e.msg}};
-  }
+  yaml::DocumentList docs;
+  if (auto e = yaml::parseYaml(text, docs))
+    return {ConfigError{SourcePosition{file, e->mark.line + 1, e->mark.column + 1}, "", "", "invalid YAML: " + e->message}};
   YamlProtoReader reader(file);
-  reader.read(node, out, "");
+  reader.read(docs.empty() ? yaml::Node() : docs[0].root(), out, "");  // the first document, as YAML::Load
   return reader.takeErrors();
 }
 

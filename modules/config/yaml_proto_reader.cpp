@@ -1,12 +1,15 @@
 #include "config/yaml_proto_reader.h"
 
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <cmath>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <limits>
 #include <unordered_map>
+#include <yaml-cpp/yaml.h>
 
+#include "config/yaml/yaml_from_yamlcpp.h"
 #include "runtime/duration.h"
 
 namespace monomesh::config {
@@ -16,9 +19,10 @@ using FD = pb::FieldDescriptor;
 
 namespace {
 
-bool isPlain(const YAML::Node& node) { return node.Tag() == "?"; }
+// Written without quotes or tag, so YAML (and Kubernetes' JSON reading) takes 80 as a number.
+bool isPlain(yaml::Node node) { return node.tag() == "?"; }
 
-bool looksLikeNumber(const std::string& s) {
+bool looksLikeNumber(std::string_view s) {
   if (s.empty()) return false;
   size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
   bool digits = false, dot = false;
@@ -32,7 +36,7 @@ bool looksLikeNumber(const std::string& s) {
   return digits;
 }
 
-std::optional<bool> parseBool(const std::string& s) {
+std::optional<bool> parseBool(std::string_view s) {
   // YAML 1.1 booleans as Kubernetes' YAML reader resolves them (the one-letter y/n are left as
   // strings: YAML 1.2 dropped them and names like "y" are common).
   static const char* kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
@@ -53,20 +57,20 @@ std::optional<T> parseInteger(std::string_view s) {
   return value;
 }
 
-std::optional<double> parseDouble(const std::string& s) {
+std::optional<double> parseDouble(std::string_view s) {
   if (s == ".inf" || s == ".Inf" || s == "Infinity" || s == "+.inf") return std::numeric_limits<double>::infinity();
   if (s == "-.inf" || s == "-.Inf" || s == "-Infinity") return -std::numeric_limits<double>::infinity();
   if (s == ".nan" || s == ".NaN" || s == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (!looksLikeNumber(s)) return std::nullopt;
   std::string_view v = s;
-  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  if (v[0] == '+') v.remove_prefix(1);
   double d = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
   if (ec != std::errc() || ptr != v.data() + v.size()) return std::nullopt;
   return d;
 }
 
-std::optional<std::string> decodeBase64(const std::string& in) {
+std::optional<std::string> decodeBase64(std::string_view in) {
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -97,12 +101,19 @@ std::optional<std::string> decodeBase64(const std::string& in) {
   return out;
 }
 
+// Hashes std::string and string_view alike, so maps keyed by std::string take views to find().
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using FieldNames = std::unordered_map<std::string, const FD*, StringHash, std::equal_to<>>;
+
 // Field lookup by JSON name or proto name, cached per descriptor and thread (no locks).
-const FD* findField(const pb::Descriptor* d, const std::string& key) {
-  thread_local std::unordered_map<const pb::Descriptor*, std::unordered_map<std::string, const FD*>> cache;
+const FD* findField(const pb::Descriptor* d, std::string_view key) {
+  thread_local std::unordered_map<const pb::Descriptor*, FieldNames> cache;
   auto it = cache.find(d);
   if (it == cache.end()) {
-    std::unordered_map<std::string, const FD*> names;
+    FieldNames names;
     for (int i = 0; i < d->field_count(); ++i) {
       const FD* f = d->field(i);
       names.emplace(f->json_name(), f);
@@ -114,15 +125,33 @@ const FD* findField(const pb::Descriptor* d, const std::string& key) {
   return f == it->second.end() ? nullptr : f->second;
 }
 
-std::string childPath(const std::string& path, const std::string& name) {
-  return path.empty() ? name : path + "." + name;
+std::string childPath(const std::string& path, std::string_view name) {
+  std::string out;
+  out.reserve(path.size() + 1 + name.size());
+  if (!path.empty()) (out += path) += '.';
+  return out += name;
 }
 
 std::string indexPath(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
-std::string keyPath(const std::string& path, const std::string& key) { return path + "[\"" + key + "\"]"; }
+std::string keyPath(const std::string& path, std::string_view key) {
+  std::string out = path;
+  ((out += "[\"") += key) += "\"]";
+  return out;
+}
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  return (out += s) += "\"";
+}
+
+// "the number 80", "the boolean true" or "the string \"x\"": what a scalar reads as.
+std::string describeScalar(std::string_view s, bool plain) {
+  if (plain && looksLikeNumber(s)) return "the number " + std::string(s);
+  if (plain && parseBool(s)) return "the boolean " + std::string(s);
+  return "the string " + quoted(s);
+}
+
 
 std::string typeName(const FD* f) {
   switch (f->cpp_type()) {
@@ -151,99 +180,131 @@ std::string enumNames(const pb::EnumDescriptor* e) {
 
 }  // namespace
 
+std::string describeNode(yaml::Node node) {
+  if (node.isNull()) return "nothing (null)";
+  if (node.isSequence()) return "a list";
+  if (node.isMapping()) return "a mapping";
+  return describeScalar(node.scalar(), isPlain(node));
+}
+
 std::string describeNode(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing (null)";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
-  const std::string& s = node.Scalar();
-  if (isPlain(node) && looksLikeNumber(s)) return "the number " + s;
-  if (isPlain(node) && parseBool(s)) return "the boolean " + s;
-  return "the string " + quoted(s);
+  return describeScalar(node.Scalar(), node.Tag() == "?");
 }
 
-SourcePosition YamlProtoReader::position(const YAML::Node& node) const {
-  YAML::Mark m = node.IsDefined() ? node.Mark() : last_mark_;
-  if (m.line < 0) m = last_mark_;
-  return SourcePosition{file_, m.line + 1 + options_.first_line, m.column + 1};
+SourcePosition YamlProtoReader::position(yaml::Node node) const {
+  bool known = node.defined() && node.line() > 0;
+  return SourcePosition{file_, (known ? node.line() : last_line_) + options_.first_line,
+                        known ? node.column() : last_column_};
 }
 
-void YamlProtoReader::fail(const YAML::Node& node, const std::string& path, std::string message) {
+void YamlProtoReader::remember(yaml::Node node) {
+  if (node.defined() && node.line() > 0) {
+    last_line_ = node.line();
+    last_column_ = node.column();
+  }
+}
+
+void YamlProtoReader::fail(yaml::Node node, const std::string& path, std::string message) {
   if (errors_.size() >= options_.max_errors) return;
   errors_.push_back(ConfigError{position(node), "", path, std::move(message)});
 }
 
-bool YamlProtoReader::spend(const YAML::Node& node, const std::string& path) {
+void YamlProtoReader::failAt(int line, int column, const std::string& path, std::string message) {
+  if (errors_.size() >= options_.max_errors) return;
+  errors_.push_back(ConfigError{SourcePosition{file_, line + options_.first_line, column}, "", path, std::move(message)});
+}
+
+std::string YamlProtoReader::tooManyValues() const {
+  return "too many values (more than " + std::to_string(options_.max_values) +
+         " after expanding aliases); the rest of the object was not read";
+}
+
+bool YamlProtoReader::spend(yaml::Node node, const std::string& path) {
   if (++values_ <= options_.max_values) return true;
-  if (values_ == options_.max_values + 1)
-    fail(node, path, "too many values (more than " + std::to_string(options_.max_values) +
-                         " after expanding aliases); the rest of the object was not read");
+  if (values_ == options_.max_values + 1) fail(node, path, tooManyValues());
   return false;
 }
 
-bool YamlProtoReader::read(const YAML::Node& node, pb::Message& message, const std::string& path) {
+bool YamlProtoReader::read(yaml::Node node, pb::Message& message, const std::string& path) {
   size_t before = errors_.size();
   values_ = 0;
-  if (node.IsDefined() && node.Mark().line >= 0) last_mark_ = node.Mark();
+  remember(node);
   readMessage(node, message, path);
   return errors_.size() == before;
 }
 
-void YamlProtoReader::readMessage(const YAML::Node& node, pb::Message& message, const std::string& path,
+bool YamlProtoReader::read(const YAML::Node& node, pb::Message& message, const std::string& path) {
+  yaml::Document doc;
+  // A value is about two nodes (its key and itself), so copying stops near the reader's own limit.
+  if (!yaml::documentFromYamlCpp(node, doc, 2 * options_.max_values + 1)) {
+    YAML::Mark m = node.Mark();
+    size_t before = errors_.size();
+    failAt(m.line >= 0 ? m.line + 1 : 1, m.line >= 0 ? m.column + 1 : 1, path, tooManyValues());
+    return errors_.size() == before;
+  }
+  return read(doc.root(), message, path);
+}
+
+void YamlProtoReader::readMessage(yaml::Node node, pb::Message& message, const std::string& path,
                                   std::string_view skip_key) {
-  if (!node.IsDefined() || node.IsNull() || !spend(node, path)) return;
-  if (node.Mark().line >= 0) last_mark_ = node.Mark();
+  if (node.isNull() || !spend(node, path)) return;
+  remember(node);
   if (readWellKnown(node, message, path)) return;
-  if (!node.IsMap()) {
+  if (!node.isMapping()) {
     fail(node, path, "expected a mapping (" + message.GetDescriptor()->name() + "), got " + describeNode(node));
     return;
   }
   const pb::Descriptor* d = message.GetDescriptor();
-  std::unordered_map<const FD*, YAML::Mark> seen;
-  std::unordered_map<const pb::OneofDescriptor*, const FD*> oneofs;
-  for (const auto& entry : node) {
-    const YAML::Node& key = entry.first;
-    const YAML::Node& value = entry.second;
-    if (!key.IsScalar()) {
+  // Fields set so far (with the line of each) and the oneof member chosen: few per message.
+  boost::container::small_vector<std::pair<const FD*, int>, 16> seen;
+  boost::container::small_vector<std::pair<const pb::OneofDescriptor*, const FD*>, 4> oneofs;
+  for (auto [key, value] : node.entries()) {
+    if (!key.isScalar()) {
       fail(key, path, "field names must be strings, got " + describeNode(key));
       continue;
     }
-    const std::string& name = key.Scalar();
+    std::string_view name = key.scalar();
     if (!skip_key.empty() && name == skip_key) continue;
     const FD* field = findField(d, name);
     if (field == nullptr) {
-      if (options_.strict) fail(key, childPath(path, name), "unknown field \"" + name + "\" in " + d->full_name());
+      if (options_.strict)
+        fail(key, childPath(path, name), "unknown field " + quoted(name) + " in " + d->full_name());
       continue;
     }
     std::string fpath = childPath(path, name);
-    auto [prev, inserted] = seen.emplace(field, key.Mark());
-    if (!inserted) {
-      fail(key, fpath, "set more than once (first at line " + std::to_string(prev->second.line + 1 + options_.first_line) + ")");
+    auto prev = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == field; });
+    if (prev != seen.end()) {
+      fail(key, fpath, "set more than once (first at line " + std::to_string(prev->second + options_.first_line) + ")");
       continue;
     }
+    seen.emplace_back(field, key.line());
     if (const pb::OneofDescriptor* oneof = field->real_containing_oneof()) {
-      if (!value.IsNull()) {
-        auto [other, fresh] = oneofs.emplace(oneof, field);
-        if (!fresh) {
+      if (!value.isNull()) {
+        auto other = std::find_if(oneofs.begin(), oneofs.end(), [&](const auto& o) { return o.first == oneof; });
+        if (other != oneofs.end()) {
           fail(key, fpath,
                "\"" + other->second->json_name() + "\" and \"" + field->json_name() +
                    "\" cannot both be set (they are alternatives)");
           continue;
         }
+        oneofs.emplace_back(oneof, field);
       }
     }
     readField(value, message, field, fpath);
   }
 }
 
-void YamlProtoReader::readField(const YAML::Node& node, pb::Message& message, const FD* field,
-                                const std::string& path) {
+void YamlProtoReader::readField(yaml::Node node, pb::Message& message, const FD* field, const std::string& path) {
   if (!spend(node, path)) return;
-  if (node.IsNull() && field->cpp_type() == FD::CPPTYPE_MESSAGE &&
+  if (node.isNull() && field->cpp_type() == FD::CPPTYPE_MESSAGE &&
       field->message_type()->full_name() == "google.protobuf.Value" && !field->is_repeated()) {
     readValue(node, *message.GetReflection()->MutableMessage(&message, field), path);
     return;
   }
-  if (node.IsNull()) return;  // null means "not set", as in protobuf's JSON mapping
+  if (node.isNull()) return;  // null means "not set", as in protobuf's JSON mapping
   const pb::Reflection* r = message.GetReflection();
   // A list or map in the text replaces what the message held (reading onto defaults).
   if (field->is_repeated()) r->ClearField(&message, field);
@@ -252,19 +313,19 @@ void YamlProtoReader::readField(const YAML::Node& node, pb::Message& message, co
     return;
   }
   if (field->is_repeated()) {
-    if (!node.IsSequence()) {
+    if (!node.isSequence()) {
       fail(node, path, "expected a list of " + typeName(field).substr(typeName(field).find(' ') + 1) +
                            " values, got " + describeNode(node));
       return;
     }
     for (size_t i = 0; i < node.size(); ++i) {
-      const YAML::Node& item = node[i];
+      yaml::Node item = node[i];
       std::string ipath = indexPath(path, i);
       if (field->cpp_type() == FD::CPPTYPE_MESSAGE) {
         pb::Message* child = r->AddMessage(&message, field);
-        if (item.IsNull() && field->message_type()->full_name() == "google.protobuf.Value") {
+        if (item.isNull() && field->message_type()->full_name() == "google.protobuf.Value") {
           readValue(item, *child, ipath);
-        } else if (item.IsNull()) {
+        } else if (item.isNull()) {
           fail(item, ipath, "list items cannot be null");
         } else {
           readMessage(item, *child, ipath);
@@ -282,9 +343,8 @@ void YamlProtoReader::readField(const YAML::Node& node, pb::Message& message, co
   }
 }
 
-void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, const FD* field,
-                              const std::string& path) {
-  if (!node.IsMap()) {
+void YamlProtoReader::readMap(yaml::Node node, pb::Message& message, const FD* field, const std::string& path) {
+  if (!node.isMapping()) {
     fail(node, path, "expected a mapping, got " + describeNode(node));
     return;
   }
@@ -292,23 +352,23 @@ void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, cons
   const pb::Descriptor* entry_type = field->message_type();
   const FD* key_field = entry_type->map_key();
   const FD* value_field = entry_type->map_value();
-  std::unordered_map<std::string, int> seen;
-  for (const auto& kv : node) {
-    const YAML::Node& key = kv.first;
-    if (!key.IsScalar()) {
+  yaml::RepeatedKeys repeated_keys(node);
+  for (size_t i = 0; i < node.size(); ++i) {
+    auto [key, value] = node.entry(i);
+    if (!key.isScalar()) {
       fail(key, path, "map keys must be scalars, got " + describeNode(key));
       continue;
     }
-    const std::string& k = key.Scalar();
+    std::string_view k = key.scalar();
     std::string kpath = keyPath(path, k);
-    if (!seen.emplace(k, key.Mark().line).second) {
-      fail(key, kpath, "key set more than once (first at line " + std::to_string(seen[k] + 1 + options_.first_line) + ")");
+    if (int first = repeated_keys.firstLine(i)) {
+      fail(key, kpath, "key set more than once (first at line " + std::to_string(first + options_.first_line) + ")");
       continue;
     }
     pb::Message* entry = r->AddMessage(&message, field);
     const pb::Reflection* er = entry->GetReflection();
     switch (key_field->cpp_type()) {
-      case FD::CPPTYPE_STRING: er->SetString(entry, key_field, k); break;
+      case FD::CPPTYPE_STRING: er->SetString(entry, key_field, std::string(k)); break;
       case FD::CPPTYPE_BOOL: {
         auto b = parseBool(k);
         if (!b) fail(key, kpath, "map key must be true or false");
@@ -317,14 +377,13 @@ void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, cons
       }
       default: readScalarInto(key, *entry, key_field, kpath); break;
     }
-    const YAML::Node& value = kv.second;
     if (value_field->cpp_type() == FD::CPPTYPE_MESSAGE) {
-      if (value.IsNull() && value_field->message_type()->full_name() != "google.protobuf.Value") {
+      if (value.isNull() && value_field->message_type()->full_name() != "google.protobuf.Value") {
         er->MutableMessage(entry, value_field);
       } else {
         readField(value, *entry, value_field, kpath);
       }
-    } else if (value.IsNull()) {
+    } else if (value.isNull()) {
       fail(value, kpath, "map values cannot be null");
     } else {
       readScalarInto(value, *entry, value_field, kpath);
@@ -332,14 +391,13 @@ void YamlProtoReader::readMap(const YAML::Node& node, pb::Message& message, cons
   }
 }
 
-void YamlProtoReader::readScalarInto(const YAML::Node& node, pb::Message& message, const FD* field,
-                                     const std::string& path) {
-  if (!node.IsScalar()) {
+void YamlProtoReader::readScalarInto(yaml::Node node, pb::Message& message, const FD* field, const std::string& path) {
+  if (!node.isScalar()) {
     fail(node, path, "expected " + typeName(field) + ", got " + describeNode(node));
     return;
   }
   const pb::Reflection* r = message.GetReflection();
-  const std::string& s = node.Scalar();
+  const std::string_view s = node.scalar();
   const bool repeated = field->is_repeated();
   auto bad = [&](const std::string& why = {}) {
     fail(node, path, "expected " + typeName(field) + ", got " + describeNode(node) + why);
@@ -347,7 +405,7 @@ void YamlProtoReader::readScalarInto(const YAML::Node& node, pb::Message& messag
   // Why a number did not fit an integer field: a fraction, or the range.
   auto integerWhy = [&](const char* range) -> std::string {
     if (!looksLikeNumber(s)) return "";
-    if (s.find_first_of(".eE") != std::string::npos) return " (must be a whole number)";
+    if (s.find_first_of(".eE") != std::string_view::npos) return " (must be a whole number)";
     return range;
   };
   // A quoted number is accepted for numeric fields, as protobuf's JSON mapping allows.
@@ -395,7 +453,7 @@ void YamlProtoReader::readScalarInto(const YAML::Node& node, pb::Message& messag
     }
     case FD::CPPTYPE_ENUM: {
       const pb::EnumDescriptor* e = field->enum_type();
-      const pb::EnumValueDescriptor* ev = e->FindValueByName(s);
+      const pb::EnumValueDescriptor* ev = e->FindValueByName(std::string(s));
       if (ev == nullptr) {
         if (auto n = parseInteger<int32_t>(s)) ev = e->FindValueByNumber(*n);
       }
@@ -410,14 +468,14 @@ void YamlProtoReader::readScalarInto(const YAML::Node& node, pb::Message& messag
       if (field->type() == FD::TYPE_BYTES) {
         auto v = decodeBase64(s);
         if (!v) return bad(" (not valid base64)");
-        repeated ? r->AddString(&message, field, *v) : r->SetString(&message, field, *v);
+        repeated ? r->AddString(&message, field, std::move(*v)) : r->SetString(&message, field, std::move(*v));
         return;
       }
       // Kubernetes and Istio read YAML as JSON: an unquoted 80 or true is a number or a
       // boolean there, not a string. Strict mode says so instead of guessing.
       if (options_.strict && isPlain(node) && (looksLikeNumber(s) || parseBool(s)))
         return bad(" (quote it to make it a string)");
-      repeated ? r->AddString(&message, field, s) : r->SetString(&message, field, s);
+      repeated ? r->AddString(&message, field, std::string(s)) : r->SetString(&message, field, std::string(s));
       return;
     }
     case FD::CPPTYPE_MESSAGE: break;
@@ -425,19 +483,19 @@ void YamlProtoReader::readScalarInto(const YAML::Node& node, pb::Message& messag
   bad();
 }
 
-bool YamlProtoReader::readWellKnown(const YAML::Node& node, pb::Message& message, const std::string& path) {
+bool YamlProtoReader::readWellKnown(yaml::Node node, pb::Message& message, const std::string& path) {
   const pb::Descriptor* d = message.GetDescriptor();
   const std::string& type = d->full_name();
   if (type.rfind("google.protobuf.", 0) != 0) return false;
   const pb::Reflection* r = message.GetReflection();
   if (type == "google.protobuf.Duration") {
-    if (!node.IsScalar()) {
+    if (!node.isScalar()) {
       fail(node, path, "expected a duration such as \"5s\" or \"100ms\", got " + describeNode(node));
       return true;
     }
-    auto v = runtime::parseDuration(node.Scalar());
+    auto v = runtime::parseDuration(node.scalar());
     if (!v) {
-      fail(node, path, "\"" + node.Scalar() + "\" is not a duration (use a number with a unit: 5s, 100ms, 1m, 1h)");
+      fail(node, path, quoted(node.scalar()) + " is not a duration (use a number with a unit: 5s, 100ms, 1m, 1h)");
       return true;
     }
     int64_t nanos = v->count();
@@ -446,12 +504,12 @@ bool YamlProtoReader::readWellKnown(const YAML::Node& node, pb::Message& message
     return true;
   }
   if (type == "google.protobuf.Timestamp") {
-    if (!node.IsScalar()) {
+    if (!node.isScalar()) {
       fail(node, path, "expected an RFC 3339 timestamp, got " + describeNode(node));
       return true;
     }
     std::tm tm{};
-    const std::string& s = node.Scalar();
+    const std::string s(node.scalar());
     const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
     double frac = 0;
     if (rest != nullptr && *rest == '.') {
@@ -468,7 +526,7 @@ bool YamlProtoReader::readWellKnown(const YAML::Node& node, pb::Message& message
     return true;
   }
   if (type == "google.protobuf.Struct") {
-    if (!node.IsMap()) {
+    if (!node.isMapping()) {
       fail(node, path, "expected a mapping, got " + describeNode(node));
       return true;
     }
@@ -480,7 +538,7 @@ bool YamlProtoReader::readWellKnown(const YAML::Node& node, pb::Message& message
     return true;
   }
   if (type == "google.protobuf.ListValue") {
-    if (!node.IsSequence()) {
+    if (!node.isSequence()) {
       fail(node, path, "expected a list, got " + describeNode(node));
       return true;
     }
@@ -501,18 +559,18 @@ bool YamlProtoReader::readWellKnown(const YAML::Node& node, pb::Message& message
   return false;
 }
 
-void YamlProtoReader::readValue(const YAML::Node& node, pb::Message& value, const std::string& path) {
+void YamlProtoReader::readValue(yaml::Node node, pb::Message& value, const std::string& path) {
   if (!spend(node, path)) return;
   const pb::Descriptor* d = value.GetDescriptor();
   const pb::Reflection* r = value.GetReflection();
-  if (!node.IsDefined() || node.IsNull()) {
+  if (node.isNull()) {
     r->SetEnumValue(&value, d->FindFieldByName("null_value"), 0);
-  } else if (node.IsMap()) {
+  } else if (node.isMapping()) {
     readWellKnown(node, *r->MutableMessage(&value, d->FindFieldByName("struct_value")), path);
-  } else if (node.IsSequence()) {
+  } else if (node.isSequence()) {
     readWellKnown(node, *r->MutableMessage(&value, d->FindFieldByName("list_value")), path);
   } else {
-    const std::string& s = node.Scalar();
+    std::string_view s = node.scalar();
     if (isPlain(node)) {
       if (auto b = parseBool(s); b && (s == "true" || s == "false" || s == "True" || s == "False")) {
         r->SetBool(&value, d->FindFieldByName("bool_value"), *b);
@@ -525,21 +583,21 @@ void YamlProtoReader::readValue(const YAML::Node& node, pb::Message& value, cons
         }
       }
     }
-    r->SetString(&value, d->FindFieldByName("string_value"), s);
+    r->SetString(&value, d->FindFieldByName("string_value"), std::string(s));
   }
 }
 
-void YamlProtoReader::readAny(const YAML::Node& node, pb::Message& any, const std::string& path) {
-  if (!node.IsMap()) {
+void YamlProtoReader::readAny(yaml::Node node, pb::Message& any, const std::string& path) {
+  if (!node.isMapping()) {
     fail(node, path, "expected a mapping with \"@type\", got " + describeNode(node));
     return;
   }
-  const YAML::Node type_node = node["@type"];
-  if (!type_node.IsDefined() || !type_node.IsScalar()) {
+  const yaml::Node type_node = node.find("@type");
+  if (!type_node.isScalar()) {
     fail(node, path, "an Any needs \"@type\" (type.googleapis.com/<message>)");
     return;
   }
-  const std::string& url = type_node.Scalar();
+  const std::string url(type_node.scalar());
   std::string name = url.substr(url.rfind('/') + 1);
   const pb::Descriptor* target = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(name);
   if (target == nullptr) {
@@ -550,7 +608,7 @@ void YamlProtoReader::readAny(const YAML::Node& node, pb::Message& any, const st
   std::unique_ptr<pb::Message> inner(prototype->New());
   bool wkt = name.rfind("google.protobuf.", 0) == 0 && name != "google.protobuf.Empty";
   if (wkt) {
-    readMessage(node["value"], *inner, childPath(path, "value"));
+    readMessage(node.find("value"), *inner, childPath(path, "value"));
   } else {
     size_t before = errors_.size();
     readMessage(node, *inner, path, "@type");

@@ -752,6 +752,22 @@ class RobustnessTest(harness.MonomeshTestCase):
                 if n <= 100:
                     self.assertExit(r, 0)
 
+    def test_yaml_that_never_ends(self):
+        # An alias inside the node it names is an endless tree, and a token no document takes
+        # made yaml-cpp start empty documents forever: both are errors at their place, quickly.
+        cycle = ("apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: ef\nspec:\n"
+                 "  filters:\n  - listenerMatch:\n      portNumber: 8080\n    filterName: envoy.lua\n"
+                 "    filterType: HTTP\n    filterConfig:\n      x: &a [*a]\n")
+        cases = [("cycle.yaml", cycle, "12:14: invalid YAML: alias refers to a node that contains it "
+                                       "(the tree would be endless)"),
+                 ("stray_comma.yaml", ", a\n", "1:1: invalid YAML: unexpected token where a document should start")]
+        for name, text, error in cases:
+            with self.subTest(case=name):
+                path = self.dir.write(name, text)
+                r = run("validate", "-f", path, preexec_fn=harness.limit_memory(1 << 30), timeout=20)
+                self.assertExit(r, 1)
+                self.assertEqual(r.stderr, "%s:%s\n" % (path, error))
+
     def test_alias_expansion_bomb(self):
         # "Billion laughs": nine levels of aliases, each nine times the one before, in a free-form
         # Struct. It must be rejected as an error naming the file, not expanded until memory runs out.

@@ -1,7 +1,6 @@
 #include "config/kube/kube_list_page.h"
 
-#include <yaml-cpp/yaml.h>
-
+#include "config/yaml/yaml_parser.h"
 #include "config/yaml_proto_reader.h"
 
 namespace monomesh::config::kube {
@@ -9,40 +8,38 @@ namespace monomesh::config::kube {
 ListPageParse parseListPage(std::string_view body, const Schema& schema, const LoadOptions& options,
                             const std::string& origin) {
   ListPageParse out;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(body));
-  } catch (const YAML::Exception& e) {
-    out.error = "malformed list response (line " + std::to_string(e.mark.line + 1) + ", column " +
-                std::to_string(e.mark.column + 1) + "): " + e.msg;
+  yaml::DocumentList docs;
+  if (auto e = yaml::parseYaml(body, docs)) {
+    out.error = "malformed list response (line " + std::to_string(e->mark.line + 1) + ", column " +
+                std::to_string(e->mark.column + 1) + "): " + e->message;
     return out;
   }
-  if (!root.IsMap()) {
+  yaml::Node root = docs.empty() ? yaml::Node() : docs[0].root();
+  if (!root.isMapping()) {
     out.error = "malformed list response: expected a JSON object";
     return out;
   }
-  YAML::Node kind = root["kind"];
+  yaml::Node kind = root.find("kind");
   std::string expected = schema.kind + "List";
-  if (kind.IsDefined() && (!kind.IsScalar() || kind.Scalar() != expected)) {
-    out.error = "expected a " + expected + ", got " + (kind.IsScalar() ? kind.Scalar() : describeNode(kind));
+  if (kind.defined() && (!kind.isScalar() || kind.scalar() != expected)) {
+    out.error = "expected a " + expected + ", got " + (kind.isScalar() ? std::string(kind.scalar()) : describeNode(kind));
     return out;
   }
-  YAML::Node metadata = root["metadata"];
-  YAML::Node rv = metadata.IsMap() ? metadata["resourceVersion"] : YAML::Node();
-  if (!rv.IsDefined() || !rv.IsScalar() || rv.Scalar().empty()) {
+  yaml::Node metadata = root.find("metadata");
+  yaml::Node rv = metadata.find("resourceVersion");
+  if (!rv.isScalar() || rv.scalar().empty()) {
     out.error = expected + " without metadata.resourceVersion";
     return out;
   }
   ListPage page;
-  page.resource_version = rv.Scalar();
-  if (YAML::Node token = metadata["continue"]; token.IsDefined() && token.IsScalar()) page.continue_token = token.Scalar();
-  YAML::Node items = root["items"];
-  if (items.IsDefined() && !items.IsNull() && !items.IsSequence()) {
+  page.resource_version = rv.scalar();
+  if (yaml::Node token = metadata.find("continue"); token.isScalar()) page.continue_token = token.scalar();
+  yaml::Node items = root.find("items");
+  if (!items.isNull() && !items.isSequence()) {
     out.error = expected + ".items: expected a list, got " + describeNode(items);
     return out;
   }
-  if (items.IsSequence())
-    for (const auto& item : items) page.items.push_back(convertObject(item, schema, options, origin));
+  for (yaml::Node item : items.items()) page.items.push_back(convertObject(item, schema, options, origin));
   out.page = std::move(page);
   return out;
 }

@@ -1,18 +1,12 @@
 #include "config/kube/kube_object.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include "config/yaml_proto_reader.h"
 
 namespace monomesh::config::kube {
 
 namespace {
 
-std::string scalar(const YAML::Node& map, const char* key) {
-  if (!map.IsDefined() || !map.IsMap()) return "";  // IsMap throws on a missing node
-  YAML::Node v = map[key];
-  return v.IsDefined() && v.IsScalar() ? v.Scalar() : "";
-}
+std::string scalar(yaml::Node map, std::string_view key) { return std::string(map.find(key).scalar()); }
 
 }  // namespace
 
@@ -21,19 +15,18 @@ std::string collectionPath(const Schema& schema) {
   return "/apis/" + schema.group + "/" + schema.version + "/" + schema.plural;
 }
 
-KubeObject convertObject(YAML::Node object, const Schema& schema, const LoadOptions& options, const std::string& origin) {
+KubeObject convertObject(yaml::Node object, const Schema& schema, const LoadOptions& options, const std::string& origin) {
   KubeObject out;
   auto error = [&](const std::string& path, const std::string& message) {
-    YAML::Mark mark = object.Mark();
-    SourcePosition position{origin, mark.line + 1, mark.column + 1};
+    SourcePosition position{origin, object.line(), object.column()};
     std::string subject = schema.kind + (out.name.empty() ? "" : " " + (out.namespace_.empty() ? "" : out.namespace_ + "/") + out.name);
     out.errors.push_back(ConfigError{position, subject, path, message});
   };
-  if (!object.IsMap()) {
+  if (!object.isMapping()) {
     error("", "expected an object, got " + describeNode(object));
     return out;
   }
-  YAML::Node metadata = object["metadata"];
+  yaml::Node metadata = object.find("metadata");
   out.name = scalar(metadata, "name");
   out.namespace_ = schema.namespaced() ? scalar(metadata, "namespace") : "";
   out.resource_version = scalar(metadata, "resourceVersion");
@@ -43,16 +36,7 @@ KubeObject convertObject(YAML::Node object, const Schema& schema, const LoadOpti
                       (api_version.empty() ? "?" : api_version) + " " + (kind.empty() ? "?" : kind));
     return out;
   }
-  if (api_version.empty()) object["apiVersion"] = schema.apiVersion();
-  if (kind.empty()) object["kind"] = schema.kind;
-
-  LoadResult loaded;
-  try {
-    loaded = loadNode(object, origin, options);
-  } catch (const YAML::Exception& e) {
-    error("", std::string("unreadable object: ") + e.what());
-    return out;
-  }
+  LoadResult loaded = loadNode(object, origin, options, &schema);
   if (!loaded.ok()) {
     out.errors = std::move(loaded.errors);
   } else if (loaded.resources.size() != 1) {

@@ -4,8 +4,6 @@
 #pragma once
 #include <optional>
 #include <string>
-#include <yaml-cpp/node/node.h>
-
 #include "config/loader.h"
 #include "config/resource.h"
 
@@ -25,8 +23,8 @@ struct KubeObject {
 std::string collectionPath(const Schema& schema);
 
 // Converts `object` (a JSON object parsed as YAML). List items of built-in kinds come without
-// apiVersion and kind; they are filled in from `schema`. A different apiVersion or kind is an
+// apiVersion and kind; they are taken from `schema`. A different apiVersion or kind is an
 // error. `origin` names the source in error positions ("kube:Kubernetes/virtualservices").
-KubeObject convertObject(YAML::Node object, const Schema& schema, const LoadOptions& options, const std::string& origin);
+KubeObject convertObject(yaml::Node object, const Schema& schema, const LoadOptions& options, const std::string& origin);
 
 }  // namespace monomesh::config::kube

@@ -1,7 +1,8 @@
 #include "config/kube/kube_watch_event.h"
 
 #include <charconv>
-#include <yaml-cpp/yaml.h>
+
+#include "config/yaml/yaml_parser.h"
 
 namespace monomesh::config::kube {
 
@@ -48,24 +49,23 @@ std::string_view watchEventTypeName(WatchEventType type) {
 WatchEventParse parseWatchEvent(std::string_view line, const Schema& schema, const LoadOptions& options,
                                 const std::string& origin) {
   WatchEventParse out;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(line));
-  } catch (const YAML::Exception& e) {
-    out.error = "malformed event (column " + std::to_string(e.mark.column + 1) + "): " + e.msg;
+  yaml::DocumentList docs;
+  if (auto e = yaml::parseYaml(line, docs)) {
+    out.error = "malformed event (column " + std::to_string(e->mark.column + 1) + "): " + e->message;
     return out;
   }
-  if (!root.IsMap() || line.front() != '{') {
+  yaml::Node root = docs.empty() ? yaml::Node() : docs[0].root();
+  if (!root.isMapping() || line.front() != '{') {
     out.error = "malformed event: expected a JSON object";
     return out;
   }
-  YAML::Node type = root["type"], object = root["object"];
-  if (!type.IsDefined() || !type.IsScalar()) {
+  yaml::Node type = root.find("type"), object = root.find("object");
+  if (!type.isScalar()) {
     out.error = "malformed event: no \"type\"";
     return out;
   }
   WatchEvent event;
-  const std::string& name = type.Scalar();
+  const std::string name(type.scalar());
   if (name == "ADDED") event.type = WatchEventType::Added;
   else if (name == "MODIFIED") event.type = WatchEventType::Modified;
   else if (name == "DELETED") event.type = WatchEventType::Deleted;
@@ -75,26 +75,22 @@ WatchEventParse parseWatchEvent(std::string_view line, const Schema& schema, con
     out.error = "unknown event type \"" + name.substr(0, 64) + "\"";
     return out;
   }
-  if (!object.IsDefined() || !object.IsMap()) {
+  if (!object.isMapping()) {
     out.error = std::string(watchEventTypeName(event.type)) + " event without an \"object\"";
     return out;
   }
   if (event.type == WatchEventType::Error) {
     // A metav1.Status: {"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}.
-    YAML::Node code = object["code"], message = object["message"];
-    if (code.IsDefined() && code.IsScalar()) {
-      const std::string& text = code.Scalar();
-      std::from_chars(text.data(), text.data() + text.size(), event.code);
-    }
-    if (message.IsDefined() && message.IsScalar()) event.message = message.Scalar();
+    std::string_view code = object.find("code").scalar();
+    std::from_chars(code.data(), code.data() + code.size(), event.code);
+    event.message = object.find("message").scalar();
   } else if (event.type == WatchEventType::Bookmark) {
-    YAML::Node metadata = object["metadata"];
-    YAML::Node rv = metadata.IsMap() ? metadata["resourceVersion"] : YAML::Node();
-    if (!rv.IsDefined() || !rv.IsScalar() || rv.Scalar().empty()) {
+    std::string_view rv = object.find("metadata").find("resourceVersion").scalar();
+    if (rv.empty()) {
       out.error = "BOOKMARK event without metadata.resourceVersion";
       return out;
     }
-    event.object.resource_version = rv.Scalar();
+    event.object.resource_version = rv;
   } else {
     event.object = convertObject(object, schema, options, origin);
   }
