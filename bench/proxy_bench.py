@@ -46,6 +46,36 @@ def wait_port(port, timeout=10):
     raise RuntimeError("port %d did not open" % port)
 
 
+def write_backend_config(work, port):
+    """nginx answering every request with a short body, one worker, keep-alive without limit."""
+    path = os.path.join(work, "backend.conf")
+    with open(path, "w") as f:
+        f.write("""daemon off; master_process off; worker_processes 1; pid %(w)s/backend.pid;
+error_log %(w)s/backend-error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:%(p)d; location / { return 200 "hello from the backend\\n"; } } }
+""" % {"w": work, "p": port})
+    return path
+
+
+def write_monomesh_config(work, admin_port, port, backend_port):
+    """The proxy under test: one listener, HCM + router, one STATIC cluster of the backend."""
+    path = os.path.join(work, "monomesh.json")
+    with open(path, "w") as f:
+        f.write("""{"admin":{"address":{"socket_address":{"address":"127.0.0.1","port_value":%d}}},
+"static_resources":{"listeners":[{"name":"l","address":{"socket_address":{"address":"127.0.0.1","port_value":%d}},
+"filter_chains":[{"filters":[{"name":"envoy.filters.network.http_connection_manager","typed_config":{
+"@type":"type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+"stat_prefix":"bench","route_config":{"virtual_hosts":[{"name":"all","domains":["*"],
+"routes":[{"match":{"prefix":"/"},"route":{"cluster":"backend"}}]}]},
+"http_filters":[{"name":"envoy.filters.http.router"}]}}]}]}],
+"clusters":[{"name":"backend","type":"STATIC","connect_timeout":"1s","load_assignment":{"cluster_name":"backend",
+"endpoints":[{"lb_endpoints":[{"endpoint":{"address":{"socket_address":{"address":"127.0.0.1","port_value":%d}}}}]}]}}]}}
+""" % (admin_port, port, backend_port))
+    return path
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -88,31 +118,13 @@ def main():
 
     try:
         backend_port = free_port()
-        with open(os.path.join(work, "backend.conf"), "w") as f:
-            f.write("""daemon off; master_process off; worker_processes 1; pid %(w)s/backend.pid;
-error_log %(w)s/backend-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:%(p)d; location / { return 200 "hello from the backend\\n"; } } }
-""" % {"w": work, "p": backend_port})
-        spawn(["taskset", "-c", LOAD_CPUS, "nginx", "-c", os.path.join(work, "backend.conf"), "-p", work])
+        spawn(["taskset", "-c", LOAD_CPUS, "nginx", "-c", write_backend_config(work, backend_port), "-p", work])
         wait_port(backend_port)
 
         targets = {"direct": (None, backend_port)}
         # monomesh proxy, one worker.
         mm_port, mm_admin = free_port(), free_port()
-        with open(os.path.join(work, "monomesh.json"), "w") as f:
-            f.write("""{"admin":{"address":{"socket_address":{"address":"127.0.0.1","port_value":%d}}},
-"static_resources":{"listeners":[{"name":"l","address":{"socket_address":{"address":"127.0.0.1","port_value":%d}},
-"filter_chains":[{"filters":[{"name":"envoy.filters.network.http_connection_manager","typed_config":{
-"@type":"type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-"stat_prefix":"bench","route_config":{"virtual_hosts":[{"name":"all","domains":["*"],
-"routes":[{"match":{"prefix":"/"},"route":{"cluster":"backend"}}]}]},
-"http_filters":[{"name":"envoy.filters.http.router"}]}}]}]}],
-"clusters":[{"name":"backend","type":"STATIC","connect_timeout":"1s","load_assignment":{"cluster_name":"backend",
-"endpoints":[{"lb_endpoints":[{"endpoint":{"address":{"socket_address":{"address":"127.0.0.1","port_value":%d}}}}]}]}}]}}
-""" % (mm_admin, mm_port, backend_port))
-        mm = spawn(["taskset", "-c", PROXY_CPU, BIN, "proxy", "-c", os.path.join(work, "monomesh.json"),
+        mm = spawn(["taskset", "-c", PROXY_CPU, BIN, "proxy", "-c", write_monomesh_config(work, mm_admin, mm_port, backend_port),
                     "--concurrency", "1", "--log_output_level", "default:warn"])
         wait_port(mm_port)
         targets["monomesh"] = (mm, mm_port)

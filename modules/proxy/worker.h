@@ -75,10 +75,14 @@ struct ProxyWorker {
   const runtime::SnapshotSlot<RuntimeValues>* runtime_values = nullptr;
   bool draining = false;
   size_t connections = 0;
-  // Downstream connections waiting for their next request, with their connection manager: a
-  // drain closes these at once, while connections in the middle of a request finish it and then
-  // close.
-  std::unordered_map<boost::asio::ip::tcp::socket*, const HcmConfig*> idle;
+  // Downstream HTTP/1 connections, with their connection manager and whether they wait for their
+  // next request: a drain closes those at once, while connections in the middle of a request
+  // finish it and then close. (Registered once per connection; the flag flips per request.)
+  struct Http1Connection {
+    const HcmConfig* hcm;
+    const bool* idle;
+  };
+  std::unordered_map<boost::asio::ip::tcp::socket*, Http1Connection> http1_connections;
 
   // Draining: no more keep-alive. `close_idle` also ends connections waiting for a request; the
   // drain does that after a grace second, so a request already on its way is still served.
@@ -90,7 +94,8 @@ struct ProxyWorker {
     }
     draining = true;
     if (!close_idle) return;
-    for (auto& [socket, hcm] : idle) {
+    for (auto& [socket, connection] : http1_connections) {
+      if (!*connection.idle) continue;
       boost::system::error_code ignored;
       socket->cancel(ignored);
     }
@@ -104,8 +109,8 @@ struct ProxyWorker {
       if (hcms.count(hcm)) sessions.push_back(session);
     for (auto* session : sessions) session->shutdown();
     if (!close_idle) return;
-    for (auto& [socket, hcm] : idle) {
-      if (!hcms.count(hcm)) continue;
+    for (auto& [socket, connection] : http1_connections) {
+      if (!*connection.idle || !hcms.count(connection.hcm)) continue;
       boost::system::error_code ignored;
       socket->cancel(ignored);
     }

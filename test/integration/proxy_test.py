@@ -1350,6 +1350,110 @@ class FramingAndTimeoutRegressionTest(harness.MonomeshTestCase):
         self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:200])
 
 
+class DripBackend:
+    """An HTTP/1.1 backend on raw sockets that answers every request with a chunked body written
+    piece by piece: `?pieces=N&gap_ms=G` sends N pieces G ms apart, then the last chunk; with
+    `&stall=1` it sends one piece and then nothing more (the connection stays open)."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.stop_event = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buffer = b""
+        try:
+            while not self.stop_event.is_set():
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                query = dict(p.split("=", 1) for p in head.split(b" ")[1].decode().partition("?")[2].split("&") if "=" in p)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for _ in range(int(query.get("pieces", "1"))):
+                    conn.sendall(b"5\r\npiece\r\n")
+                    if query.get("stall"):
+                        self.stop_event.wait(15)
+                        return
+                    time.sleep(int(query.get("gap_ms", "0")) / 1000.0)
+                conn.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stop_event.set()
+        self.listener.close()
+
+
+class ConnectionDeadlineTest(harness.MonomeshTestCase):
+    """The connection manager's idle_timeout and stream_idle_timeout count from the last activity:
+    a connection or response that keeps moving outlives them, one that goes silent is closed
+    (each connection has one timer whose deadline moves with every read and write)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.backend = DripBackend()
+        cls.addClassCleanup(cls.backend.stop)
+        cls.port, cls.admin = ph.free_port(), ph.free_port()
+        # No route timeout: only the stream idle timeout bounds a response.
+        rc = {"virtual_hosts": [vhost("all", ["*"], [route("/", "drip", timeout="0s")])]}
+        listener = ph.http_listener("main", cls.port, rc, stream_idle_timeout="0.6s",
+                                    common_http_protocol_options={"idle_timeout": "0.6s"})
+        cls.proxy = start_class_proxy(cls, ph.bootstrap([listener], [cluster("drip", [cls.backend.port])],
+                                                        admin_port=cls.admin))
+
+    def test_silent_keep_alive_connection_closes_after_idle_timeout(self):
+        conn = ph.RawConnection(self.port)
+        self.addCleanup(conn.close)
+        conn.send(b"GET /?pieces=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(conn.read_response().body, b"piece")
+        started = time.monotonic()
+        self.assertTrue(conn.is_closed_by_peer(timeout=10), "the idle connection stayed open")
+        self.assertGreaterEqual(time.monotonic() - started, 0.5)
+
+    def test_busy_connection_outlives_idle_timeout(self):
+        conn = ph.RawConnection(self.port)
+        self.addCleanup(conn.close)
+        started = time.monotonic()
+        while time.monotonic() - started < 2.0:  # a request every 0.2 s, over three idle windows
+            conn.send(b"GET /?pieces=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(conn.read_response().body, b"piece")
+            time.sleep(0.2)
+
+    def test_dripping_response_outlives_stream_idle_timeout(self):
+        conn = ph.RawConnection(self.port)
+        self.addCleanup(conn.close)
+        conn.send(b"GET /?pieces=8&gap_ms=250 HTTP/1.1\r\nHost: x\r\n\r\n")  # 2 s, pieces 0.25 s apart
+        self.assertEqual(conn.read_response().body, b"piece" * 8)
+
+    def test_stalled_response_is_cut_after_stream_idle_timeout(self):
+        conn = ph.RawConnection(self.port)
+        self.addCleanup(conn.close)
+        started = time.monotonic()
+        conn.send(b"GET /?pieces=2&stall=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, _, _ = conn.read_head()
+        self.assertEqual(status, 200)
+        rest = conn.read_to_close()  # the head and the first piece came; then the proxy gives up
+        self.assertIn(b"piece", rest)
+        self.assertFalse(rest.endswith(b"0\r\n\r\n"), "a stalled response must not look complete")
+        self.assertLess(time.monotonic() - started, 10)
+
+
 class TcpIdleTimeoutTest(harness.MonomeshTestCase):
     """The tcp_proxy idle timeout counts activity in either direction (as Envoy): a server that
     streams to a silent client keeps the connection alive; a connection silent both ways ends."""

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <charconv>
 #include <utility>
 
@@ -17,6 +18,7 @@
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/http2_connection.h"
 #include "net/h2/h2_session.h"
+#include "net/stream_io.h"
 #include "proxy/http/request_mirror.h"
 #include "proxy/http/request_support.h"
 #include "proxy/tcp/byte_pump.h"
@@ -55,7 +57,10 @@ class Http1Session {
   // After run(): the client spoke HTTP/2 (prior knowledge); the bytes read so far, preface included.
   bool wantsHttp2() const noexcept { return !h2_preread_.empty(); }
   std::string takePreread() { return std::move(h2_preread_); }
-  net::MaybeTlsStream takeStream() { return std::move(down_); }
+  net::MaybeTlsStream takeStream() {
+    io_.deadline().stop();  // the HTTP/2 connection manager keeps its own timers
+    return std::move(down_);
+  }
 
  private:
   struct RequestState {
@@ -106,21 +111,20 @@ class Http1Session {
   void mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request);
 
   net::MaybeTlsStream down_;
+  net::StreamIo io_{down_.get_executor(), down_};
   beast::flat_buffer buffer_;
   std::shared_ptr<const HcmConfig> config_;
   ProxyWorker& worker_;
   std::unique_ptr<char[]> chunk_;
   std::string head_, frame_;  // reused for every message head and chunk-size line
-  Clock::time_point down_armed_ = Clock::time_point::max();
   // While a request is being received, HCM request_timeout bounds it as a whole.
   Clock::time_point request_deadline_ = Clock::time_point::max();
   bool request_timed_out_ = false;
   // The stream idle window of the current request (route idle_timeout, else the HCM's).
   std::chrono::milliseconds stream_idle_{300000};
-  // Downstream idle deadline: re-armed only when it has drifted by an eighth of the window.
-  void armDown(std::chrono::milliseconds window) {
-    armDeadline(down_, down_armed_, Clock::now() + window, window / 8);
-  }
+  // Downstream deadline for the next read or write. Between them (while the upstream answers)
+  // the upstream's deadline bounds the exchange, as before any operation on a Beast stream.
+  void armDown(std::chrono::milliseconds window) { io_.deadline().expiresAfter(window); }
   // HCM request_timeout: its own timer, which only cancels the pending read (the stream's
   // deadline would close the socket), so that a 408 can still be written.
   asio::steady_timer request_timer_{down_.get_executor()};
@@ -137,10 +141,7 @@ class Http1Session {
   }
   // Upstream deadline: a fixed point (route or per-try timeout), else the stream idle window.
   void armUp(UpstreamConnection& up, Clock::time_point deadline) {
-    if (deadline == Clock::time_point::max())
-      armDeadline(up.stream, up.armed, Clock::now() + stream_idle_, stream_idle_ / 8);
-    else
-      armDeadline(up.stream, up.armed, deadline, Clock::duration::zero());
+    up.io.deadline().expiresAt(deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline);
   }
   // The whole request has been read: request_timeout no longer applies.
   void requestReceived() {
@@ -148,6 +149,7 @@ class Http1Session {
     request_deadline_ = Clock::time_point::max();
   }
   tcp::endpoint remote_, local_;
+  bool waiting_ = false;  // for the next request's header (a drain may close the connection then)
   std::string h2_preread_;
   // Reads the first bytes: true when they are HTTP/2's connection preface (h2c with prior
   // knowledge), then kept in h2_preread_. Otherwise they stay in buffer_ for the HTTP/1 parser.
@@ -167,7 +169,7 @@ asio::awaitable<bool> Http1Session::sniffHttp2Preface() {
     }
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
     armDown(idle);
-    auto [ec, n] = co_await down_.async_read_some(buffer_.prepare(kChunk), nothrow);
+    auto [ec, n] = co_await io_.readSome(buffer_.prepare(kChunk));
     if (ec) co_return false;  // the HTTP/1 path sees the same end and closes quietly
     buffer_.commit(n);
   }
@@ -183,15 +185,23 @@ asio::awaitable<void> Http1Session::run() {
     stats.cx_active->dec();
     co_return;  // handed to the HTTP/2 connection manager, still open
   }
+  // Known to the worker for the connection's life, so a drain can close it while it waits.
+  worker_.http1_connections.emplace(&down_.socket(), ProxyWorker::Http1Connection{config_.get(), &waiting_});
+  struct Unregister {
+    ProxyWorker& worker;
+    tcp::socket* socket;
+    ~Unregister() { worker.http1_connections.erase(socket); }
+  } unregister{worker_, &down_.socket()};
   for (;;) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(uint32_t(config_->max_request_headers_bytes));
     parser.body_limit(boost::none);  // bodies are streamed; memory stays bounded by the chunk buffer
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
     armDown(idle);
-    worker_.idle.emplace(&down_.socket(), config_.get());
-    auto [ec, n] = co_await http::async_read_header(down_, buffer_, parser, nothrow);
-    worker_.idle.erase(&down_.socket());
+    waiting_ = true;
+    auto [ec, n] = co_await net::readHeader(io_, buffer_, parser);
+    waiting_ = false;
+    io_.deadline().expiresNever();  // the request's stream deadlines apply from here
     if (draining() && (ec == asio::error::operation_aborted || ec)) break;
     if (ec) {
       if (ec == http::error::header_limit) {
@@ -273,15 +283,10 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   if (!config_->access_logs.empty()) rs.response_headers = res.base();
   rs.bytes_out = rs.head ? 0 : res.payload_size().value_or(0);
   armDown(stream_idle_);
-  boost::system::error_code ec;
-  if (rs.head) {
-    http::response_serializer<http::string_body> sr{res};
-    auto [wec, wn] = co_await http::async_write_header(down_, sr, nothrow);
-    ec = wec;
-  } else {
-    auto [wec, wn] = co_await http::async_write(down_, res, nothrow);
-    ec = wec;
-  }
+  head_.clear();
+  appendResponseHead(res.base(), head_);
+  std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(res.body())};  // HEAD: body cleared
+  auto [ec, n] = co_await io_.write(out);
   co_return !ec && keep;
 }
 
@@ -291,7 +296,7 @@ asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::
     parser.get().body().data = chunk_.get();
     parser.get().body().size = kChunk;
     armDown(stream_idle_);
-    auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
+    auto [ec, n] = co_await net::read(io_, buffer_, parser);
     if (ec && ec != http::error::need_buffer) co_return false;
     size_t got = kChunk - parser.get().body().size;
     if (into) {
@@ -349,8 +354,10 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   rs.keep_alive = req.keep_alive();
 
   // Request headers the proxy owns.
-  if (config_->generate_request_id && req.find("x-request-id") == req.end())
-    req.set("x-request-id", uuid4(worker_.random));
+  if (config_->generate_request_id && req.find("x-request-id") == req.end()) {
+    std::array<char, 36> id;
+    req.set("x-request-id", uuid4(worker_.random, id));
+  }
   if (config_->use_remote_address) {
     if (!config_->skip_xff_append) {
       std::string ip = remote_.address().to_string();
@@ -436,7 +443,10 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
 }
 
 asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
-  // Raw bytes both ways until both sides close; bytes already buffered go first.
+  // Raw bytes both ways until both sides close; bytes already buffered go first. The pump keeps
+  // its own idle timer.
+  io_.deadline().stop();
+  up.io.deadline().stop();
   ProxyWorker::ScopedTunnel registered(worker_, down_.socket(), config_.get(), up.stream.socket());
   co_await pumpBothWays(down_, buffer_, up.stream, up.buffer, stream_idle_);
   co_return false;
@@ -521,7 +531,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
       parser.get().body().data = chunk_.get();
       parser.get().body().size = kChunk;
       armDown(stream_idle_);
-      auto [ec, n] = co_await http::async_read(down_, buffer_, parser, nothrow);
+      auto [ec, n] = co_await net::read(io_, buffer_, parser);
       if (ec && ec != http::error::need_buffer) {
         up->reset();
         if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
@@ -574,7 +584,8 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
   head_.clear();
   appendResponseHead(res, head_);
   armDown(stream_idle_);
-  auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
+  std::array<asio::const_buffer, 1> head{asio::buffer(head_)};
+  auto [wec, wn] = co_await io_.write(head);
   if (wec) {
     up->reset();
     co_return false;
@@ -600,7 +611,8 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
     }
     rs.bytes_out += out.size();
     armDown(stream_idle_);
-    auto [bec, bn] = co_await asio::async_write(down_, asio::buffer(out), nothrow);
+    std::array<asio::const_buffer, 1> data{asio::buffer(out)};
+    auto [bec, bn] = co_await io_.write(data);
     if (bec) {
       up->reset();
       co_return false;
@@ -642,7 +654,9 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
   if (auto e = req.find(http::field::expect); e != req.end()) {
     if (beast::iequals(e->value(), "100-continue") && !parser.is_done()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [cec, cn] = co_await asio::async_write(down_, asio::buffer(kContinue), nothrow);
+      armDown(stream_idle_);
+      std::array<asio::const_buffer, 1> interim{asio::buffer(kContinue)};
+      auto [cec, cn] = co_await io_.write(interim);
       if (cec) co_return false;
     }
     req.erase(http::field::expect);
@@ -689,17 +703,20 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     bool last = attempt + 1 == attempts_left;
     bool replaying = std::exchange(replay, false);
     if (attempt > 0 && !replaying && !co_await retryBackoff(cluster, *retry, attempt, worker_.random)) break;
-    Host* chosen = worker_.balancer(cluster).choose(*entry->hosts, hash, retry && retry->previous_hosts ? tried : std::vector<const Host*>{},
-                                                    Clock::now(), worker_.random);
+    // Only the previous-hosts predicate needs the hosts tried (a vector per request otherwise).
+    bool avoid_tried = retry && retry->previous_hosts;
+    static const std::vector<const Host*> kNone;
+    Host* chosen = worker_.balancer(cluster).choose(*entry->hosts, hash, avoid_tried ? tried : kNone, Clock::now(),
+                                                    worker_.random);
     if (chosen == nullptr) {
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       co_return co_await localReply(rs, 503, "no healthy upstream", "UH");
     }
-    tried.push_back(chosen);
+    if (avoid_tried) tried.push_back(chosen);
     HostPtr host;
     for (const auto& h : entry->hosts->hosts)
       if (h.get() == chosen) host = h;
-    rs.upstream_host = host->str();
+    if (!config_->access_logs.empty()) rs.upstream_host = host->str();  // text only for a log
     if (cluster.breakers->requests.load(std::memory_order_relaxed) >= cluster.limits.max_requests) {
       cstats.rq_pending_overflow->inc();
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
@@ -754,17 +771,18 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     if (buffered) {
       std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(body)};
       armUp(up, try_deadline);
-      auto [wec, wn] = co_await asio::async_write(up.stream, out, nothrow);
+      auto [wec, wn] = co_await up.io.write(out);
       ec = wec;
     } else {
       armUp(up, Clock::time_point::max());
-      auto [hec, hn] = co_await asio::async_write(up.stream, asio::buffer(head_), nothrow);
+      std::array<asio::const_buffer, 1> head{asio::buffer(head_)};
+      auto [hec, hn] = co_await up.io.write(head);
       ec = hec;
       while (!ec && !parser.is_done()) {
         req.body().data = chunk_.get();
         req.body().size = kChunk;
         armDown(stream_idle_);
-        auto [rec, rn] = co_await http::async_read_some(down_, buffer_, parser, nothrow);
+        auto [rec, rn] = co_await net::readSome(io_, buffer_, parser);
         if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
         if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
         size_t got = kChunk - req.body().size;
@@ -775,7 +793,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
                                               asio::buffer(chunked_up && got ? kCrlf : std::string_view()),
                                               asio::buffer(chunked_up && parser.is_done() ? kLastChunk : std::string_view())};
         armUp(up, Clock::time_point::max());
-        auto [bec, bn] = co_await asio::async_write(up.stream, out, nothrow);
+        auto [bec, bn] = co_await up.io.write(out);
         ec = bec;
       }
       if (parser.is_done()) requestReceived();
@@ -795,10 +813,10 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     boost::system::error_code rec = ec;
     if (!rec) {
       armUp(up, try_deadline);
-      auto [hec, hn] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
+      auto [hec, hn] = co_await net::readHeader(up.io, up.buffer, freshParser());
       rec = hec;
       while (!rec && parser_slot->get().result_int() / 100 == 1 && parser_slot->get().result_int() != 101) {
-        auto [again, an] = co_await http::async_read_header(up.stream, up.buffer, freshParser(), nothrow);
+        auto [again, an] = co_await net::readHeader(up.io, up.buffer, freshParser());
         rec = again;
       }
     }
@@ -850,7 +868,9 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
       head_.clear();
       appendResponseHead(res, head_);
-      auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
+      armDown(stream_idle_);
+      std::array<asio::const_buffer, 1> switching{asio::buffer(head_)};
+      auto [wec, wn] = co_await io_.write(switching);
       rs.status = 101;
       if (!config_->access_logs.empty()) rs.response_headers = res.base();
       if (wec) co_return false;
@@ -869,7 +889,8 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     if (!rp.is_done() && up.buffer.size() == 0) {
       // No body bytes are here yet: the head goes now, not when the body arrives.
       armDown(stream_idle_);
-      auto [wec, wn] = co_await asio::async_write(down_, asio::buffer(head_), nothrow);
+      std::array<asio::const_buffer, 1> head{asio::buffer(head_)};
+      auto [wec, wn] = co_await io_.write(head);
       if (wec) co_return false;
       first = false;
     }
@@ -880,7 +901,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
         res.body().size = kChunk;
         armUp(up, deadline);
         // read_some: forward what has arrived instead of waiting for a full buffer.
-        auto [bec, bn] = co_await http::async_read_some(up.stream, up.buffer, rp, nothrow);
+        auto [bec, bn] = co_await net::readSome(up.io, up.buffer, rp);
         if (bec && bec != http::error::need_buffer) {
           rs.flags = bec == beast::error::timeout ? "UT" : "UC";
           co_return false;  // the response may have begun: all that is left is to close
@@ -899,7 +920,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       first = false;
       if (asio::buffer_size(out) != 0) {
         armDown(stream_idle_);
-        auto [wec, wn] = co_await asio::async_write(down_, out, nothrow);
+        auto [wec, wn] = co_await io_.write(out);
         if (wec) co_return false;
       }
       if (done) break;

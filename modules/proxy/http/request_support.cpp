@@ -58,12 +58,12 @@ std::string lowerCase(std::string_view name) {
   return out;
 }
 
-std::string uuid4(std::mt19937_64& random) {
+std::string_view uuid4(std::mt19937_64& random, std::array<char, 36>& out) {
   // Version 4, variant 1, written without printf (it showed in profiles).
   uint64_t a = (random() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   uint64_t b = (random() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
+  out.fill('-');
   size_t pos = 0;
   auto put = [&](uint64_t v, int nibbles) {
     for (int i = nibbles - 1; i >= 0; --i) out[pos++] = kHex[(v >> (i * 4)) & 0xF];
@@ -77,7 +77,12 @@ std::string uuid4(std::mt19937_64& random) {
   put(b >> 48, 4);
   ++pos;
   put(b & 0xffffffffffffULL, 12);
-  return out;
+  return std::string_view(out.data(), out.size());
+}
+
+std::string uuid4(std::mt19937_64& random) {
+  std::array<char, 36> text;
+  return std::string(uuid4(random, text));
 }
 
 void countStatus(const HcmStats& s, unsigned status) {

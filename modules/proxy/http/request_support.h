@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/fields.hpp>
+#include <array>
 #include <optional>
 #include <random>
 #include <string>
@@ -25,7 +26,8 @@ bool isHopByHop(boost::beast::http::field f);
 std::string lowerCase(std::string_view name);
 // Drops hop-by-hop headers, including any the Connection header names.
 void stripHopByHop(boost::beast::http::fields& fields, bool keep_upgrade);
-// A random (version 4) UUID for x-request-id.
+// A random (version 4) UUID for x-request-id; the first form writes it into `out` (no allocation).
+std::string_view uuid4(std::mt19937_64& random, std::array<char, 36>& out);
 std::string uuid4(std::mt19937_64& random);
 void countStatus(const HcmStats& s, unsigned status);
 void countUpstreamStatus(const ClusterStats& s, unsigned status);

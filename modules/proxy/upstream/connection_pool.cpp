@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, HostPtr h, std::shared_ptr<const ClusterInfo> c)
-    : stream(boost::beast::tcp_stream(executor)), host(std::move(h)), cluster(std::move(c)) {
+    : stream(boost::beast::tcp_stream(executor)), io(executor, stream), host(std::move(h)), cluster(std::move(c)) {
   cluster->breakers->connections.fetch_add(1, std::memory_order_relaxed);
   cluster->stats->cx_active->inc();
 }
@@ -123,6 +123,7 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
     it->second.pop_front();
     w->woken = true;
     c->stream.tcp().expires_never();
+    c->io.deadline().expiresNever();
     c->armed = Clock::time_point::max();
     w->handed = std::move(c);
     w->timer.cancel();
@@ -133,6 +134,7 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
   if (list.size() >= kMaxIdlePerHost) return;
   c->idle_since = Clock::now();
   c->stream.tcp().expires_never();
+  c->io.deadline().expiresNever();
   c->armed = Clock::time_point::max();
   list.push_back(std::move(c));
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "net/maybe_tls_stream.h"
+#include "net/stream_io.h"
 #include "proxy/upstream/cluster.h"
 
 namespace monomesh::proxy {
@@ -25,6 +26,9 @@ struct UpstreamConnection {
   UpstreamConnection(const UpstreamConnection&) = delete;
 
   net::MaybeTlsStream stream;  // TLS when the cluster has an UpstreamTlsContext
+  // The HTTP/1 connection manager's I/O and deadline (the stream's own Beast timer is for the
+  // code that uses Beast's operations on it: connect, mirrors, HTTP/2 clients' forwarding).
+  net::StreamIo io;
   boost::beast::flat_buffer buffer;
   HostPtr host;
   std::shared_ptr<const ClusterInfo> cluster;

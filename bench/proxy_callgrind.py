@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""CPU cost of one proxied HTTP/1.1 request, counted by callgrind (deterministic, so it can be
+measured on a busy machine where wall-clock ratios cannot).
+
+`monomesh proxy --concurrency 1` runs under valgrind's callgrind in front of an nginx backend
+(keep-alive both sides; HCM + router + upstream pool, no filters). A client sends --warmup
+requests, the counters are zeroed (callgrind_control -z), it sends --requests more over
+--connections keep-alive connections (GET with curl's three headers), and the profile is dumped.
+Printed: instructions per request, heap allocations (malloc/calloc/realloc/memalign calls) per
+request, and the top functions by exclusive instructions (--top).
+
+Usage: proxy_callgrind.py [--requests N] [--warmup N] [--connections C] [--top K] [--keep DIR]
+"""
+import argparse
+import collections
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+from proxy_bench import BIN, free_port, stop_all, wait_port, write_backend_config, write_monomesh_config
+
+ALLOCATORS = {"malloc", "calloc", "realloc", "memalign", "posix_memalign", "aligned_alloc"}
+
+
+def read_response(sock, pending):
+    """Reads one Content-Length response; returns the bytes left over."""
+    buf = pending
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError("unexpected response: %r" % head[:80])
+    length = int(re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head).group(1))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed in body")
+        rest += chunk
+    return rest[length:]
+
+
+def drive(port, conns, n):
+    request = ("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: curl/7.88.1\r\n"
+               "Accept: */*\r\n\r\n" % port).encode()
+    for i in range(n):
+        sock, pending = conns[i % len(conns)]
+        sock.sendall(request)
+        conns[i % len(conns)] = (sock, read_response(sock, pending))
+
+
+def profile_totals(path):
+    """Total instructions, allocator calls and each function's own instructions, from a callgrind
+    output file (compressed names; a `calls=` line is followed by the call's inclusive cost, which
+    is not the caller's own)."""
+    names = {}
+    total = 0
+    allocs = collections.Counter()
+    own = collections.Counter()
+    fn = callee = None
+    skip_cost = False
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+                continue
+            m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if m:
+                kind, ident, name = m.groups()
+                if name is not None:
+                    names[ident] = name
+                if kind == "fn":
+                    fn = names[ident]
+                else:
+                    callee = names[ident]
+                continue
+            if line.startswith("calls="):
+                if callee in ALLOCATORS:
+                    allocs[callee] += int(line[6:].split()[0])
+                skip_cost = True
+                continue
+            if line[:1].isdigit() or line[:1] in "+-*":
+                if skip_cost:
+                    skip_cost = False
+                    continue
+                parts = line.split()
+                if len(parts) >= 2 and fn is not None:
+                    own[fn] += int(parts[1])
+    return total, allocs, own
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--connections", type=int, default=4)
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--keep", help="keep the work folder (callgrind.out.*) here")
+    args = ap.parse_args()
+    for tool in ("nginx", "valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            sys.exit("proxy_callgrind: %s is missing" % tool)
+    work = args.keep or tempfile.mkdtemp(prefix="monomesh-callgrind-")
+    os.makedirs(work, exist_ok=True)
+    procs = []
+    try:
+        backend_port = free_port()
+        procs.append(subprocess.Popen(["nginx", "-c", write_backend_config(work, backend_port), "-p", work],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(backend_port)
+        port, admin = free_port(), free_port()
+        config = write_monomesh_config(work, admin, port, backend_port)
+        out = os.path.join(work, "callgrind.out")
+        proxy = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out + ".%p",
+                                  BIN, "proxy", "-c", config, "--concurrency", "1", "--log_output_level", "default:warn"],
+                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "valgrind.log"), "w"))
+        procs.append(proxy)
+        wait_port(port, timeout=120)  # valgrind starts slowly
+        conns = [(socket.create_connection(("127.0.0.1", port)), b"") for _ in range(args.connections)]
+        drive(port, conns, args.warmup)
+        subprocess.run(["callgrind_control", "-z", str(proxy.pid)], check=True, capture_output=True)
+        drive(port, conns, args.requests)
+        subprocess.run(["callgrind_control", "-d", "measured", str(proxy.pid)], check=True, capture_output=True)
+        for sock, _ in conns:
+            sock.close()
+        dumps = [os.path.join(work, f) for f in os.listdir(work) if f.startswith("callgrind.out.") and "." in f[14:]]
+        dump = max(dumps, key=os.path.getmtime)
+        total, allocs, by_fn = profile_totals(dump)
+        n = args.requests
+        print("requests %d over %d connections" % (n, args.connections))
+        print("instructions per request: %.0f" % (total / n))
+        print("allocations per request: %.1f (%s)" % (sum(allocs.values()) / n,
+              ", ".join("%s %.1f" % (k, v / n) for k, v in allocs.most_common())))
+        print("top functions by own instructions per request:")
+        for name, ir in by_fn.most_common(args.top):
+            print("  %7.0f  %s" % (ir / n, name[:150]))
+        if args.keep:
+            print("profile: %s" % dump)
+    finally:
+        stop_all(procs)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
