@@ -494,6 +494,51 @@ class ProxyAdsTest(harness.MonomeshTestCase):
         self.assertEqual(proxy.admin("/ready").status, 503)
         proxy.stop()
 
+    def test_clusters_and_listeners_from_files_moved_into_place(self):
+        # Envoy's config_source.path, without a control plane: each file holds a DiscoveryResponse
+        # (JSON here, YAML in the unit tests); a new file moved into place applies, a broken one
+        # is counted and the previous config stays.
+        folder = tempfile.mkdtemp(prefix="monomesh-files-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        cds, lds = os.path.join(folder, "cds.json"), os.path.join(folder, "lds.json")
+
+        def put(path, version, type_url, resources):
+            with open(path + ".tmp", "w") as f:
+                json.dump({"version_info": version, "resources": [dict(r, **{"@type": type_url}) for r in resources]}, f)
+            os.replace(path + ".tmp", path)
+
+        def static(name):
+            return ph.cluster(name, [self.backends[name].port])
+        port = ph.free_port()
+
+        def listener(cluster):
+            return ph.http_listener("files", port, {"virtual_hosts": [
+                {"name": "all", "domains": ["*"], "routes": [ph.route("/", cluster)]}]})
+        put(cds, "c1", CDS, [static("a")])
+        put(lds, "l1", LDS, [listener("a")])
+        admin_port = ph.free_port()
+        proxy = ph.Proxy({"node": {"id": NODE_ID, "cluster": "files"},
+                          "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
+                          "dynamic_resources": {"cds_config": {"path": cds},
+                                                "lds_config": {"path_config_source": {"path": lds}}}})
+        self.addCleanup(proxy.cleanup)
+        proxy.start()
+        self.assertEqual(self.backend_of(port), "a")
+        put(cds, "c2", CDS, [static("a"), static("b")])  # make before break: the cluster first
+        ph.wait_for(lambda: proxy.stat("cluster_manager.cluster_added") == 2, timeout=10, what="cluster b")
+        put(lds, "l2", LDS, [listener("b")])
+        ph.wait_for(lambda: self.backend_of(port) == "b", timeout=10, what="the listener from the new file")
+        with open(lds + ".tmp", "w") as f:
+            f.write("{\"resources\": [")
+        os.replace(lds + ".tmp", lds)
+        ph.wait_for(lambda: proxy.stat("listener_manager.lds.update_rejected") == 1, timeout=10, what="the broken file")
+        self.assertEqual(self.backend_of(port), "b")
+        self.assertIn("a changed file is not applied", proxy.log())
+        dump = {c["@type"].rsplit(".", 1)[-1]: c for c in json.loads(proxy.admin("/config_dump").body)["configs"]}
+        self.assertEqual(dump["ClustersConfigDump"]["version_info"], "c2")
+        self.assertEqual(dump["ListenersConfigDump"]["version_info"], "l2")
+        proxy.stop()
+
     def test_unsupported_config_sources_are_start_up_errors(self):
         cases = [
             ({"lds_config": {"path": "/etc/envoy/lds.yaml"}}, "dynamic_resources.lds_config.path"),

@@ -1,4 +1,5 @@
-// Config sources: only ADS is followed; every other kind of source is refused naming the field;
+// Config sources: ADS is followed, and files (config_source.path) for CDS and LDS; every other
+// kind of source is refused naming the field;
 // initial_fetch_timeout defaults; the ADS/SDS gRPC target comes from a static cluster.
 #include <boost/test/unit_test.hpp>
 
@@ -85,12 +86,26 @@ BOOST_AUTO_TEST_CASE(unsupported_dynamic_resources_name_the_field) {
   auto unknown = dynamicError(
       "dynamic_resources:\n  ads_config: {api_type: GRPC, grpc_services: [{envoy_grpc: {cluster_name: nowhere}}]}\n");
   BOOST_TEST(contains(unknown, "\"nowhere\" is not a static cluster"), unknown);
-  auto path = dynamicError(std::string("dynamic_resources:\n") + kAds + "  lds_config: {path: /etc/lds.yaml}\n");
-  BOOST_TEST(contains(path, "dynamic_resources.lds_config.path"), path);
+  auto no_path = dynamicError("dynamic_resources:\n  lds_config: {path_config_source: {}}\n");
+  BOOST_TEST(contains(no_path, "dynamic_resources.lds_config.path: required"), no_path);
   auto no_ads = dynamicError("dynamic_resources:\n  cds_config: {ads: {}}\n");
   BOOST_TEST(contains(no_ads, "dynamic_resources.cds_config: needs dynamic_resources.ads_config"), no_ads);
   auto locator = dynamicError("dynamic_resources:\n  lds_resources_locator: xdstp://x\n");
   BOOST_TEST(contains(locator, "resource locators"), locator);
+}
+
+BOOST_AUTO_TEST_CASE(cds_and_lds_may_come_from_files_without_ads) {
+  bool uses_ads = true;
+  BOOST_TEST(dynamicError("dynamic_resources:\n  cds_config: {path: /etc/cds.yaml}\n  lds_config: {path_config_source: "
+                          "{path: /etc/lds.yaml}}\n",
+                          uses_ads) == "");
+  BOOST_TEST(!uses_ads);
+  BOOST_TEST(dynamicError(std::string("dynamic_resources:\n") + kAds + "  lds_config: {path: /etc/lds.yaml}\n", uses_ads) ==
+             "");
+  BOOST_TEST(uses_ads);
+  BOOST_TEST(configSourcePath(fromYaml<core::ConfigSource>("path: /a.yaml")) == "/a.yaml");
+  BOOST_TEST(configSourcePath(fromYaml<core::ConfigSource>("path_config_source: {path: /b.json}")) == "/b.json");
+  BOOST_TEST(configSourcePath(fromYaml<core::ConfigSource>("ads: {}")) == "");
 }
 
 BOOST_AUTO_TEST_CASE(a_bootstrap_eds_cluster_needs_ads) {

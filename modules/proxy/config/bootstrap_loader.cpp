@@ -5,9 +5,8 @@
 
 namespace monomesh::proxy {
 
-namespace {
-
-config::ConfigErrors readText(const std::string& text, const std::string& name, envoy::config::bootstrap::v3::Bootstrap& out) {
+config::ConfigErrors readProtoText(const std::string& text, const std::string& name, const std::string& what,
+                                   google::protobuf::Message& out) {
   YAML::Node node;
   try {
     node = YAML::Load(text);
@@ -16,14 +15,12 @@ config::ConfigErrors readText(const std::string& text, const std::string& name, 
                                 "invalid YAML: " + e.msg}};
   }
   if (!node.IsMap()) {
-    return {config::ConfigError{config::SourcePosition{name, 1, 1}, "", "", "a bootstrap must be a mapping"}};
+    return {config::ConfigError{config::SourcePosition{name, 1, 1}, "", "", "a " + what + " must be a mapping"}};
   }
   config::YamlProtoReader reader(name);
   reader.read(node, out, "");
   return reader.takeErrors();
 }
-
-}  // namespace
 
 config::ConfigErrors loadBootstrap(const std::string& path, const std::string& yaml,
                                    envoy::config::bootstrap::v3::Bootstrap& out) {
@@ -32,11 +29,11 @@ config::ConfigErrors loadBootstrap(const std::string& path, const std::string& y
     std::string error;
     auto text = config::readConfigFile(path, 32u << 20, error);
     if (!text) return {config::ConfigError{config::SourcePosition{path, 0, 0}, "", "", error}};
-    if (auto errors = readText(*text, path, out); !errors.empty()) return errors;
+    if (auto errors = readProtoText(*text, path, "bootstrap", out); !errors.empty()) return errors;
   }
   if (!yaml.empty()) {
     envoy::config::bootstrap::v3::Bootstrap overlay;
-    if (auto errors = readText(yaml, "--config-yaml", overlay); !errors.empty()) return errors;
+    if (auto errors = readProtoText(yaml, "--config-yaml", "bootstrap", overlay); !errors.empty()) return errors;
     out.MergeFrom(overlay);
   }
   return {};

@@ -26,6 +26,11 @@ std::string adsOnlyError(const core::ConfigSource& source, const std::string& fi
   return {};
 }
 
+std::string configSourcePath(const core::ConfigSource& source) {
+  if (source.has_path_config_source()) return source.path_config_source().path();
+  return source.config_source_specifier_case() == core::ConfigSource::kPath ? source.path() : std::string();
+}
+
 std::chrono::milliseconds initialFetchTimeout(const core::ConfigSource& source) {
   if (!source.has_initial_fetch_timeout()) return std::chrono::seconds(15);
   return toMillis(source.initial_fetch_timeout());
@@ -76,14 +81,17 @@ std::string checkDynamicResources(const envoy::config::bootstrap::v3::Bootstrap&
     uses_ads = true;
   }
   const std::string no_ads = ": needs dynamic_resources.ads_config (the ADS stream it names)";
-  if (d.has_cds_config()) {
-    if (auto err = adsOnlyError(d.cds_config(), "dynamic_resources.cds_config"); !err.empty()) return err;
-    if (!uses_ads) return "dynamic_resources.cds_config" + no_ads;
-  }
-  if (d.has_lds_config()) {
-    if (auto err = adsOnlyError(d.lds_config(), "dynamic_resources.lds_config"); !err.empty()) return err;
-    if (!uses_ads) return "dynamic_resources.lds_config" + no_ads;
-  }
+  // CDS and LDS: ADS, or a file holding a DiscoveryResponse.
+  auto check = [&](const core::ConfigSource& source, const std::string& field) -> std::string {
+    bool file = source.has_path_config_source() || source.config_source_specifier_case() == core::ConfigSource::kPath;
+    if (file) return configSourcePath(source).empty() ? field + ".path: required" : std::string();
+    if (auto err = adsOnlyError(source, field); !err.empty()) return err;
+    return uses_ads ? std::string() : field + no_ads;
+  };
+  if (d.has_cds_config())
+    if (auto err = check(d.cds_config(), "dynamic_resources.cds_config"); !err.empty()) return err;
+  if (d.has_lds_config())
+    if (auto err = check(d.lds_config(), "dynamic_resources.lds_config"); !err.empty()) return err;
   const auto& clusters = bootstrap.static_resources().clusters();
   for (int i = 0; i < clusters.size(); ++i) {
     if (clusters[i].type() != envoy::config::cluster::v3::Cluster::EDS || uses_ads) continue;

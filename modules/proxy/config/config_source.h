@@ -1,6 +1,7 @@
 // Where the proxy's dynamic resources come from (Envoy's ConfigSource / ApiConfigSource), checked
-// once: every xDS type rides one ADS stream to a gRPC cluster of the bootstrap; file, REST and
-// delta sources are refused with an error naming the field. Also the SDS stream's target.
+// once: every xDS type rides one ADS stream to a gRPC cluster of the bootstrap, except that CDS
+// and LDS may also come from a file (config_source.path); REST, delta and other file sources are
+// refused with an error naming the field. Also the SDS stream's target.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -14,6 +15,9 @@ namespace monomesh::proxy {
 // "" when `source` is `ads: {}`; otherwise why not, naming `field` (e.g.
 // "dynamic_resources.cds_config.path: file config sources are not supported; use ads: {}").
 std::string adsOnlyError(const envoy::config::core::v3::ConfigSource& source, const std::string& field);
+
+// The file `source` names (path, or path_config_source.path); "" when it is not a file source.
+std::string configSourcePath(const envoy::config::core::v3::ConfigSource& source);
 
 // Envoy's initial_fetch_timeout: 15 s unless set; 0 means wait for ever (returned as 0).
 std::chrono::milliseconds initialFetchTimeout(const envoy::config::core::v3::ConfigSource& source);

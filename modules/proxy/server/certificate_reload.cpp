@@ -108,7 +108,7 @@ std::string ProxyServer::recompileTls() {
   std::string error = compileClusters(clusters);
   if (error.empty()) error = compileListeners(*listeners);
   if (!error.empty()) return error;
-  if (uses_ads_) {
+  if (dynamic_) {
     // Only the bootstrap's resources are recompiled; dynamic ones keep their contexts.
     cluster_infos_ = clusters;
     bootstrap_listeners_ = listeners->listeners;

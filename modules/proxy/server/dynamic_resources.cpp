@@ -1,12 +1,14 @@
 // ProxyServer's ADS client (declared in proxy_server.h): the bootstrap's dynamic_resources
 // followed as Envoy follows them. One AggregatedDiscoveryService stream to the static gRPC cluster
-// ads_config names carries CDS, EDS, LDS and RDS; ClusterDiscovery and ListenerDiscovery decide
+// ads_config names carries CDS, EDS, LDS and RDS (CDS and LDS may come from config_source.path
+// files instead, through PathSubscription); ClusterDiscovery and ListenerDiscovery decide
 // what each response changes, RouteConfigProviders holds the routes, and this file binds, closes
 // and drains sockets, publishes snapshots, and keeps the subscriptions in step. The control plane
 // going away changes nothing in force; the client reconnects with backoff and re-subscribes.
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 #include <unordered_set>
 
 #include "net/tls_transport.h"
@@ -32,7 +34,7 @@ asio::awaitable<std::unique_ptr<net::Transport>> secureXdsConnection(asio::ip::t
 
 }  // namespace
 
-std::string ProxyServer::startDynamicResources() {
+std::string ProxyServer::startAdsClient() {
   if (bootstrap_.node().id().empty())
     return "node.id is required to follow a control plane (set it in the bootstrap or with --service-node)";
   const auto& dynamic = bootstrap_.dynamic_resources();
@@ -53,10 +55,20 @@ std::string ProxyServer::startDynamicResources() {
   auto* connected = &stats_.gauge("control_plane.connected_state");
   options.on_connection = [connected](bool up) { connected->set(up ? 1 : 0); };
   ads_client_ = xds::AdsClient::create(ads_channel_, bootstrap_.node(), options);
+  observe::logScope("proxy").info("following the control plane at {}:{} (cluster {}) as node {}", target.host,
+                                  target.port, target.cluster, bootstrap_.node().id());
+  return {};
+}
 
+std::string ProxyServer::startDynamicResources() {
+  const auto& dynamic = bootstrap_.dynamic_resources();
+  if (uses_ads_)
+    if (auto err = startAdsClient(); !err.empty()) return err;
   ClusterDiscovery::Hooks clusters;
   clusters.compile = [this](const envoy::config::cluster::v3::Cluster& c) {
     auto info = ClusterInfo::compile(c, stats_, &secrets_);
+    if (info->type == ClusterInfo::Type::Eds && !ads_client_)
+      throw std::invalid_argument("eds_cluster_config.eds_config: needs dynamic_resources.ads_config (no ADS stream)");
     info->tls_generation = tls_generation_;
     return info;
   };
@@ -72,7 +84,7 @@ std::string ProxyServer::startDynamicResources() {
   };
   clusters.want_endpoints = [this](const std::vector<std::string>& names) {
     std::string url(xds::type_url::kEndpoint);
-    if (names.empty() && !ads_client_->types().count(url)) return;  // nothing asked for yet
+    if (!ads_client_ || (names.empty() && !ads_client_->types().count(url))) return;  // nothing asked for yet
     ads_client_->subscribe(url, names, [this](const std::string& version, const Resources& resources) {
       return cluster_discovery_->onEndpoints(version, resources);
     });
@@ -83,15 +95,18 @@ std::string ProxyServer::startDynamicResources() {
       [this](const std::string& name) { return cluster_discovery_ && cluster_discovery_->warmingOnly(name); });
 
   bool cds = dynamic.has_cds_config();
-  if (cds)
-    ads_client_->subscribe(std::string(xds::type_url::kCluster), {},
-                           [this](const std::string& version, const Resources& resources) {
-                             return cluster_discovery_->onClusters(version, resources);
-                           });
-  ads_client_->start();
-  observe::logScope("proxy").info("following the control plane at {}:{} (cluster {}) as node {}", target.host, target.port,
-                                  target.cluster, bootstrap_.node().id());
+  std::string cds_path = cds ? configSourcePath(dynamic.cds_config()) : std::string();
+  auto apply = [this](const std::string& version, const Resources& resources) {
+    return cluster_discovery_->onClusters(version, resources);
+  };
+  if (cds && cds_path.empty()) ads_client_->subscribe(std::string(xds::type_url::kCluster), {}, apply);
+  if (ads_client_) ads_client_->start();
   cluster_discovery_->start(cluster_infos_, cds, cds ? initialFetchTimeout(dynamic.cds_config()) : std::chrono::milliseconds(0));
+  if (!cds_path.empty()) {
+    cds_file_ = std::make_unique<PathSubscription>(runtime_->main(), cds_path, std::string(xds::type_url::kCluster),
+                                                   apply, stats_.counter("cluster_manager.cds.update_rejected"));
+    if (auto err = cds_file_->start(); !err.empty()) return "dynamic_resources.cds_config.path: " + err;
+  }
   return {};
 }
 
@@ -110,13 +125,22 @@ void ProxyServer::onClustersInitialized() {
   listener_discovery_ = std::make_unique<ListenerDiscovery>(runtime_->main(), stats_, std::move(listeners));
   const auto& dynamic = bootstrap_.dynamic_resources();
   bool lds = dynamic.has_lds_config();
-  if (lds)
-    ads_client_->subscribe(std::string(xds::type_url::kListener), {},
-                           [this](const std::string& version, const Resources& resources) {
-                             return listener_discovery_->onListeners(version, resources);
-                           });
+  std::string lds_path = lds ? configSourcePath(dynamic.lds_config()) : std::string();
+  auto apply = [this](const std::string& version, const Resources& resources) {
+    return listener_discovery_->onListeners(version, resources);
+  };
+  if (lds && lds_path.empty()) ads_client_->subscribe(std::string(xds::type_url::kListener), {}, apply);
   listener_discovery_->start(bootstrap_listeners_, lds,
                              lds ? initialFetchTimeout(dynamic.lds_config()) : std::chrono::milliseconds(0));
+  if (lds_path.empty()) return;
+  lds_file_ = std::make_unique<PathSubscription>(runtime_->main(), lds_path, std::string(xds::type_url::kListener),
+                                                 apply, stats_.counter("listener_manager.lds.update_rejected"));
+  if (auto err = lds_file_->start(); !err.empty()) {
+    observe::logScope("proxy").error(
+        "start-up step \"start dynamic resources\" failed: dynamic_resources.lds_config.path: {}", err);
+    start_failed_ = true;
+    runtime_->stop();
+  }
 }
 
 void ProxyServer::onListenersInitialized() {
@@ -128,7 +152,7 @@ void ProxyServer::onListenersInitialized() {
 void ProxyServer::wantRoutes(const std::set<std::string>& names) {
   routes_->retain(names);
   std::string url(xds::type_url::kRoute);
-  if (names.empty() && !ads_client_->types().count(url)) return;
+  if (!ads_client_ || (names.empty() && !ads_client_->types().count(url))) return;  // (RDS needs ADS)
   ads_client_->subscribe(url, std::vector<std::string>(names.begin(), names.end()),
                          [this](const std::string& version, const Resources& resources) -> std::optional<std::string> {
                            std::vector<std::string> arrived;

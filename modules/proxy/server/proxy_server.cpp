@@ -59,6 +59,8 @@ void ProxyServer::shutdown() {
   sds_client_.reset();
   if (sds_channel_) sds_channel_->close();
   sds_channel_.reset();
+  cds_file_.reset();  // their timers live on the main context
+  lds_file_.reset();
   if (ads_client_) ads_client_->stop();
   ads_client_.reset();
   if (ads_channel_) ads_channel_->close();
@@ -155,7 +157,7 @@ std::string ProxyServer::compileListeners(ListenerSnapshot& snapshot) {
 std::string ProxyServer::completeStartup() {
   cluster_infos_.clear();
   if (auto err = initClusters(); !err.empty()) return err;
-  if (uses_ads_) {
+  if (dynamic_) {
     // The bootstrap's listeners warm with the dynamic ones (their RDS routes); nothing accepts
     // before CDS, EDS, LDS and RDS have initialized, as in Envoy.
     ListenerSnapshot compiled;
@@ -372,6 +374,8 @@ std::string ProxyServer::start() {
   auto fail = [](const std::string& step, const std::string& why) { return step + ": " + why; };
   if (auto err = initBootstrap(); !err.empty()) return fail("load bootstrap", err);
   if (auto err = checkDynamicResources(bootstrap_, uses_ads_); !err.empty()) return fail("check dynamic resources", err);
+  const auto& dynamic = bootstrap_.dynamic_resources();
+  dynamic_ = uses_ads_ || dynamic.has_cds_config() || dynamic.has_lds_config();
   if (options_.shared_runtime != nullptr) {
     runtime_ = options_.shared_runtime;
   } else {

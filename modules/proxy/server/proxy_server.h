@@ -15,6 +15,7 @@
 #include "observe/readiness.h"
 #include "observe/stats_store.h"
 #include "envoy/admin/v3/config_dump.pb.h"
+#include "proxy/config/path_subscription.h"
 #include "proxy/http/route_config_provider.h"
 #include "proxy/listener/listener_config.h"
 #include "proxy/listener/listener_discovery.h"
@@ -90,9 +91,11 @@ class ProxyServer {
   std::string bindListener(const ListenerConfig& listener);
 
   // ADS (server/dynamic_resources.cpp): CDS, EDS, LDS and RDS over one stream, as Envoy follows
-  // a control plane. Bootstrap clusters warm first, then CDS/EDS initialize, then LDS/RDS; the
-  // listeners accept once all of that has warmed.
+  // a control plane (CDS and LDS may come from files instead). Bootstrap clusters warm first, then
+  // CDS/EDS initialize, then LDS/RDS; the listeners accept once all of that has warmed.
   std::string startDynamicResources();
+  // The ADS stream to the cluster dynamic_resources.ads_config names.
+  std::string startAdsClient();
   void onClustersInitialized();
   void onListenersInitialized();
   // Publishes `change.active` and binds, closes and drains what it says; returns the added
@@ -150,13 +153,16 @@ class ProxyServer {
   std::shared_ptr<net::xds::AdsClient> sds_client_;
   // ADS. routes_ always exists (without ADS it refuses HCMs with rds).
   bool uses_ads_ = false;
+  bool dynamic_ = false;  // clusters or listeners follow ADS or a file: Cluster/ListenerDiscovery run
   bool serving_ = false;  // with ADS: listeners accept once initialization has ended
   std::unique_ptr<RouteConfigProviders> routes_;
   std::unique_ptr<ClusterDiscovery> cluster_discovery_;
   std::unique_ptr<ListenerDiscovery> listener_discovery_;
   std::vector<std::shared_ptr<const ListenerConfig>> bootstrap_listeners_;
   std::shared_ptr<net::grpc::GrpcChannel> ads_channel_;
-  std::shared_ptr<net::xds::AdsClient> ads_client_;
+  std::shared_ptr<net::xds::AdsClient> ads_client_;  // null without ads_config
+  // CDS / LDS from config_source.path files.
+  std::unique_ptr<PathSubscription> cds_file_, lds_file_;
   std::vector<std::shared_ptr<boost::asio::steady_timer>> drain_timers_;
   bool configured_ = false;  // clusters and listeners compiled (at once, or once SDS secrets came)
   std::vector<std::string> tls_files_;
