@@ -136,6 +136,27 @@ BOOST_AUTO_TEST_CASE(endpoints_follow_subsets_and_localities) {
   auto prioritised = xds::buildLoadAssignment(local_view, "outbound|9080||reviews.default.svc.cluster.local");
   BOOST_TEST(prioritised->endpoints(0).priority() == 0u);  // us-east/us-east-1a, like productpage's node
   BOOST_TEST(prioritised->endpoints(1).priority() == 3u);  // us-west
+  for (const auto& c : xds::buildClusters(local_view))
+    BOOST_TEST(!c.common_lb_config().has_locality_weighted_lb_config());  // failover only: priorities
+
+  // With `distribute`, localities carry weights, and EDS clusters turn locality weighting on.
+  auto* d = mesh.mesh().mutable_locality_lb_setting()->add_distribute();
+  d->set_from("us-east/*");
+  (*d->mutable_to())["us-east/*"] = 80;
+  (*d->mutable_to())["us-west/*"] = 20;
+  const auto& weighted_push = mesh.push();
+  xds::ProxyView weighted_view(weighted_push, proxy);
+  auto weighted = xds::buildLoadAssignment(weighted_view, "outbound|9080||reviews.default.svc.cluster.local");
+  BOOST_REQUIRE(weighted->endpoints_size() == 2);
+  BOOST_TEST(weighted->endpoints(0).load_balancing_weight().value() == 80u);
+  BOOST_TEST(weighted->endpoints(1).load_balancing_weight().value() == 20u);
+  bool found = false;
+  for (const auto& c : xds::buildClusters(weighted_view))
+    if (c.name() == "outbound|9080||reviews.default.svc.cluster.local") {
+      found = true;
+      BOOST_TEST(c.common_lb_config().has_locality_weighted_lb_config());
+    }
+  BOOST_TEST(found);
 }
 
 BOOST_AUTO_TEST_CASE(sidecar_listeners_as_istio_1_1) {

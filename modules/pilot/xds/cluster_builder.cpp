@@ -34,6 +34,10 @@ cv3::Cluster outboundCluster(const ProxyView& view, const Service& service, cons
       c.set_type(cv3::Cluster::EDS);
       c.mutable_eds_cluster_config()->mutable_eds_config()->mutable_ads();
       c.mutable_eds_cluster_config()->set_service_name(c.name());
+      // `distribute` reaches the proxy as locality load_balancing_weights, which Envoy (and our
+      // proxy) only honour with locality-weighted balancing on.
+      if (localityLbEnabled(view.push) && view.push.mesh().locality_lb_setting().distribute_size() > 0)
+        c.mutable_common_lb_config()->mutable_locality_weighted_lb_config();
       break;
     case Resolution::DnsLB: {
       c.set_type(cv3::Cluster::STRICT_DNS);

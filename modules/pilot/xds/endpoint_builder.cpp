@@ -40,11 +40,6 @@ uint32_t proximityPriority(const LocalityParts& proxy, const LocalityParts& endp
   return 0;
 }
 
-bool localityLbEnabled(const PushContext& push) {
-  const char* env = std::getenv("PILOT_ENABLE_LOCALITY_LOAD_BALANCING");
-  return push.mesh().has_locality_lb_setting() || (env != nullptr && std::string_view(env) != "0" && std::string_view(env) != "false");
-}
-
 // The mesh networks when EDS is split by network (some are configured), else null.
 const MeshNetworks* splitHorizon(const PushContext& push) {
   const auto& networks = push.registryOptions().networks;
@@ -93,6 +88,11 @@ bool localityMatches(const std::string& pattern, const std::string& locality) {
 }
 
 }  // namespace
+
+bool localityLbEnabled(const PushContext& push) {
+  const char* env = std::getenv("PILOT_ENABLE_LOCALITY_LOAD_BALANCING");
+  return push.mesh().has_locality_lb_setting() || (env != nullptr && std::string_view(env) != "0" && std::string_view(env) != "false");
+}
 
 // Keep in step with buildLoadAssignment: the proxy-dependent inputs are whether the service is
 // visible from its namespace, the DestinationRule a subset comes from (the index's entry: merged

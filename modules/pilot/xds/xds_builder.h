@@ -69,6 +69,8 @@ std::vector<envoy::config::cluster::v3::Cluster> buildServiceClusters(const Prox
 
 // EDS: the assignment of one cluster (by name), as seen from `view`'s proxy; nullopt when the
 // name is not an EDS cluster Pilot knows.
+// Locality load balancing is on (mesh config localityLbSetting, or PILOT_ENABLE_LOCALITY_LOAD_BALANCING).
+bool localityLbEnabled(const PushContext& push);
 std::optional<envoy::config::endpoint::v3::ClusterLoadAssignment> buildLoadAssignment(const ProxyView& view,
                                                                                       std::string_view cluster_name);
 
