@@ -81,7 +81,9 @@ def profile_totals(path):
                     callee = names[ident]
                 continue
             if line.startswith("calls="):
-                if callee in ALLOCATORS:
+                # memalign calls malloc: count the outermost allocator call only.
+                inner = fn in ALLOCATORS or (fn or "").startswith(("_mid_memalign", "_int_"))
+                if callee in ALLOCATORS and not inner:
                     allocs[callee] += int(line[6:].split()[0])
                 skip_cost = True
                 continue

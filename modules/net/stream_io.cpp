@@ -23,6 +23,7 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxIov = 16;   // more buffers than this go in a second sendmsg
 constexpr std::size_t kMaxRead = 65536;  // per read into a parse buffer, as Beast reads
+constexpr std::size_t kMinRead = 4096;
 
 error_code fromErrno(int e) { return error_code(e, asio::error::get_system_category()); }
 
@@ -61,25 +62,24 @@ asio::awaitable<IoResult> readParsed(StreamIo& io, beast::flat_buffer& buffer, h
       }
     }
     parse = true;
-    std::size_t size = beast::read_size(buffer, kMaxRead);
+    // Room for a whole head at once: Beast's read_size would read 512 bytes at a time into a new
+    // buffer (a syscall per 512 bytes of a long head).
+    std::size_t size = std::min(std::max(beast::read_size(buffer, kMaxRead), kMinRead), buffer.max_size() - buffer.size());
     if (size == 0) {
       result.ec = http::error::buffer_overflow;
       co_return result;
     }
-    asio::mutable_buffer space = buffer.prepare(size);
     IoResult got;
     if (io.stream().isTls()) {
-      got = co_await io.readSome(space);
+      got = co_await io.readSome(buffer.prepare(size));
     } else {
-      for (;;) {
-        got = io.tryRead(space);
-        if (got.ec != asio::error::would_block) break;
-        // Awaited here, not in a helper coroutine: one coroutine frame less per wait.
-        auto [wec] = co_await io.stream().socket().async_wait(asio::ip::tcp::socket::wait_read, nothrow);
-        if (wec) {
-          got = IoResult{io.timeoutOr(wec), 0};
-          break;
-        }
+      // As readSome(), inline: a nested coroutine frame per read would overflow Asio's two-frame
+      // recycling cache and cost an allocation.
+      if (io.deadline().expired()) {
+        got.ec = beast::error::timeout;
+      } else {
+        auto [ec, n] = co_await io.stream().socket().async_read_some(buffer.prepare(size), nothrow);
+        got = IoResult{io.timeoutOr(ec), n};
       }
     }
     buffer.commit(got.bytes);
@@ -104,19 +104,6 @@ asio::awaitable<IoResult> readParsed(StreamIo& io, beast::flat_buffer& buffer, h
 
 error_code StreamIo::timeoutOr(const error_code& ec) const {
   return deadline_.expired() ? error_code(beast::error::timeout) : ec;
-}
-
-IoResult StreamIo::tryRead(asio::mutable_buffer buffer) {
-  if (deadline_.expired()) return {beast::error::timeout, 0};
-  if (buffer.size() == 0) return {};
-  for (;;) {
-    ssize_t n = ::recv(stream_.socket().native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-    if (n > 0) return {{}, std::size_t(n)};
-    if (n == 0) return {asio::error::eof, 0};
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return {asio::error::would_block, 0};
-    return {fromErrno(errno), 0};
-  }
 }
 
 IoResult StreamIo::tryWrite(std::span<const asio::const_buffer> buffers, std::size_t skip) {
@@ -149,16 +136,17 @@ IoResult StreamIo::tryWrite(std::span<const asio::const_buffer> buffers, std::si
 }
 
 asio::awaitable<IoResult> StreamIo::readSome(asio::mutable_buffer buffer) {
+  if (deadline_.expired()) co_return IoResult{beast::error::timeout, 0};
   if (stream_.isTls()) {
     auto [ec, n] = co_await stream_.async_read_some(buffer, nothrow);
     co_return IoResult{timeoutOr(ec), n};
   }
-  for (;;) {
-    IoResult got = tryRead(buffer);
-    if (got.ec != asio::error::would_block) co_return got;
-    auto [ec] = co_await stream_.socket().async_wait(asio::ip::tcp::socket::wait_read, nothrow);
-    if (ec) co_return IoResult{timeoutOr(ec), 0};
-  }
+  // The socket's own operation, not a readiness wait and then recv: Asio tries the recv at once
+  // and, when the kernel has nothing, queues it on the reactor, which reads when data arrives. A
+  // readiness wait (async_wait) costs an epoll_ctl per wait, and a read here is usually a wait
+  // (the peer's next request or the upstream's answer is not there yet).
+  auto [ec, n] = co_await stream_.socket().async_read_some(buffer, nothrow);
+  co_return IoResult{timeoutOr(ec), n};
 }
 
 asio::awaitable<IoResult> StreamIo::write(std::span<const asio::const_buffer> buffers) {

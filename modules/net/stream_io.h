@@ -1,8 +1,8 @@
 // Reading and writing a connection on the data path, bounded by its ActivityDeadline. Plain TCP
-// goes straight to the socket: a non-blocking recv/sendmsg first, and the reactor only when the
-// kernel has nothing to give or no room (a completed attempt costs no handler dispatch, no
-// composed-operation state and no per-operation timer). TLS goes through the stream's own
-// operations. A passed deadline is reported as beast::error::timeout, as Beast's streams do.
+// goes straight to the socket, below Beast's stream (no per-operation timer, no composed
+// operations): reads are the socket's own, writes a non-blocking sendmsg first and the reactor
+// only when the socket buffer is full (a completed write costs no handler dispatch). TLS goes
+// through the stream's own operations. A passed deadline is beast::error::timeout, as with Beast.
 #pragma once
 
 #include "net/activity_deadline.h"
@@ -36,9 +36,8 @@ class StreamIo {
   // All of `buffers`; they and the array holding them stay alive and unchanged until it completes.
   boost::asio::awaitable<IoResult> write(std::span<const boost::asio::const_buffer> buffers);
 
-  // Plain TCP only: what one non-blocking attempt gives; error would_block when it would wait
-  // (then the socket's async_wait, and timeoutOr() on its error).
-  IoResult tryRead(boost::asio::mutable_buffer buffer);
+  // Plain TCP only: what one non-blocking sendmsg takes of `buffers` past their first `skip`
+  // bytes; error would_block when the socket buffer is full.
   IoResult tryWrite(std::span<const boost::asio::const_buffer> buffers, std::size_t skip);
 
   // beast::error::timeout when the deadline closed the connection, else `ec`.

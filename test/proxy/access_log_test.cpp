@@ -28,7 +28,7 @@ using monomesh::testing::TempDir;
 
 // One request with every field set; `render` formats it.
 struct Fixture {
-  http::fields request, response;
+  HeaderMap request, response;
   AccessLogEntry entry;
 
   Fixture() {

@@ -54,8 +54,7 @@ bool matchesHeaders(const Route& r, std::initializer_list<std::pair<const char*,
 
 std::vector<std::string> valuesOf(const Fields& f, const std::string& name) {
   std::vector<std::string> out;
-  auto range = f.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) out.emplace_back(it->value());
+  f.forEach(name, [&out](std::string_view value) { out.emplace_back(value); });
   return out;
 }
 

@@ -19,7 +19,7 @@ std::string formatTime(std::chrono::system_clock::time_point tp, const std::stri
   return fmt.empty() ? observe::formatUtcTime(tp, 3) : observe::formatUtcTime(tp, fmt);
 }
 
-std::string headerValue(const boost::beast::http::fields* f, const std::string& name, const std::string& alt,
+std::string headerValue(const HeaderMap* f, const std::string& name, const std::string& alt,
                         const AccessLogEntry& e) {
   auto lookup = [&](const std::string& n) -> std::optional<std::string> {
     if (n == ":method") return std::string(e.method);

@@ -2,13 +2,13 @@
 // %RESPONSE_CODE%, %RESPONSE_FLAGS%, %DURATION%, %UPSTREAM_HOST%...), compiled once per config,
 // written to a file, stdout or stderr; JSON formats map keys to the same operators.
 #pragma once
-#include <boost/beast/http/fields.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "envoy/config/accesslog/v3/accesslog.pb.h"
+#include "proxy/http/header_map.h"
 
 namespace monomesh::proxy {
 
@@ -16,8 +16,8 @@ namespace monomesh::proxy {
 struct AccessLogEntry {
   std::chrono::system_clock::time_point start;
   std::string_view method, path, protocol = "HTTP/1.1";
-  const boost::beast::http::fields* request_headers = nullptr;
-  const boost::beast::http::fields* response_headers = nullptr;
+  const HeaderMap* request_headers = nullptr;
+  const HeaderMap* response_headers = nullptr;
   unsigned response_code = 0;
   std::string_view response_flags;
   uint64_t bytes_received = 0, bytes_sent = 0;

@@ -4,7 +4,6 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/fields.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -49,7 +48,7 @@ class H2Exchange {
                                           bool buffered, std::chrono::steady_clock::time_point deadline,
                                           const RetryPolicy* retry, bool last, bool fresh);
   // Response headers to the client: hop-by-hop dropped, the proxy's own added, rewrites applied.
-  net::h2::Headers responseHeaders(unsigned status, const boost::beast::http::fields& upstream,
+  net::h2::Headers responseHeaders(unsigned status, const Fields& upstream,
                                    std::chrono::steady_clock::time_point sent_at);
   // Reads the client's body while it fits in `limit`; `complete` tells whether it all did.
   boost::asio::awaitable<std::string> readBody(size_t limit, bool& complete);
@@ -58,7 +57,7 @@ class H2Exchange {
   std::shared_ptr<H2Downstream> conn_;
   std::shared_ptr<net::h2::Stream> down_;
   std::string method_, path_, scheme_, authority_, rewritten_;
-  boost::beast::http::fields fields_;  // request headers, HTTP/1-style (host from :authority)
+  Fields fields_;  // request headers, HTTP/1-style (host from :authority)
   std::shared_ptr<const RouteTable> routes_;  // held for the request (RDS may publish others meanwhile)
   const VirtualHost* vh_ = nullptr;
   const Route* route_ = nullptr;
@@ -67,7 +66,7 @@ class H2Exchange {
   unsigned status_ = 0;
   std::string flags_, upstream_host_, cluster_, route_name_;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
-  boost::beast::http::fields response_fields_;
+  Fields response_fields_;
   HeaderList extra_response_headers_;
   std::chrono::system_clock::time_point start_ = std::chrono::system_clock::now();
   std::chrono::steady_clock::time_point start_steady_ = std::chrono::steady_clock::now();

@@ -7,10 +7,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <charconv>
 #include <utility>
 
 #include "net/h2/h2_session.h"
+#include "net/stream_io.h"
 #include "proxy/http/h2_exchange.h"
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/request_mirror.h"
@@ -26,7 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
 constexpr size_t kChunk = 16 * 1024;
 
@@ -102,16 +103,17 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
   bytes_in_ = body.size();
   if (buffered && !route.mirrors.empty()) {
     // The shadow copy is an HTTP/1.1 request with the rewritten path and the body read above.
-    http::request<http::string_body> copy;
-    copy.method_string(method_);
-    copy.target(rewritten_);
-    copy.version(11);
+    RequestHead copy;
+    copy.method = http::string_to_verb(method_);
+    copy.method_string = method_;
+    copy.target = rewritten_;
     for (const auto& f : fields_)
-      if (!isHopByHop(f.name()) && f.name() != http::field::content_length) copy.insert(f.name_string(), f.value());
-    copy.body() = body;
-    copy.prepare_payload();
+      if (!isHopByHop(f.name()) && f.name() != http::field::content_length) copy.fields.insert(f.name(), f.name_string(), f.value());
+    // Framed as Beast's prepare_payload frames a request.
+    if (!body.empty() || copy.method == http::verb::options || copy.method == http::verb::put || copy.method == http::verb::post)
+      copy.fields.set(http::field::content_length, std::to_string(body.size()));
     for (const auto& m : route.mirrors)
-      if ((ctx.random >> 7) % 1000000 < m.per_million) mirrorRequest(m, copy, worker, down_->executor());
+      if ((ctx.random >> 7) % 1000000 < m.per_million) mirrorRequest(m, copy, body, worker, down_->executor());
   }
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts = (retry && buffered) ? retry->num_retries + 1 : 1;
@@ -224,7 +226,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
     up->reset();
     co_return Outcome::Retry;
   }
-  http::fields response;
+  Fields response;
   for (const auto& h : up->headers())
     if (!h.name.empty() && h.name[0] != ':') response.insert(h.name, h.value);
   down_->respond(responseHeaders(status, response, sent_at), headers_only);
@@ -286,9 +288,10 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   }
   out.append("\r\n");
   if (buffered) out += body;
-  armDeadline(up.stream, up.armed, wait_until, std::chrono::seconds(0));
+  up.io.deadline().expiresAt(wait_until);
   auto sent_at = Clock::now();
-  auto [wec, wn] = co_await asio::async_write(up.stream, asio::buffer(out), nothrow);
+  std::array<asio::const_buffer, 1> request{asio::buffer(out)};
+  auto [wec, wn] = co_await up.io.write(request);
   bool ok = !wec;
   while (ok && chunked) {
     auto r = co_await down_->read();
@@ -306,15 +309,20 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
       ok = false;  // the client gave up
       break;
     }
-    auto [bec, bn] = co_await asio::async_write(up.stream, asio::buffer(frame), nothrow);
+    std::array<asio::const_buffer, 1> piece{asio::buffer(frame)};
+    auto [bec, bn] = co_await up.io.write(piece);
     ok = !bec;
   }
-  http::response_parser<http::buffer_body> rp;
+  ResponseHead response;
+  ResponseParser rp(response);
   rp.header_limit(uint32_t(conn_->config->max_request_headers_bytes));
   rp.body_limit(boost::none);
   if (method_ == "HEAD") rp.skip(true);
   beast::error_code rec;
-  if (ok) std::tie(rec, std::ignore) = co_await http::async_read_header(up.stream, up.buffer, rp, nothrow);
+  if (ok) {
+    auto [hec, hn] = co_await net::readHeader(up.io, up.buffer, rp);
+    rec = hec;
+  }
   if (buffered && staleReusedConnection(acquired.reused, up.buffer.size(), ok ? rec : wec)) co_return Outcome::Replay;
   if (!ok || rec) {
     bool timeout = rec == beast::error::timeout;
@@ -329,21 +337,20 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
                         "UC");
     co_return Outcome::Failed;
   }
-  unsigned status = rp.get().result_int();
+  unsigned status = response.status;
   recordOutcome(cluster, *host, status, *entry.hosts);
   countUpstreamStatus(cstats, status);
   ++up.requests;
   if (!last && retry && retry->retriesStatus(status)) co_return Outcome::Retry;
   bool keep = rp.keep_alive();
-  down_->respond(responseHeaders(status, rp.get().base(), sent_at), rp.is_done());
+  down_->respond(responseHeaders(status, response.fields, sent_at), rp.is_done());
   // Sized to the body when it is small and known (the common case): no 16 KiB buffer per request.
   size_t chunk_size = rp.content_length() && *rp.content_length() > 0 ? std::min<size_t>(*rp.content_length(), kChunk) : kChunk;
   std::unique_ptr<char[]> chunk(rp.is_done() ? nullptr : new char[chunk_size]);
   while (!rp.is_done()) {
-    rp.get().body().data = chunk.get();
-    rp.get().body().size = chunk_size;
-    auto [bec, bn] = co_await http::async_read_some(up.stream, up.buffer, rp, nothrow);
-    size_t got = chunk_size - rp.get().body().size;
+    rp.bodyWindow(chunk.get(), chunk_size);
+    auto [bec, bn] = co_await net::readSome(up.io, up.buffer, rp);
+    size_t got = chunk_size - rp.windowLeft();
     if (bec == http::error::need_buffer) bec = {};
     if (bec) {
       flags_ = bec == beast::error::timeout ? "UT" : "UC";

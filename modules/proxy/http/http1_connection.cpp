@@ -15,6 +15,7 @@
 
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
+#include "proxy/http/http1_message.h"
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/http2_connection.h"
 #include "net/h2/h2_session.h"
@@ -39,6 +40,20 @@ constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffe
 // A closing connection reads (and drops) what the client still sends for this long, this much.
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr size_t kLingerBytes = 256 * 1024;
+
+// Headers the proxy sets, their ids looked up once.
+const HeaderName kRequestId("x-request-id");
+const HeaderName kForwardedFor("x-forwarded-for");
+const HeaderName kForwardedProto("x-forwarded-proto");
+const HeaderName kUpstreamServiceTime("x-envoy-upstream-service-time");
+
+// A number as header text, without a heap string (SSO).
+std::string decimal(uint64_t value) {
+  char text[24];
+  auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
+  (void)ec;
+  return std::string(text, end);
+}
 
 
 class Http1Session {
@@ -74,12 +89,12 @@ class Http1Session {
     std::string route_name;
     std::chrono::system_clock::time_point start;
     Clock::time_point start_steady;
-    http::fields response_headers;
+    HeaderMap response_headers;  // for access logs only
     std::vector<std::pair<std::string, std::string>> extra_response_headers;
     std::shared_ptr<const RouteTable> routes;  // held for the request (RDS may publish others meanwhile)
   };
 
-  asio::awaitable<bool> handleRequest(http::request_parser<http::buffer_body>& parser);
+  asio::awaitable<bool> handleRequest(RequestParser& parser);
   asio::awaitable<bool> localReply(RequestState& rs, unsigned status, std::string body, const char* flags,
                                    std::vector<std::pair<std::string, std::string>> headers = {});
   // A reply to a request that could not be read; the connection closes after it.
@@ -89,26 +104,25 @@ class Http1Session {
     rs.keep_alive = false;
     co_await localReply(rs, status, std::move(body), flags);
   }
-  asio::awaitable<bool> forward(RequestState& rs, http::request_parser<http::buffer_body>& parser, const VirtualHost& vh,
-                                const Route& route, RequestContext& ctx);
+  asio::awaitable<bool> forward(RequestState& rs, RequestParser& parser, const VirtualHost& vh, const Route& route,
+                                RequestContext& ctx);
   asio::awaitable<bool> tunnel(UpstreamConnection& up);
   // The response head the client gets: hop-by-hop dropped, the proxy's headers added, rewrites,
   // and the framing (length, chunked, or close for HTTP/1.0). Returns whether to keep alive.
-  bool prepareResponseHead(RequestState& rs, http::response_header<>& res, const Route& route, const VirtualHost& vh,
+  bool prepareResponseHead(RequestState& rs, ResponseHead& res, const Route& route, const VirtualHost& vh,
                            const WeightedTarget* weighted, int64_t service_ms, std::optional<uint64_t> content_length,
                            bool unknown_length, unsigned request_version, bool& chunked_down);
   // One attempt over an HTTP/2 upstream (the cluster's http2_protocol_options): nullopt to retry,
   // else whether the client connection stays open.
-  asio::awaitable<std::optional<bool>> exchangeHttp2(RequestState& rs, http::request_parser<http::buffer_body>& parser,
+  asio::awaitable<std::optional<bool>> exchangeHttp2(RequestState& rs, RequestParser& parser,
                                                      const std::string& body, bool buffered, const Route& route,
                                                      const VirtualHost& vh, const WeightedTarget* weighted,
                                                      const ClusterEntry& entry, HostPtr host, Clock::time_point deadline,
                                                      const RetryPolicy* retry, bool last);
-  asio::awaitable<bool> drainRequestBody(http::request_parser<http::buffer_body>& parser, std::string* into, size_t limit);
+  asio::awaitable<bool> drainRequestBody(RequestParser& parser, std::string* into, size_t limit);
   // Shuts our side down, then reads until the client closes too (briefly), then closes.
   asio::awaitable<void> closeGracefully();
-  void finish(RequestState& rs, const http::fields& request_fields);
-  void mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request);
+  void finish(RequestState& rs, const HeaderMap& request_fields);
 
   net::MaybeTlsStream down_;
   net::StreamIo io_{down_.get_executor(), down_};
@@ -117,6 +131,12 @@ class Http1Session {
   ProxyWorker& worker_;
   std::unique_ptr<char[]> chunk_;
   std::string head_, frame_;  // reused for every message head and chunk-size line
+  // The current request's and response's heads, and their parsers (Beast's parsers are made per
+  // message); the heads keep their memory from one message to the next.
+  RequestHead request_;
+  ResponseHead response_;
+  std::optional<RequestParser> request_parser_;
+  std::optional<ResponseParser> response_parser_;
   // While a request is being received, HCM request_timeout bounds it as a whole.
   Clock::time_point request_deadline_ = Clock::time_point::max();
   bool request_timed_out_ = false;
@@ -193,7 +213,7 @@ asio::awaitable<void> Http1Session::run() {
     ~Unregister() { worker.http1_connections.erase(socket); }
   } unregister{worker_, &down_.socket()};
   for (;;) {
-    http::request_parser<http::buffer_body> parser;
+    RequestParser& parser = request_parser_.emplace(request_);
     parser.header_limit(uint32_t(config_->max_request_headers_bytes));
     parser.body_limit(boost::none);  // bodies are streamed; memory stays bounded by the chunk buffer
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
@@ -214,7 +234,7 @@ asio::awaitable<void> Http1Session::run() {
       }
       break;
     }
-    if (parser.get().find(http::field::transfer_encoding) != parser.get().end() && !parser.chunked()) {
+    if (request_.fields.find(http::field::transfer_encoding) != request_.fields.end() && !parser.chunked()) {
       // RFC 7230 3.3.3: a Transfer-Encoding whose last coding is not chunked cannot be framed.
       stats.cx_protocol_error->inc();
       co_await rejectAndClose(400, "bad request: unsupported transfer-encoding", "DPE");
@@ -267,38 +287,38 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
     body = "request timeout";
     rs.keep_alive = false;
   }
-  http::response<http::string_body> res{static_cast<http::status>(status), 11};
-  res.set(http::field::server, config_->server_name);
-  if (!body.empty()) res.set(http::field::content_type, "text/plain");
-  for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
-  for (auto& [k, v] : headers) res.set(k, v);
+  // Its own head, not response_: an upstream's answer may still be in there.
+  ResponseHead res;
+  res.status = status;
+  res.fields.insert(http::field::server, config_->server_name);
+  if (!body.empty()) res.fields.insert(http::field::content_type, "text/plain");
+  for (auto& [k, v] : rs.extra_response_headers) res.fields.insert(k, v);
+  for (auto& [k, v] : headers) res.fields.set(k, v);
   bool keep = rs.keep_alive && !draining();
-  res.keep_alive(keep);
+  if (!keep) res.fields.set(http::field::connection, "close");
   if (status < 200 || status == 204 || status == 304) body.clear();  // these carry no body
-  res.body() = std::move(body);
-  res.prepare_payload();
-  if (rs.head) res.body().clear();
+  // The length is the body's, also for HEAD (whose body is then not sent).
+  res.fields.set(http::field::content_length, decimal(body.size()));
+  if (rs.head) body.clear();
   rs.status = status;
   if (flags && *flags) rs.flags = flags;
-  if (!config_->access_logs.empty()) rs.response_headers = res.base();
-  rs.bytes_out = rs.head ? 0 : res.payload_size().value_or(0);
+  if (!config_->access_logs.empty()) rs.response_headers = res.fields;
+  rs.bytes_out = body.size();
   armDown(stream_idle_);
   head_.clear();
-  appendResponseHead(res.base(), head_);
-  std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(res.body())};  // HEAD: body cleared
+  appendResponseHead(res, head_);
+  std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(body)};
   auto [ec, n] = co_await io_.write(out);
   co_return !ec && keep;
 }
 
-asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::buffer_body>& parser, std::string* into,
-                                                     size_t limit) {
+asio::awaitable<bool> Http1Session::drainRequestBody(RequestParser& parser, std::string* into, size_t limit) {
   while (!parser.is_done()) {
-    parser.get().body().data = chunk_.get();
-    parser.get().body().size = kChunk;
+    parser.bodyWindow(chunk_.get(), kChunk);
     armDown(stream_idle_);
     auto [ec, n] = co_await net::read(io_, buffer_, parser);
     if (ec && ec != http::error::need_buffer) co_return false;
-    size_t got = kChunk - parser.get().body().size;
+    size_t got = kChunk - parser.windowLeft();
     if (into) {
       if (into->size() + got > limit) co_return false;
       into->append(chunk_.get(), got);
@@ -308,7 +328,7 @@ asio::awaitable<bool> Http1Session::drainRequestBody(http::request_parser<http::
   co_return true;
 }
 
-void Http1Session::finish(RequestState& rs, const http::fields& request_fields) {
+void Http1Session::finish(RequestState& rs, const HeaderMap& request_fields) {
   countStatus(*config_->stats, rs.status);
   if (config_->access_logs.empty()) return;
   AccessLogEntry e;
@@ -330,8 +350,8 @@ void Http1Session::finish(RequestState& rs, const http::fields& request_fields) 
   for (const auto& logger : config_->access_logs) logger->log(e);
 }
 
-asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buffer_body>& parser) {
-  auto& req = parser.get();
+asio::awaitable<bool> Http1Session::handleRequest(RequestParser& parser) {
+  RequestHead& req = parser.head();
   const HcmStats& stats = *config_->stats;
   stats.rq_active->inc();
   struct ActiveGuard {
@@ -347,37 +367,38 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
   request_deadline_ = parser.is_done() || config_->request_timeout.count() == 0 ? Clock::time_point::max()
                                                                                : rs.start_steady + config_->request_timeout;
   armRequestTimeout();
-  rs.method = std::string(req.method_string());
-  rs.target = std::string(req.target());
+  rs.method = req.method_string;
+  rs.target = req.target;
   rs.original_target = rs.target;
-  rs.head = req.method() == http::verb::head;
-  rs.keep_alive = req.keep_alive();
+  rs.head = req.method == http::verb::head;
+  rs.keep_alive = parser.keep_alive();
 
   // Request headers the proxy owns.
-  if (config_->generate_request_id && req.find("x-request-id") == req.end()) {
+  HeaderMap& fields = req.fields;
+  if (config_->generate_request_id && fields.find(kRequestId) == fields.end()) {
     std::array<char, 36> id;
-    req.set("x-request-id", uuid4(worker_.random, id));
+    fields.insert(kRequestId, uuid4(worker_.random, id));
   }
   if (config_->use_remote_address) {
     if (!config_->skip_xff_append) {
       std::string ip = remote_.address().to_string();
-      auto xff = req.find("x-forwarded-for");
-      req.set("x-forwarded-for", xff == req.end() ? ip : std::string(xff->value()) + "," + ip);
+      auto xff = fields.find(kForwardedFor);
+      fields.set(kForwardedFor, xff == fields.end() ? ip : std::string(xff->value()) + "," + ip);
     }
-    req.set("x-forwarded-proto", down_.isTls() ? "https" : "http");
-  } else if (req.find("x-forwarded-proto") == req.end()) {
-    req.set("x-forwarded-proto", down_.isTls() ? "https" : "http");
+    fields.set(kForwardedProto, down_.isTls() ? "https" : "http");
+  } else if (fields.find(kForwardedProto) == fields.end()) {
+    fields.insert(kForwardedProto, down_.isTls() ? "https" : "http");
   }
 
-  std::string host(req[http::field::host]);
-  RequestContext ctx{req.base(), rs.method, rs.target};
+  std::string host(fields[http::field::host]);
+  RequestContext ctx{fields, rs.method, rs.target};
   ctx.random = worker_.random();
   auto runtime_values = worker_.runtimeValues();  // held for the request
   ctx.runtime = runtime_values.get();
   rs.routes = config_->routeTable(worker_.index);
   const RouteTable* table = rs.routes.get();
   const VirtualHost* vh = table ? table->findVirtualHost(host) : nullptr;
-  const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, req.base(), ctx.random, ctx.runtime) : nullptr;
+  const Route* route = vh ? table->findRoute(*vh, rs.method, rs.target, fields, ctx.random, ctx.runtime) : nullptr;
   ctx.vhost = vh;
   ctx.route = route;
 
@@ -388,7 +409,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
     std::vector<std::pair<std::string, std::string>> location;
     location.emplace_back("location", "https://" + host + rs.target);
     keep = co_await localReply(rs, 301, "", "", std::move(location));
-    finish(rs, req.base());
+    finish(rs, fields);
     co_return keep;
   }
   // Filters before the router, in order.
@@ -401,7 +422,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
       rs.extra_response_headers = ctx.response_headers;
       if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       keep = co_await localReply(rs, result.status, std::move(result.body), ctx.response_flags.c_str());
-      finish(rs, req.base());
+      finish(rs, fields);
       co_return keep;
     }
   }
@@ -412,7 +433,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
     stats.no_route->inc();
     if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
     keep = co_await localReply(rs, 404, "", "NR");
-    finish(rs, req.base());
+    finish(rs, fields);
     co_return keep;
   }
   rs.route_name = route->name;
@@ -422,7 +443,7 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
       if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
       auto headers = directResponseHeaders(*table, *vh, *route);
       keep = co_await localReply(rs, route->direct_status, route->direct_body, "", std::move(headers));
-      finish(rs, req.base());
+      finish(rs, fields);
       co_return keep;
     }
     case Route::Action::Redirect: {
@@ -432,13 +453,13 @@ asio::awaitable<bool> Http1Session::handleRequest(http::request_parser<http::buf
       std::vector<std::pair<std::string, std::string>> location;
       location.emplace_back("location", redirectLocation(*route, host, rs.target, down_.isTls() ? "https" : "http"));
       keep = co_await localReply(rs, route->redirect_code, "", "", std::move(location));
-      finish(rs, req.base());
+      finish(rs, fields);
       co_return keep;
     }
     default: break;
   }
   keep = co_await forward(rs, parser, *vh, *route, ctx);
-  finish(rs, req.base());
+  finish(rs, fields);
   co_return keep;
 }
 
@@ -452,41 +473,38 @@ asio::awaitable<bool> Http1Session::tunnel(UpstreamConnection& up) {
   co_return false;
 }
 
-void Http1Session::mirror(const MirrorPolicy& policy, const http::request<http::string_body>& request) {
-  mirrorRequest(policy, request, worker_, down_.get_executor());
-}
-
-bool Http1Session::prepareResponseHead(RequestState& rs, http::response_header<>& res, const Route& route,
+bool Http1Session::prepareResponseHead(RequestState& rs, ResponseHead& res, const Route& route,
                                        const VirtualHost& vh, const WeightedTarget* weighted, int64_t service_ms,
                                        std::optional<uint64_t> content_length, bool unknown_length,
                                        unsigned request_version, bool& chunked_down) {
-  stripHopByHop(res, false);
-  res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
-  res.set(http::field::server, config_->server_name);
-  for (auto& [k, v] : rs.extra_response_headers) res.insert(k, v);
-  applyResponseRewrites(*rs.routes, vh, route, weighted, res);
+  HeaderMap& fields = res.fields;
+  stripHopByHop(fields, false);
+  fields.set(kUpstreamServiceTime, decimal(uint64_t(std::max<int64_t>(service_ms, 0))));
+  fields.set(http::field::server, config_->server_name);
+  for (auto& [k, v] : rs.extra_response_headers) fields.insert(k, v);
+  applyResponseRewrites(*rs.routes, vh, route, weighted, fields);
   bool keep = rs.keep_alive && !draining();
-  if (!keep) res.set(http::field::connection, "close");
+  if (!keep) fields.set(http::field::connection, "close");
   // A body without a length (chunked, or delimited by the upstream closing) goes out chunked;
   // HTTP/1.0 clients cannot read chunks: they get the raw body and the connection closes.
   chunked_down = unknown_length && request_version >= 11;
   if (unknown_length && !chunked_down) {
     keep = false;
-    res.set(http::field::connection, "close");
+    fields.set(http::field::connection, "close");
   }
-  if (chunked_down) res.set(http::field::transfer_encoding, "chunked");
-  else if (content_length) res.set(http::field::content_length, std::to_string(*content_length));
-  rs.status = res.result_int();
-  if (!config_->access_logs.empty()) rs.response_headers = res;
+  if (chunked_down) fields.set(http::field::transfer_encoding, "chunked");
+  else if (content_length) fields.set(http::field::content_length, decimal(*content_length));
+  rs.status = res.status;
+  if (!config_->access_logs.empty()) rs.response_headers = fields;
   return keep;
 }
 
 asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
-    RequestState& rs, http::request_parser<http::buffer_body>& parser, const std::string& body, bool buffered,
+    RequestState& rs, RequestParser& parser, const std::string& body, bool buffered,
     const Route& route, const VirtualHost& vh, const WeightedTarget* weighted, const ClusterEntry& entry, HostPtr host,
     Clock::time_point deadline, const RetryPolicy* retry, bool last) {
   namespace h2 = net::h2;
-  auto& req = parser.get();
+  RequestHead& req = parser.head();
   const ClusterInfo& cluster = *entry.info;
   auto acquired = co_await worker_.h2_pool.acquire(entry.info, host);
   if (!acquired.session) {
@@ -505,9 +523,9 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
   // hop-by-hop and framing headers dropped (HTTP/2 frames the body itself).
   h2::Headers headers = {{":method", rs.method},
                          {":scheme", cluster.tls ? "https" : "http"},
-                         {":authority", std::string(req[http::field::host])},
-                         {":path", std::string(req.target())}};
-  for (const auto& f : req) {
+                         {":authority", std::string(req.fields[http::field::host])},
+                         {":path", req.target}};
+  for (const auto& f : req.fields) {
     if (f.name() == http::field::host || f.name() == http::field::transfer_encoding || isHopByHop(f.name())) continue;
     headers.push_back({lowerCase(f.name_string()), std::string(f.value())});
   }
@@ -528,8 +546,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
     // Streamed: the client's chunks go up as they arrive.
     bool ok = true;
     while (ok && !parser.is_done()) {
-      parser.get().body().data = chunk_.get();
-      parser.get().body().size = kChunk;
+      parser.bodyWindow(chunk_.get(), kChunk);
       armDown(stream_idle_);
       auto [ec, n] = co_await net::read(io_, buffer_, parser);
       if (ec && ec != http::error::need_buffer) {
@@ -537,7 +554,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
         if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
         co_return false;
       }
-      size_t got = kChunk - parser.get().body().size;
+      size_t got = kChunk - parser.windowLeft();
       rs.bytes_in += got;
       if (got > 0) ok = co_await up->write(std::string(chunk_.get(), got), false);
     }
@@ -564,14 +581,14 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
     up->reset();
     co_return std::nullopt;
   }
-  http::response_header<> res;
-  res.version(11);
-  res.result(status);
+  ResponseHead& res = response_;
+  res.clear();
+  res.status = status;
   for (const auto& h : up->headers())
-    if (!h.name.empty() && h.name[0] != ':') res.insert(h.name, h.value);
+    if (!h.name.empty() && h.name[0] != ':') res.fields.insert(h.name, h.value);
   bool bodyless = rs.head || status == 204 || status == 304;
   std::optional<uint64_t> length;
-  if (auto cl = res.find(http::field::content_length); cl != res.end()) {
+  if (auto cl = res.fields.find(http::field::content_length); cl != res.fields.end()) {
     uint64_t v = 0;
     if (std::from_chars(cl->value().data(), cl->value().data() + cl->value().size(), v).ec == std::errc()) length = v;
   }
@@ -579,7 +596,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
   if (headers_only && !bodyless && !length) length = 0;
   bool chunked_down = false;
   auto service_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
-  bool keep = prepareResponseHead(rs, res, route, vh, weighted, service_ms, length, !bodyless && !length, req.version(),
+  bool keep = prepareResponseHead(rs, res, route, vh, weighted, service_ms, length, !bodyless && !length, req.version,
                                   chunked_down);
   head_.clear();
   appendResponseHead(res, head_);
@@ -622,12 +639,13 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
   co_return keep;
 }
 
-asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_parser<http::buffer_body>& parser,
-                                            const VirtualHost& vh, const Route& route, RequestContext& ctx) {
-  auto& req = parser.get();
+asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& parser, const VirtualHost& vh,
+                                            const Route& route, RequestContext& ctx) {
+  RequestHead& req = parser.head();
+  HeaderMap& fields = req.fields;
   const HcmStats& stats = *config_->stats;
 
-  auto [cluster_name, weighted] = chooseCluster(route, req.base(), ctx.random);
+  auto [cluster_name, weighted] = chooseCluster(route, fields, ctx.random);
   rs.cluster = cluster_name;
   auto clusters = worker_.clusters();  // held for the whole exchange
   const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
@@ -641,7 +659,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
 
   // Upgrades (WebSocket) need the route or the connection manager to allow them.
   bool upgrade = false;
-  if (auto u = req.find(http::field::upgrade); u != req.end()) {
+  if (auto u = fields.find(http::field::upgrade); u != fields.end()) {
     if (beast::iequals(u->value(), "websocket") && (route.websocket || config_->websocket)) {
       upgrade = true;
     } else {
@@ -651,7 +669,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
   }
 
   // Expect: 100-continue is answered here; the upstream never sees it.
-  if (auto e = req.find(http::field::expect); e != req.end()) {
+  if (auto e = fields.find(http::field::expect); e != fields.end()) {
     if (beast::iequals(e->value(), "100-continue") && !parser.is_done()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       armDown(stream_idle_);
@@ -659,14 +677,16 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       auto [cec, cn] = co_await io_.write(interim);
       if (cec) co_return false;
     }
-    req.erase(http::field::expect);
+    fields.erase(http::field::expect);
   }
 
-  std::string rewritten = applyRequestRewrites(*rs.routes, vh, route, weighted, rs.target, req.base());
-  if (rewritten != rs.target) req.target(rewritten);
-  stripHopByHop(req.base(), upgrade);
+  std::string rewritten = applyRequestRewrites(*rs.routes, vh, route, weighted, rs.target, fields);
+  if (rewritten != rs.target) req.target = rewritten;
+  stripHopByHop(fields, upgrade);
   if (upgrade) {
-    req.set(http::field::connection, "Upgrade");
+    fields.set(http::field::connection, "Upgrade");
+  } else if (req.version < 11) {
+    fields.set(http::field::connection, "keep-alive");  // the upstream connection stays open
   }
 
   // Small bodies are read first, so that the request can be retried and mirrored.
@@ -679,22 +699,18 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     }
   }
   rs.bytes_in = buffered ? body.size() : 0;
-  req.keep_alive(true);
   if (buffered) {
-    if (body.empty() && !parser.content_length()) req.erase(http::field::content_length);
-    else req.content_length(body.size());
-    if (!route.mirrors.empty()) {
-      http::request<http::string_body> copy{req.base(), body};
-      for (const auto& m : route.mirrors)
-        if ((ctx.random >> 7) % 1000000 < m.per_million) mirror(m, copy);
-    }
+    if (body.empty() && !parser.content_length()) fields.erase(http::field::content_length);
+    else fields.set(http::field::content_length, decimal(body.size()));
+    for (const auto& m : route.mirrors)
+      if ((ctx.random >> 7) % 1000000 < m.per_million) mirrorRequest(m, req, body, worker_, down_.get_executor());
   }
   if (route.idle_timeout) stream_idle_ = *route.idle_timeout;
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts_left = (retry && buffered) ? retry->num_retries + 1 : 1;
   std::vector<const Host*> tried;
   auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
-  std::optional<uint64_t> hash = requestHash(route, req.base(), remote_);
+  std::optional<uint64_t> hash = requestHash(route, fields, remote_);
 
   // Set when an attempt died on a reused connection the server had already closed: the request
   // goes again at once on a fresh connection, not counted as a retry (it may have no policy).
@@ -761,10 +777,10 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     boost::system::error_code ec;
     bool chunked_up = !buffered && parser.chunked();
     if (chunked_up) {
-      req.erase(http::field::content_length);
-      req.set(http::field::transfer_encoding, "chunked");
+      fields.erase(http::field::content_length);
+      fields.set(http::field::transfer_encoding, "chunked");
     } else if (!buffered && parser.content_length()) {
-      req.content_length(*parser.content_length());  // one normalised value, set by us
+      fields.set(http::field::content_length, decimal(*parser.content_length()));  // one normalised value, set by us
     }
     head_.clear();
     appendRequestHead(req, head_);
@@ -779,13 +795,12 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       auto [hec, hn] = co_await up.io.write(head);
       ec = hec;
       while (!ec && !parser.is_done()) {
-        req.body().data = chunk_.get();
-        req.body().size = kChunk;
+        parser.bodyWindow(chunk_.get(), kChunk);
         armDown(stream_idle_);
         auto [rec, rn] = co_await net::readSome(io_, buffer_, parser);
         if (request_timed_out_) co_return co_await localReply(rs, 408, "", "");
         if (rec && rec != http::error::need_buffer) co_return false;  // downstream went away
-        size_t got = kChunk - req.body().size;
+        size_t got = kChunk - parser.windowLeft();
         rs.bytes_in += got;
         frame_.clear();
         if (chunked_up && got) appendChunkSize(got, frame_);
@@ -802,9 +817,8 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     if (ec && !parser.is_done()) rs.keep_alive = false;
 
     // Read the response header (skipping interim 1xx), unless sending failed already.
-    std::optional<http::response_parser<http::buffer_body>> parser_slot;
-    auto freshParser = [&]() -> http::response_parser<http::buffer_body>& {
-      auto& p = parser_slot.emplace();
+    auto freshParser = [&]() -> ResponseParser& {
+      auto& p = response_parser_.emplace(response_);
       p.body_limit(boost::none);
       p.header_limit(uint32_t(config_->max_request_headers_bytes));
       if (rs.head) p.skip(true);
@@ -815,7 +829,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       armUp(up, try_deadline);
       auto [hec, hn] = co_await net::readHeader(up.io, up.buffer, freshParser());
       rec = hec;
-      while (!rec && parser_slot->get().result_int() / 100 == 1 && parser_slot->get().result_int() != 101) {
+      while (!rec && response_.status / 100 == 1 && response_.status != 101) {
         auto [again, an] = co_await net::readHeader(up.io, up.buffer, freshParser());
         rec = again;
       }
@@ -845,9 +859,9 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
       co_return co_await localReply(rs, 503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
                                     "UC");
     }
-    auto& rp = *parser_slot;
-    auto& res = rp.get();
-    unsigned status = res.result_int();
+    ResponseParser& rp = *response_parser_;
+    ResponseHead& res = response_;
+    unsigned status = res.status;
     if (status == 101 && !upgrade) {
       // A protocol switch nobody asked for: the connection is no longer HTTP/1.1.
       recordOutcome(cluster, *host, 502, *entry->hosts);
@@ -865,14 +879,14 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     auto service_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
     bool upstream_keep = rp.keep_alive();  // the parser knows a body delimited by close
     if (status == 101 && upgrade) {
-      res.set("x-envoy-upstream-service-time", std::to_string(service_ms));
+      res.fields.set(kUpstreamServiceTime, decimal(uint64_t(std::max<int64_t>(service_ms, 0))));
       head_.clear();
       appendResponseHead(res, head_);
       armDown(stream_idle_);
       std::array<asio::const_buffer, 1> switching{asio::buffer(head_)};
       auto [wec, wn] = co_await io_.write(switching);
       rs.status = 101;
-      if (!config_->access_logs.empty()) rs.response_headers = res.base();
+      if (!config_->access_logs.empty()) rs.response_headers = res.fields;
       if (wec) co_return false;
       co_return co_await tunnel(up);
     }
@@ -881,7 +895,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     bool chunked_down = false;
     std::optional<uint64_t> length;
     if (rp.content_length()) length = *rp.content_length();
-    bool keep = prepareResponseHead(rs, res.base(), route, vh, weighted, service_ms, length, unknown_length, req.version(),
+    bool keep = prepareResponseHead(rs, res, route, vh, weighted, service_ms, length, unknown_length, req.version,
                                     chunked_down);
     head_.clear();
     appendResponseHead(res, head_);
@@ -897,8 +911,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
     for (;;) {
       size_t got = 0;
       if (!rp.is_done()) {
-        res.body().data = chunk_.get();
-        res.body().size = kChunk;
+        rp.bodyWindow(chunk_.get(), kChunk);
         armUp(up, deadline);
         // read_some: forward what has arrived instead of waiting for a full buffer.
         auto [bec, bn] = co_await net::readSome(up.io, up.buffer, rp);
@@ -906,7 +919,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, http::request_pars
           rs.flags = bec == beast::error::timeout ? "UT" : "UC";
           co_return false;  // the response may have begun: all that is left is to close
         }
-        got = kChunk - res.body().size;
+        got = kChunk - rp.windowLeft();
         rs.bytes_out += got;
       }
       bool done = rp.is_done();

@@ -1,43 +1,60 @@
 #include "proxy/http/http1_writer.h"
 
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+
 #include <charconv>
+#include <cstring>
 
 namespace monomesh::proxy {
 
 namespace {
 
-void appendFields(const boost::beast::http::fields& fields, std::string& out) {
+void appendFields(const HeaderMap& fields, std::string& out) {
+  // One resize, then plain copies: appending piece by piece checked the capacity each time.
+  size_t size = 2;
+  for (const auto& f : fields) size += f.name_string().size() + f.value().size() + 4;
+  size_t at = out.size();
+  out.resize(at + size);
+  char* p = out.data() + at;
   for (const auto& f : fields) {
-    out.append(f.name_string());
-    out.append(": ");
-    out.append(f.value());
-    out.append("\r\n");
+    std::memcpy(p, f.name_string().data(), f.name_string().size());
+    p += f.name_string().size();
+    *p++ = ':';
+    *p++ = ' ';
+    if (!f.value().empty()) std::memcpy(p, f.value().data(), f.value().size());
+    p += f.value().size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
-  out.append("\r\n");
+  *p++ = '\r';
+  *p++ = '\n';
 }
 
 }  // namespace
 
-void appendRequestHead(const boost::beast::http::request_header<>& head, std::string& out) {
-  out.append(head.method_string());
+void appendRequestHead(const RequestHead& head, std::string& out) {
+  std::string_view method = head.method_string;
+  if (method.empty()) method = boost::beast::http::to_string(head.method);
+  out.append(method);
   out.push_back(' ');
-  out.append(head.target());
-  out.append(head.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  appendFields(head, out);
+  out.append(head.target);
+  out.append(head.version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  appendFields(head.fields, out);
 }
 
-void appendResponseHead(const boost::beast::http::response_header<>& head, std::string& out) {
+void appendResponseHead(const ResponseHead& head, std::string& out) {
   char status[16];
-  auto [end, ec] = std::to_chars(status, status + sizeof(status), head.result_int());
+  auto [end, ec] = std::to_chars(status, status + sizeof(status), head.status);
   (void)ec;
   out.append("HTTP/1.1 ");
   out.append(status, end);
   out.push_back(' ');
-  std::string_view reason = head.reason();
-  if (reason.empty()) reason = boost::beast::http::obsolete_reason(head.result());
+  std::string_view reason = head.reason;
+  if (reason.empty()) reason = boost::beast::http::obsolete_reason(boost::beast::http::int_to_status(head.status));
   out.append(reason);
   out.append("\r\n");
-  appendFields(head, out);
+  appendFields(head.fields, out);
 }
 
 void appendChunkSize(size_t size, std::string& out) {

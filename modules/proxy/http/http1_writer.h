@@ -2,15 +2,16 @@
 // head and its first body bytes leave in one gathered write. (Beast's generic serializer costs
 // several times more instructions per message on the proxy's hot path.)
 #pragma once
-#include <boost/beast/http/message.hpp>
 #include <string>
 #include <string_view>
 
+#include "proxy/http/http1_message.h"
+
 namespace monomesh::proxy {
 
-void appendRequestHead(const boost::beast::http::request_header<>& head, std::string& out);
+void appendRequestHead(const RequestHead& head, std::string& out);
 // Always written as HTTP/1.1, whatever the upstream spoke.
-void appendResponseHead(const boost::beast::http::response_header<>& head, std::string& out);
+void appendResponseHead(const ResponseHead& head, std::string& out);
 // "<hex size>\r\n"
 void appendChunkSize(size_t size, std::string& out);
 

@@ -190,7 +190,7 @@ asio::awaitable<void> H2Exchange::localReply(unsigned status, std::string body, 
   }
 }
 
-h2::Headers H2Exchange::responseHeaders(unsigned status, const http::fields& upstream, Clock::time_point sent_at) {
+h2::Headers H2Exchange::responseHeaders(unsigned status, const Fields& upstream, Clock::time_point sent_at) {
   status_ = status;
   const HcmConfig& config = *conn_->config;
   auto service_ms = std::to_string(
@@ -214,7 +214,7 @@ h2::Headers H2Exchange::responseHeaders(unsigned status, const http::fields& ups
         if (h.name[0] != ':') response_fields_.insert(h.name, h.value);
     return out;
   }
-  http::fields f = upstream;
+  Fields f = upstream;
   stripHopByHop(f, false);
   f.set("x-envoy-upstream-service-time", service_ms);
   f.set(http::field::server, config.server_name);

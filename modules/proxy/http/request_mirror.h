@@ -3,16 +3,18 @@
 // dropped, and nothing about it reaches the client. Shared by the HTTP/1.1 and HTTP/2 managers.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
+#include <string>
+
+#include "proxy/http/http1_message.h"
 #include "proxy/http/route_table.h"
 #include "proxy/worker.h"
 
 namespace monomesh::proxy {
 
-// Shadow requests go over HTTP/1.1 (the proxy's pool for the shadow cluster).
-void mirrorRequest(const MirrorPolicy& policy, const boost::beast::http::request<boost::beast::http::string_body>& request,
-                   ProxyWorker& worker, boost::asio::any_io_executor executor);
+// Shadow requests go over HTTP/1.1 (the proxy's pool for the shadow cluster). `head` is the
+// request as it goes upstream, framing headers included; `body` its whole body.
+void mirrorRequest(const MirrorPolicy& policy, const RequestHead& head, const std::string& body, ProxyWorker& worker,
+                   boost::asio::any_io_executor executor);
 
 }  // namespace monomesh::proxy

@@ -32,16 +32,18 @@ bool isHopByHop(http::field f) {
   }
 }
 
-void stripHopByHop(http::fields& fields, bool keep_upgrade) {
+void stripHopByHop(Fields& fields, bool keep_upgrade) {
   // Tokens of Connection other than close/keep-alive/upgrade name extra hop-by-hop headers.
-  std::vector<std::string> named;
-  for (auto it = fields.find(http::field::connection); it != fields.end() && it->name() == http::field::connection; ++it) {
-    forEachListToken(it->value(), [&named](std::string_view token) {
+  // (Views into the fields' own bytes, which erasing a field does not free.)
+  std::vector<std::string_view> named;
+  for (const auto& f : fields) {
+    if (f.name() != http::field::connection) continue;
+    forEachListToken(f.value(), [&named](std::string_view token) {
       // Framing and Host are never hop-by-hop, whatever Connection says (else: smuggling).
       if (!beast::iequals(token, "close") && !beast::iequals(token, "keep-alive") && !beast::iequals(token, "upgrade") &&
           !beast::iequals(token, "content-length") && !beast::iequals(token, "transfer-encoding") &&
           !beast::iequals(token, "host"))
-        named.emplace_back(token);
+        named.push_back(token);
     });
   }
   for (auto it = fields.begin(); it != fields.end();) {
@@ -149,7 +151,7 @@ std::vector<std::pair<std::string, std::string>> overloaded() {
   return h;
 }
 
-std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const http::fields& fields, uint64_t random) {
+std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const Fields& fields, uint64_t random) {
   if (route.action == Route::Action::ClusterHeader) {
     auto it = fields.find(route.cluster);
     return {it == fields.end() ? std::string() : std::string(it->value()), nullptr};
@@ -165,7 +167,7 @@ std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, 
 }
 
 std::string applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
-                                 const WeightedTarget* weighted, const std::string& target, http::fields& fields) {
+                                 const WeightedTarget* weighted, const std::string& target, Fields& fields) {
   std::string rewritten = route.rewritePath(target);
   if (rewritten != target) fields.set("x-envoy-original-path", target);
   if (!route.host_rewrite.empty()) fields.set(http::field::host, route.host_rewrite);
@@ -177,7 +179,7 @@ std::string applyRequestRewrites(const RouteTable& table, const VirtualHost& vh,
 }
 
 void applyResponseRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
-                           const WeightedTarget* weighted, http::fields& fields) {
+                           const WeightedTarget* weighted, Fields& fields) {
   route.response_headers.apply(fields);
   if (weighted) weighted->response_headers.apply(fields);
   vh.response_headers.apply(fields);
@@ -221,7 +223,7 @@ std::string redirectLocation(const Route& route, std::string_view host, const st
 
 std::vector<std::pair<std::string, std::string>> directResponseHeaders(const RouteTable& table, const VirtualHost& vh,
                                                                        const Route& route) {
-  http::fields extra;
+  Fields extra;
   route.response_headers.apply(extra);
   vh.response_headers.apply(extra);
   table.responseHeaders().apply(extra);
@@ -230,7 +232,7 @@ std::vector<std::pair<std::string, std::string>> directResponseHeaders(const Rou
   return headers;
 }
 
-std::optional<uint64_t> requestHash(const Route& route, const http::fields& fields, const tcp::endpoint& remote) {
+std::optional<uint64_t> requestHash(const Route& route, const Fields& fields, const tcp::endpoint& remote) {
   std::optional<uint64_t> hash;
   for (const auto& hp : route.hash) {
     std::optional<std::string> key;

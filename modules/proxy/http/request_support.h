@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/field.hpp>
-#include <boost/beast/http/fields.hpp>
 #include <array>
 #include <optional>
 #include <random>
@@ -25,7 +24,7 @@ bool isHopByHop(boost::beast::http::field f);
 // A header name as HTTP/2 wants it.
 std::string lowerCase(std::string_view name);
 // Drops hop-by-hop headers, including any the Connection header names.
-void stripHopByHop(boost::beast::http::fields& fields, bool keep_upgrade);
+void stripHopByHop(Fields& fields, bool keep_upgrade);
 // A random (version 4) UUID for x-request-id; the first form writes it into `out` (no allocation).
 std::string_view uuid4(std::mt19937_64& random, std::array<char, 36>& out);
 std::string uuid4(std::mt19937_64& random);
@@ -36,16 +35,16 @@ void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, cons
 // "1.2.3.4:80", "[::1]:80"
 std::string endpointText(const boost::asio::ip::tcp::endpoint& e);
 // The route's cluster: its own, the one a header names, or a weighted pick (then also returned).
-std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const boost::beast::http::fields& fields,
+std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const Fields& fields,
                                                             uint64_t random);
 // Route rewrites before forwarding: path (returned; x-envoy-original-path set when it changed),
 // host, and request headers (route, then weighted cluster, virtual host, table).
 std::string applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
                                  const WeightedTarget* weighted, const std::string& target,
-                                 boost::beast::http::fields& fields);
+                                 Fields& fields);
 // Response headers to add/remove: route, weighted cluster, virtual host, table.
 void applyResponseRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
-                           const WeightedTarget* weighted, boost::beast::http::fields& fields);
+                           const WeightedTarget* weighted, Fields& fields);
 // A redirect route's Location for a request to `host` + `target` that arrived over `current_scheme`.
 std::string redirectLocation(const Route& route, std::string_view host, const std::string& target,
                              std::string_view current_scheme);
@@ -53,7 +52,7 @@ std::string redirectLocation(const Route& route, std::string_view host, const st
 std::vector<std::pair<std::string, std::string>> directResponseHeaders(const RouteTable& table, const VirtualHost& vh,
                                                                        const Route& route);
 // The route's hash policies over a request (consistent-hash balancers), if any applies.
-std::optional<uint64_t> requestHash(const Route& route, const boost::beast::http::fields& fields,
+std::optional<uint64_t> requestHash(const Route& route, const Fields& fields,
                                     const boost::asio::ip::tcp::endpoint& remote);
 // Before retry `attempt` (1, 2, ...): the retry budget (max_retries breaker) and the jittered
 // exponential backoff. False when the budget is spent (counted as upstream_rq_retry_overflow).

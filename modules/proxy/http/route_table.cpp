@@ -277,16 +277,20 @@ void HeaderOperations::apply(Fields& fields) const {
 }
 
 bool HeaderMatch::matches(const Fields& fields) const {
-  auto range = fields.equal_range(name);
-  if (range.first == range.second) return matchesValue(std::nullopt);
-  auto next = range.first;
-  if (++next == range.second) return matchesValue(std::string_view(range.first->value()));
   // Several headers of one name are matched as one comma-joined value, as Envoy does.
+  std::optional<std::string_view> first;
   std::string joined;
-  for (auto it = range.first; it != range.second; ++it) {
-    if (!joined.empty()) joined += ',';
-    joined += std::string_view(it->value());
-  }
+  size_t count = 0;
+  fields.forEach(name, [&](std::string_view value) {
+    if (count++ == 0) {
+      first = value;
+      return;
+    }
+    if (count == 2) joined.assign(first->data(), first->size());
+    joined += ',';
+    joined += value;
+  });
+  if (count <= 1) return matchesValue(first);
   return matchesValue(std::string_view(joined));
 }
 

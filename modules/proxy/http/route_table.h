@@ -3,7 +3,6 @@
 // header, query and runtime-fraction conditions all hold. Built once per config load on the main
 // context; immutable and shared by every worker.
 #pragma once
-#include <boost/beast/http/fields.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -14,11 +13,13 @@
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "proxy/config/runtime_values.h"
+#include "proxy/http/header_map.h"
 #include "proxy/http/string_matcher.h"
 
 namespace monomesh::proxy {
 
-using Fields = boost::beast::http::fields;
+// Request and response header fields wherever the proxy matches or rewrites them.
+using Fields = HeaderMap;
 
 struct HeaderOperation {
   std::string name;

@@ -106,7 +106,6 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
     cluster->stats->ssl_handshake->inc();
   }
   c->stream.tcp().expires_never();
-  c->armed = Clock::time_point::max();
   co_return Acquired{ConnectError::None, std::move(c), false};
 }
 
@@ -124,8 +123,7 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
     w->woken = true;
     c->stream.tcp().expires_never();
     c->io.deadline().expiresNever();
-    c->armed = Clock::time_point::max();
-    w->handed = std::move(c);
+      w->handed = std::move(c);
     w->timer.cancel();
     return;
   }
@@ -135,7 +133,6 @@ void ConnectionPool::release(ConnectionPtr c, bool reusable) {
   c->idle_since = Clock::now();
   c->stream.tcp().expires_never();
   c->io.deadline().expiresNever();
-  c->armed = Clock::time_point::max();
   list.push_back(std::move(c));
 }
 

@@ -26,8 +26,8 @@ struct UpstreamConnection {
   UpstreamConnection(const UpstreamConnection&) = delete;
 
   net::MaybeTlsStream stream;  // TLS when the cluster has an UpstreamTlsContext
-  // The HTTP/1 connection manager's I/O and deadline (the stream's own Beast timer is for the
-  // code that uses Beast's operations on it: connect, mirrors, HTTP/2 clients' forwarding).
+  // Requests' I/O and deadlines (the stream's own Beast timer bounds the connect and the TLS
+  // handshake; tunnels keep their own idle timer).
   net::StreamIo io;
   boost::beast::flat_buffer buffer;
   HostPtr host;
@@ -35,23 +35,8 @@ struct UpstreamConnection {
   uint32_t requests = 0;
   Clock::time_point idle_since;
   ConnectionPool* pool = nullptr;  // told when this connection closes (frees a slot for waiters)
-  Clock::time_point armed = Clock::time_point::max();  // the stream's current expiry
 };
 
-// Sets a stream's expiry to `when`, but only re-arms its timer when the current expiry is later
-// than `when` or earlier than `when - slack`: each re-arm is a timer-queue update and often a
-// timerfd syscall, and most requests would otherwise re-arm the same deadline several times.
-inline void armDeadline(boost::beast::tcp_stream& stream, Clock::time_point& armed, Clock::time_point when,
-                        Clock::duration slack) {
-  if (armed > when || armed + slack < when) {
-    stream.expires_at(when);
-    armed = when;
-  }
-}
-inline void armDeadline(net::MaybeTlsStream& stream, Clock::time_point& armed, Clock::time_point when,
-                        Clock::duration slack) {
-  armDeadline(stream.tcp(), armed, when, slack);
-}
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
 enum class ConnectError { None, Overflow, Failed, Timeout, PendingTimeout };
