@@ -27,77 +27,25 @@ constexpr std::size_t kMinRead = 4096;
 
 error_code fromErrno(int e) { return error_code(e, asio::error::get_system_category()); }
 
-enum class Until { Progress, Header, Done };
-
 template <bool isRequest>
-bool reached(Until until, const http::basic_parser<isRequest>& parser) {
+bool reached(ReadUntil until, const http::basic_parser<isRequest>& parser) {
   switch (until) {
-    case Until::Progress: return true;
-    case Until::Header: return parser.is_header_done();
-    case Until::Done: return parser.is_done();
+    case ReadUntil::Progress: return true;
+    case ReadUntil::Header: return parser.is_header_done();
+    case ReadUntil::Done: return parser.is_done();
   }
   return true;
 }
 
-// Beast's read_some_op and read_op in one loop: parse what is buffered; on need_more read (a
-// non-blocking attempt first) and parse again; stop at an error, or once `until` holds after a
-// parse that made progress. EOF ends a message that needs it (put_eof), else end_of_stream.
 template <bool isRequest>
-asio::awaitable<IoResult> readParsed(StreamIo& io, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser,
-                                     Until until) {
-  IoResult result;
-  bool parse = buffer.size() != 0;
-  for (;;) {
-    if (parse) {
-      error_code ec;
-      std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      result.bytes += used;
-      if (ec != http::error::need_more) {
-        if (ec || reached(until, parser)) {
-          result.ec = ec;
-          co_return result;
-        }
-        if (buffer.size() != 0) continue;  // Beast's next read_some parses first, too
-      }
-    }
-    parse = true;
-    // Room for a whole head at once: Beast's read_size would read 512 bytes at a time into a new
-    // buffer (a syscall per 512 bytes of a long head).
-    std::size_t size = std::min(std::max(beast::read_size(buffer, kMaxRead), kMinRead), buffer.max_size() - buffer.size());
-    if (size == 0) {
-      result.ec = http::error::buffer_overflow;
-      co_return result;
-    }
-    IoResult got;
-    if (io.stream().isTls()) {
-      got = co_await io.readSome(buffer.prepare(size));
-    } else {
-      // As readSome(), inline: a nested coroutine frame per read would overflow Asio's two-frame
-      // recycling cache and cost an allocation.
-      if (io.deadline().expired()) {
-        got.ec = beast::error::timeout;
-      } else {
-        auto [ec, n] = co_await io.stream().socket().async_read_some(buffer.prepare(size), nothrow);
-        got = IoResult{io.timeoutOr(ec), n};
-      }
-    }
-    buffer.commit(got.bytes);
-    if (got.ec == asio::error::eof) {
-      if (parser.got_some()) {
-        error_code ec;
-        parser.put_eof(ec);
-        result.ec = ec;
-      } else {
-        result.ec = http::error::end_of_stream;
-      }
-      co_return result;
-    }
-    if (got.ec) {
-      result.ec = got.ec;
-      co_return result;
-    }
+asio::awaitable<IoResult> readUntil(StreamIo& io, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser,
+                                    ReadUntil until) {
+  MessageRead<isRequest> read(io, buffer, parser, until);
+  while (!read.done()) {
+    auto [ec, n] = co_await io.asyncReadSome(read.space(), nothrow);
+    read.received(ec, n);
   }
+  co_return read.result();
 }
 
 }  // namespace
@@ -137,25 +85,30 @@ IoResult StreamIo::tryWrite(std::span<const asio::const_buffer> buffers, std::si
 
 asio::awaitable<IoResult> StreamIo::readSome(asio::mutable_buffer buffer) {
   if (deadline_.expired()) co_return IoResult{beast::error::timeout, 0};
-  if (stream_.isTls()) {
-    auto [ec, n] = co_await stream_.async_read_some(buffer, nothrow);
-    co_return IoResult{timeoutOr(ec), n};
-  }
-  // The socket's own operation, not a readiness wait and then recv: Asio tries the recv at once
-  // and, when the kernel has nothing, queues it on the reactor, which reads when data arrives. A
-  // readiness wait (async_wait) costs an epoll_ctl per wait, and a read here is usually a wait
-  // (the peer's next request or the upstream's answer is not there yet).
-  auto [ec, n] = co_await stream_.socket().async_read_some(buffer, nothrow);
+  auto [ec, n] = co_await asyncReadSome(buffer, nothrow);
   co_return IoResult{timeoutOr(ec), n};
 }
 
-asio::awaitable<IoResult> StreamIo::write(std::span<const asio::const_buffer> buffers) {
+IoResult StreamIo::writeNow(std::span<const asio::const_buffer> buffers) {
+  if (stream_.isTls()) return {asio::error::would_block, 0};
+  std::size_t total = asio::buffer_size(buffers);
+  std::size_t done = 0;
+  while (done < total) {
+    IoResult sent = tryWrite(buffers, done);
+    if (sent.ec) return {sent.ec, done};  // would_block: unfinished
+    done += sent.bytes;
+  }
+  return {{}, done};
+}
+
+asio::awaitable<IoResult> StreamIo::write(std::span<const asio::const_buffer> buffers, std::size_t skip) {
   if (stream_.isTls()) {
+    // (The TLS stream writes whole buffers: skip is 0 here, writeNow() writes nothing over TLS.)
     auto [ec, n] = co_await asio::async_write(stream_, buffers, nothrow);
     co_return IoResult{timeoutOr(ec), n};
   }
   std::size_t total = asio::buffer_size(buffers);
-  std::size_t done = 0;
+  std::size_t done = skip;
   while (done < total) {
     IoResult sent = tryWrite(buffers, done);
     if (sent.ec == asio::error::would_block) {
@@ -169,17 +122,62 @@ asio::awaitable<IoResult> StreamIo::write(std::span<const asio::const_buffer> bu
   co_return IoResult{{}, done};
 }
 
+// Beast's read_some_op and read_op in one loop: parse what is buffered; on need_more read and
+// parse again; stop at an error, or once `until` holds after a parse that made progress. EOF
+// ends a message that needs it (put_eof), else it is end_of_stream.
+template <bool isRequest>
+MessageRead<isRequest>::MessageRead(StreamIo& io, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser,
+                                    ReadUntil until)
+    : io_(io), buffer_(buffer), parser_(parser), until_(until) {
+  parse();
+}
+
+template <bool isRequest>
+void MessageRead<isRequest>::parse() {
+  while (buffer_.size() != 0) {
+    error_code ec;
+    std::size_t used = parser_.put(buffer_.data(), ec);
+    buffer_.consume(used);
+    result_.bytes += used;
+    if (ec == http::error::need_more) break;
+    if (ec || reached(until_, parser_)) return finish(ec);
+    // Progress short of `until`: Beast's next read_some parses what is left first, too.
+  }
+  if (io_.deadline().expired()) return finish(beast::error::timeout);
+  // Room for a whole head at once: Beast's read_size would read 512 bytes at a time into a new
+  // buffer (a syscall per 512 bytes of a long head).
+  size_ = std::min(std::max(beast::read_size(buffer_, kMaxRead), kMinRead), buffer_.max_size() - buffer_.size());
+  if (size_ == 0) finish(http::error::buffer_overflow);
+}
+
+template <bool isRequest>
+void MessageRead<isRequest>::received(const error_code& read_ec, std::size_t bytes) {
+  buffer_.commit(bytes);
+  error_code ec = io_.timeoutOr(read_ec);
+  if (ec == asio::error::eof) {
+    if (!parser_.got_some()) return finish(http::error::end_of_stream);
+    error_code eof_ec;
+    parser_.put_eof(eof_ec);
+    return finish(eof_ec);
+  }
+  if (ec) return finish(ec);
+  parse();
+}
+
+template class MessageRead<true>;
+template class MessageRead<false>;
+
 template <bool isRequest>
 asio::awaitable<IoResult> readHeader(StreamIo& io, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser) {
-  return readParsed(io, buffer, parser, Until::Header);
+  return readUntil(io, buffer, parser, ReadUntil::Header);
 }
 template <bool isRequest>
 asio::awaitable<IoResult> readSome(StreamIo& io, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser) {
-  return readParsed(io, buffer, parser, Until::Progress);
+  return readUntil(io, buffer, parser, ReadUntil::Progress);
 }
 template <bool isRequest>
 asio::awaitable<IoResult> read(StreamIo& io, beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser) {
-  return readParsed(io, buffer, parser, Until::Done);
+  return readUntil(io, buffer, parser, ReadUntil::Done);
 }
 
 template asio::awaitable<IoResult> readHeader(StreamIo&, beast::flat_buffer&, http::basic_parser<true>&);

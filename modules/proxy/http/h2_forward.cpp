@@ -82,7 +82,8 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
   }
   const ClusterInfo& cluster = *entry->info;
   const ClusterStats& cstats = *cluster.stats;
-  rewritten_ = applyRequestRewrites(*routes_, vh, route, weighted, path_, fields_);
+  rewritten_ = path_;
+  applyRequestRewrites(*routes_, vh, route, weighted, rewritten_, fields_);
 
   // Small bodies are read first, so that the request can be retried.
   std::string body;
@@ -291,7 +292,9 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   up.io.deadline().expiresAt(wait_until);
   auto sent_at = Clock::now();
   std::array<asio::const_buffer, 1> request{asio::buffer(out)};
-  auto [wec, wn] = co_await up.io.write(request);
+  net::IoResult wec_w = up.io.writeNow(request);
+  if (wec_w.unfinished()) wec_w = co_await up.io.write(request, wec_w.bytes);
+  boost::system::error_code wec = wec_w.ec;
   bool ok = !wec;
   while (ok && chunked) {
     auto r = co_await down_->read();
@@ -310,7 +313,9 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
       break;
     }
     std::array<asio::const_buffer, 1> piece{asio::buffer(frame)};
-    auto [bec, bn] = co_await up.io.write(piece);
+    net::IoResult bec_w = up.io.writeNow(piece);
+    if (bec_w.unfinished()) bec_w = co_await up.io.write(piece, bec_w.bytes);
+    boost::system::error_code bec = bec_w.ec;
     ok = !bec;
   }
   ResponseHead response;

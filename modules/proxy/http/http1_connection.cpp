@@ -79,7 +79,9 @@ class Http1Session {
 
  private:
   struct RequestState {
-    std::string method, target, original_target;
+    std::string method;
+    std::string_view target;  // the request head's, until forwarding rewrites it in place
+    std::string original_target;  // for access logs only (as route_name, cluster, upstream_host)
     bool head = false;
     bool keep_alive = true;
     unsigned status = 0;
@@ -219,7 +221,13 @@ asio::awaitable<void> Http1Session::run() {
     auto idle = config_->request_headers_timeout.count() > 0 ? config_->request_headers_timeout : config_->idle_timeout;
     armDown(idle);
     waiting_ = true;
-    auto [ec, n] = co_await net::readHeader(io_, buffer_, parser);
+    // Read step by step here (not with net::readHeader): one coroutine frame less per request.
+    net::MessageRead<true> read(io_, buffer_, parser, net::ReadUntil::Header);
+    while (!read.done()) {
+      auto [rec, rn] = co_await io_.asyncReadSome(read.space(), nothrow);
+      read.received(rec, rn);
+    }
+    boost::system::error_code ec = read.result().ec;
     waiting_ = false;
     io_.deadline().expiresNever();  // the request's stream deadlines apply from here
     if (draining() && (ec == asio::error::operation_aborted || ec)) break;
@@ -308,7 +316,9 @@ asio::awaitable<bool> Http1Session::localReply(RequestState& rs, unsigned status
   head_.clear();
   appendResponseHead(res, head_);
   std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(body)};
-  auto [ec, n] = co_await io_.write(out);
+  net::IoResult ec_w = io_.writeNow(out);
+  if (ec_w.unfinished()) ec_w = co_await io_.write(out, ec_w.bytes);
+  boost::system::error_code ec = ec_w.ec;
   co_return !ec && keep;
 }
 
@@ -316,7 +326,12 @@ asio::awaitable<bool> Http1Session::drainRequestBody(RequestParser& parser, std:
   while (!parser.is_done()) {
     parser.bodyWindow(chunk_.get(), kChunk);
     armDown(stream_idle_);
-    auto [ec, n] = co_await net::read(io_, buffer_, parser);
+    net::MessageRead<true> read(io_, buffer_, parser, net::ReadUntil::Done);
+    while (!read.done()) {
+      auto [rec, rn] = co_await io_.asyncReadSome(read.space(), nothrow);
+      read.received(rec, rn);
+    }
+    boost::system::error_code ec = read.result().ec;
     if (ec && ec != http::error::need_buffer) co_return false;
     size_t got = kChunk - parser.windowLeft();
     if (into) {
@@ -369,7 +384,8 @@ asio::awaitable<bool> Http1Session::handleRequest(RequestParser& parser) {
   armRequestTimeout();
   rs.method = req.method_string;
   rs.target = req.target;
-  rs.original_target = rs.target;
+  bool logged = !config_->access_logs.empty();
+  if (logged) rs.original_target = req.target;
   rs.head = req.method == http::verb::head;
   rs.keep_alive = parser.keep_alive();
 
@@ -407,7 +423,7 @@ asio::awaitable<bool> Http1Session::handleRequest(RequestParser& parser) {
     // The virtual host takes only TLS (a Gateway's httpsRedirect): send the client there.
     if (!co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
     std::vector<std::pair<std::string, std::string>> location;
-    location.emplace_back("location", "https://" + host + rs.target);
+    location.emplace_back("location", "https://" + host + std::string(rs.target));
     keep = co_await localReply(rs, 301, "", "", std::move(location));
     finish(rs, fields);
     co_return keep;
@@ -436,7 +452,7 @@ asio::awaitable<bool> Http1Session::handleRequest(RequestParser& parser) {
     finish(rs, fields);
     co_return keep;
   }
-  rs.route_name = route->name;
+  if (logged) rs.route_name = route->name;
   switch (route->action) {
     case Route::Action::DirectResponse: {
       stats.rq_direct_response->inc();
@@ -602,7 +618,9 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
   appendResponseHead(res, head_);
   armDown(stream_idle_);
   std::array<asio::const_buffer, 1> head{asio::buffer(head_)};
-  auto [wec, wn] = co_await io_.write(head);
+  net::IoResult wec_w = io_.writeNow(head);
+  if (wec_w.unfinished()) wec_w = co_await io_.write(head, wec_w.bytes);
+  boost::system::error_code wec = wec_w.ec;
   if (wec) {
     up->reset();
     co_return false;
@@ -629,7 +647,9 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
     rs.bytes_out += out.size();
     armDown(stream_idle_);
     std::array<asio::const_buffer, 1> data{asio::buffer(out)};
-    auto [bec, bn] = co_await io_.write(data);
+    net::IoResult bec_w = io_.writeNow(data);
+    if (bec_w.unfinished()) bec_w = co_await io_.write(data, bec_w.bytes);
+    boost::system::error_code bec = bec_w.ec;
     if (bec) {
       up->reset();
       co_return false;
@@ -646,7 +666,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
   const HcmStats& stats = *config_->stats;
 
   auto [cluster_name, weighted] = chooseCluster(route, fields, ctx.random);
-  rs.cluster = cluster_name;
+  if (!config_->access_logs.empty()) rs.cluster = cluster_name;
   auto clusters = worker_.clusters();  // held for the whole exchange
   const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
   if (entry == nullptr) {
@@ -680,8 +700,8 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
     fields.erase(http::field::expect);
   }
 
-  std::string rewritten = applyRequestRewrites(*rs.routes, vh, route, weighted, rs.target, fields);
-  if (rewritten != rs.target) req.target = rewritten;
+  applyRequestRewrites(*rs.routes, vh, route, weighted, req.target, fields);
+  rs.target = ctx.target = req.target;  // (it may have changed)
   stripHopByHop(fields, upgrade);
   if (upgrade) {
     fields.set(http::field::connection, "Upgrade");
@@ -747,8 +767,13 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
       if (!kept) continue;  // retry
       co_return *kept;
     }
-    auto acquired = co_await worker_.pool.acquire(entry->info, host, /*reuse=*/!replaying, /*verify=*/!buffered,
-                                                  deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline);
+    ConnectionPool::Acquired acquired;
+    if (!replaying) acquired.connection = worker_.pool.takeIdle(cluster, host.get(), /*verify=*/!buffered);
+    acquired.reused = acquired.connection != nullptr;
+    if (!acquired.connection) {
+      auto wait_until = deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline;
+      acquired = co_await worker_.pool.acquire(entry->info, host, /*reuse=*/false, /*verify=*/!buffered, wait_until);
+    }
     if (acquired.error == ConnectError::PendingTimeout) {
       cstats.rq_timeout->inc();
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
@@ -787,12 +812,16 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
     if (buffered) {
       std::array<asio::const_buffer, 2> out{asio::buffer(head_), asio::buffer(body)};
       armUp(up, try_deadline);
-      auto [wec, wn] = co_await up.io.write(out);
+      net::IoResult wec_w = up.io.writeNow(out);
+      if (wec_w.unfinished()) wec_w = co_await up.io.write(out, wec_w.bytes);
+      boost::system::error_code wec = wec_w.ec;
       ec = wec;
     } else {
       armUp(up, Clock::time_point::max());
       std::array<asio::const_buffer, 1> head{asio::buffer(head_)};
-      auto [hec, hn] = co_await up.io.write(head);
+      net::IoResult hec_w = up.io.writeNow(head);
+      if (hec_w.unfinished()) hec_w = co_await up.io.write(head, hec_w.bytes);
+      boost::system::error_code hec = hec_w.ec;
       ec = hec;
       while (!ec && !parser.is_done()) {
         parser.bodyWindow(chunk_.get(), kChunk);
@@ -808,7 +837,9 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
                                               asio::buffer(chunked_up && got ? kCrlf : std::string_view()),
                                               asio::buffer(chunked_up && parser.is_done() ? kLastChunk : std::string_view())};
         armUp(up, Clock::time_point::max());
-        auto [bec, bn] = co_await up.io.write(out);
+        net::IoResult bec_w = up.io.writeNow(out);
+        if (bec_w.unfinished()) bec_w = co_await up.io.write(out, bec_w.bytes);
+        boost::system::error_code bec = bec_w.ec;
         ec = bec;
       }
       if (parser.is_done()) requestReceived();
@@ -825,14 +856,16 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
       return p;
     };
     boost::system::error_code rec = ec;
-    if (!rec) {
-      armUp(up, try_deadline);
-      auto [hec, hn] = co_await net::readHeader(up.io, up.buffer, freshParser());
-      rec = hec;
-      while (!rec && response_.status / 100 == 1 && response_.status != 101) {
-        auto [again, an] = co_await net::readHeader(up.io, up.buffer, freshParser());
-        rec = again;
+    if (!rec) armUp(up, try_deadline);
+    bool interim = true;  // until a final (or 101) response head, or an error
+    while (!rec && interim) {
+      net::MessageRead<false> read(up.io, up.buffer, freshParser(), net::ReadUntil::Header);
+      while (!read.done()) {
+        auto [hec, hn] = co_await up.io.asyncReadSome(read.space(), nothrow);
+        read.received(hec, hn);
       }
+      rec = read.result().ec;
+      interim = response_.status / 100 == 1 && response_.status != 101;
     }
     if (rec) {
       bool timeout = rec == beast::error::timeout;
@@ -904,7 +937,9 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
       // No body bytes are here yet: the head goes now, not when the body arrives.
       armDown(stream_idle_);
       std::array<asio::const_buffer, 1> head{asio::buffer(head_)};
-      auto [wec, wn] = co_await io_.write(head);
+      net::IoResult wec_w = io_.writeNow(head);
+      if (wec_w.unfinished()) wec_w = co_await io_.write(head, wec_w.bytes);
+      boost::system::error_code wec = wec_w.ec;
       if (wec) co_return false;
       first = false;
     }
@@ -914,7 +949,12 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
         rp.bodyWindow(chunk_.get(), kChunk);
         armUp(up, deadline);
         // read_some: forward what has arrived instead of waiting for a full buffer.
-        auto [bec, bn] = co_await net::readSome(up.io, up.buffer, rp);
+        net::MessageRead<false> read(up.io, up.buffer, rp, net::ReadUntil::Progress);
+        while (!read.done()) {
+          auto [rec, rn] = co_await up.io.asyncReadSome(read.space(), nothrow);
+          read.received(rec, rn);
+        }
+        boost::system::error_code bec = read.result().ec;
         if (bec && bec != http::error::need_buffer) {
           rs.flags = bec == beast::error::timeout ? "UT" : "UC";
           co_return false;  // the response may have begun: all that is left is to close
@@ -933,7 +973,9 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
       first = false;
       if (asio::buffer_size(out) != 0) {
         armDown(stream_idle_);
-        auto [wec, wn] = co_await io_.write(out);
+        net::IoResult wec_w = io_.writeNow(out);
+        if (wec_w.unfinished()) wec_w = co_await io_.write(out, wec_w.bytes);
+        boost::system::error_code wec = wec_w.ec;
         if (wec) co_return false;
       }
       if (done) break;

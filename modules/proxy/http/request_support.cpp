@@ -151,10 +151,11 @@ std::vector<std::pair<std::string, std::string>> overloaded() {
   return h;
 }
 
-std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const Fields& fields, uint64_t random) {
+std::pair<std::string_view, const WeightedTarget*> chooseCluster(const Route& route, const Fields& fields,
+                                                                 uint64_t random) {
   if (route.action == Route::Action::ClusterHeader) {
     auto it = fields.find(route.cluster);
-    return {it == fields.end() ? std::string() : std::string(it->value()), nullptr};
+    return {it == fields.end() ? std::string_view() : it->value(), nullptr};
   }
   if (route.action == Route::Action::Weighted) {
     uint64_t pick = (random >> 20) % route.total_weight;
@@ -166,16 +167,20 @@ std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, 
   return {route.cluster, nullptr};
 }
 
-std::string applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
-                                 const WeightedTarget* weighted, const std::string& target, Fields& fields) {
-  std::string rewritten = route.rewritePath(target);
-  if (rewritten != target) fields.set("x-envoy-original-path", target);
+void applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
+                          const WeightedTarget* weighted, std::string& path, Fields& fields) {
+  if (route.rewritesPath()) {  // (most routes do not: no copy of the path for them)
+    std::string rewritten = route.rewritePath(path);
+    if (rewritten != path) {
+      fields.set("x-envoy-original-path", path);
+      path = std::move(rewritten);
+    }
+  }
   if (!route.host_rewrite.empty()) fields.set(http::field::host, route.host_rewrite);
   route.request_headers.apply(fields);
   if (weighted) weighted->request_headers.apply(fields);
   vh.request_headers.apply(fields);
   table.requestHeaders().apply(fields);
-  return rewritten;
 }
 
 void applyResponseRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
@@ -186,7 +191,7 @@ void applyResponseRewrites(const RouteTable& table, const VirtualHost& vh, const
   table.responseHeaders().apply(fields);
 }
 
-std::string redirectLocation(const Route& route, std::string_view host, const std::string& target,
+std::string redirectLocation(const Route& route, std::string_view host, std::string_view target,
                              std::string_view current_scheme) {
   std::string scheme = route.redirect_scheme.empty() ? std::string(current_scheme) : route.redirect_scheme;
   std::string h = route.redirect_host.empty() ? std::string(host) : route.redirect_host;
@@ -200,7 +205,7 @@ std::string redirectLocation(const Route& route, std::string_view host, const st
       if (port == "80" || port == "443") h = h.substr(0, colon);
     }
   }
-  std::string path = target;
+  std::string path(target);
   std::string query;
   if (auto q = path.find('?'); q != std::string::npos) {
     query = path.substr(q);

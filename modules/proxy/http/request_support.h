@@ -35,18 +35,18 @@ void recordOutcome(const ClusterInfo& cluster, Host& host, unsigned status, cons
 // "1.2.3.4:80", "[::1]:80"
 std::string endpointText(const boost::asio::ip::tcp::endpoint& e);
 // The route's cluster: its own, the one a header names, or a weighted pick (then also returned).
-std::pair<std::string, const WeightedTarget*> chooseCluster(const Route& route, const Fields& fields,
-                                                            uint64_t random);
-// Route rewrites before forwarding: path (returned; x-envoy-original-path set when it changed),
+// The name is a view into the route or the fields, which the caller holds for the request.
+std::pair<std::string_view, const WeightedTarget*> chooseCluster(const Route& route, const Fields& fields,
+                                                                 uint64_t random);
+// Route rewrites before forwarding: `path` in place (x-envoy-original-path set when it changed),
 // host, and request headers (route, then weighted cluster, virtual host, table).
-std::string applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
-                                 const WeightedTarget* weighted, const std::string& target,
-                                 Fields& fields);
+void applyRequestRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
+                          const WeightedTarget* weighted, std::string& path, Fields& fields);
 // Response headers to add/remove: route, weighted cluster, virtual host, table.
 void applyResponseRewrites(const RouteTable& table, const VirtualHost& vh, const Route& route,
                            const WeightedTarget* weighted, Fields& fields);
 // A redirect route's Location for a request to `host` + `target` that arrived over `current_scheme`.
-std::string redirectLocation(const Route& route, std::string_view host, const std::string& target,
+std::string redirectLocation(const Route& route, std::string_view host, std::string_view target,
                              std::string_view current_scheme);
 // A direct response's extra headers (route, virtual host, table response_headers_to_add).
 std::vector<std::pair<std::string, std::string>> directResponseHeaders(const RouteTable& table, const VirtualHost& vh,

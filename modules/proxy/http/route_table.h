@@ -129,6 +129,11 @@ struct Route {
                const RuntimeValues* runtime = nullptr) const;
   // The path sent upstream after prefix_rewrite / regex_rewrite.
   std::string rewritePath(std::string_view path) const;
+  // Whether rewritePath() can change a path (else it returns it as it is).
+  bool rewritesPath() const noexcept {
+    return regex_rewrite || (!prefix_rewrite.empty() && (path_kind == PathKind::Prefix || path_kind == PathKind::Path ||
+                                                         path_kind == PathKind::PathSeparatedPrefix));
+  }
 };
 
 struct VirtualHost {

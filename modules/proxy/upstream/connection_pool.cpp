@@ -46,19 +46,24 @@ struct ConnectionPool::Waiter {
   bool woken = false;
 };
 
+ConnectionPtr ConnectionPool::takeIdle(const ClusterInfo& cluster, const Host* host, bool verify) {
+  auto it = idle_.find(host);
+  if (it == idle_.end()) return nullptr;
+  auto now = Clock::now();
+  auto& list = it->second;
+  while (!list.empty()) {
+    ConnectionPtr c = std::move(list.back());
+    list.pop_back();
+    if (now - c->idle_since < cluster.idle_timeout && c->buffer.size() == 0 && (!verify || stillUsable(*c))) return c;
+  }
+  return nullptr;
+}
+
 asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_ptr<const ClusterInfo> cluster,
                                                                   HostPtr host, bool reuse, bool verify,
                                                                   Clock::time_point wait_until) {
-  auto now = Clock::now();
-  if (auto it = idle_.find(host.get()); reuse && it != idle_.end()) {
-    auto& list = it->second;
-    while (!list.empty()) {
-      ConnectionPtr c = std::move(list.back());
-      list.pop_back();
-      if (now - c->idle_since < cluster->idle_timeout && c->buffer.size() == 0 && (!verify || stillUsable(*c))) {
-        co_return Acquired{ConnectError::None, std::move(c), true};
-      }
-    }
+  if (reuse) {
+    if (ConnectionPtr c = takeIdle(*cluster, host.get(), verify)) co_return Acquired{ConnectError::None, std::move(c), true};
   }
   while (cluster->breakers->connections.load(std::memory_order_relaxed) >= cluster->limits.max_connections) {
     cluster->stats->cx_overflow->inc();

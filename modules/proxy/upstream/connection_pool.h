@@ -49,6 +49,10 @@ class ConnectionPool {
     bool reused = false;
   };
 
+  // An idle connection to `host` that may carry a request now, else null: acquire()'s first step,
+  // without a coroutine (which most requests, on a keep-alive connection, need nothing more of).
+  ConnectionPtr takeIdle(const ClusterInfo& cluster, const Host* host, bool verify);
+
   // Reuses an idle connection to `host` (when `reuse`), else connects. `verify` first checks
   // without consuming that the server has not closed the idle connection: worth a syscall only
   // when the request could not be retried on a fresh connection. At the cluster's
