@@ -5,11 +5,13 @@ measured on a busy machine where wall-clock ratios cannot).
 `monomesh proxy --concurrency 1` runs under valgrind's callgrind in front of an nginx backend
 (keep-alive both sides; HCM + router + upstream pool, no filters). A client sends --warmup
 requests, the counters are zeroed (callgrind_control -z), it sends --requests more over
---connections keep-alive connections (GET with curl's three headers), and the profile is dumped.
+--connections keep-alive connections (a GET with curl's three headers, or a browser's eleven),
+and the profile is dumped.
 Printed: instructions per request, heap allocations (malloc/calloc/realloc/memalign calls) per
 request, and the top functions by exclusive instructions (--top).
 
-Usage: proxy_callgrind.py [--requests N] [--warmup N] [--connections C] [--top K] [--keep DIR]
+Usage: proxy_callgrind.py [--requests N] [--warmup N] [--connections C] [--headers curl|browser]
+                          [--top K] [--keep DIR]
 """
 import argparse
 import collections
@@ -46,9 +48,20 @@ def read_response(sock, pending):
     return rest[length:]
 
 
-def drive(port, conns, n):
-    request = ("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: curl/7.88.1\r\n"
-               "Accept: */*\r\n\r\n" % port).encode()
+# The request's headers after Host: curl's, or a browser's (eleven headers in all).
+HEADERS = {
+    "curl": "User-Agent: curl/7.88.1\r\nAccept: */*\r\n",
+    "browser": ("User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0\r\n"
+                "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+                "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+                "Cookie: session=0123456789abcdef0123456789abcdef; theme=dark\r\n"
+                "Referer: http://example.com/catalogue/items?page=2\r\nUpgrade-Insecure-Requests: 1\r\n"
+                "Cache-Control: max-age=0\r\nX-Forwarded-For: 10.1.2.3\r\n"),
+}
+
+
+def drive(port, conns, n, headers="curl"):
+    request = ("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n" % (port, HEADERS[headers])).encode()
     for i in range(n):
         sock, pending = conns[i % len(conns)]
         sock.sendall(request)
@@ -102,6 +115,7 @@ def main():
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--connections", type=int, default=4)
+    ap.add_argument("--headers", choices=sorted(HEADERS), default="curl", help="the request's headers")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--keep", help="keep the work folder (callgrind.out.*) here")
     args = ap.parse_args()
@@ -125,9 +139,9 @@ def main():
         procs.append(proxy)
         wait_port(port, timeout=120)  # valgrind starts slowly
         conns = [(socket.create_connection(("127.0.0.1", port)), b"") for _ in range(args.connections)]
-        drive(port, conns, args.warmup)
+        drive(port, conns, args.warmup, args.headers)
         subprocess.run(["callgrind_control", "-z", str(proxy.pid)], check=True, capture_output=True)
-        drive(port, conns, args.requests)
+        drive(port, conns, args.requests, args.headers)
         subprocess.run(["callgrind_control", "-d", "measured", str(proxy.pid)], check=True, capture_output=True)
         for sock, _ in conns:
             sock.close()
