@@ -162,7 +162,9 @@ class Http1Session {
     });
   }
   // Upstream deadline: a fixed point (route or per-try timeout), else the stream idle window.
+  // The downstream's is off meanwhile (the next downstream read or write sets it again).
   void armUp(UpstreamConnection& up, Clock::time_point deadline) {
+    io_.deadline().expiresNever();
     up.io.deadline().expiresAt(deadline == Clock::time_point::max() ? Clock::now() + stream_idle_ : deadline);
   }
   // The whole request has been read: request_timeout no longer applies.
@@ -577,6 +579,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
     requestReceived();
     if (ok) co_await up->write(std::string(), true);
   }
+  io_.deadline().expiresNever();  // the upstream stream's deadline applies while it answers
   bool got = co_await up->waitHeaders();
   if (!got) {
     if (timer.expired()) {
@@ -626,6 +629,7 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
     co_return false;
   }
   for (;;) {
+    io_.deadline().expiresNever();
     auto r = co_await up->read();
     if (r.status == h2::Stream::ReadStatus::reset) {
       rs.flags = timer.expired() ? "UT" : "UR";
