@@ -32,6 +32,12 @@ std::string MaybeTlsStream::alpn() const {
   return data ? std::string(reinterpret_cast<const char*>(data), length) : std::string();
 }
 
+std::string_view MaybeTlsStream::serverName() const {
+  if (stream_.index() != 1) return {};
+  const char* name = SSL_get_servername(const_cast<MaybeTlsStream*>(this)->tlsStream().native_handle(), TLSEXT_NAMETYPE_host_name);
+  return name ? std::string_view(name) : std::string_view();
+}
+
 std::optional<tls::PeerIdentity> MaybeTlsStream::peerIdentity() const {
   if (stream_.index() != 1) return std::nullopt;
   return tls::peerIdentityOf(const_cast<MaybeTlsStream*>(this)->tlsStream().native_handle());

@@ -37,6 +37,8 @@ class MaybeTlsStream {
   bool isTls() const noexcept { return stream_.index() == 1; }
   // The negotiated ALPN protocol ("h2", "http/1.1"), empty without TLS or ALPN.
   std::string alpn() const;
+  // The server name the client asked for (SNI), empty without TLS or SNI.
+  std::string_view serverName() const;
   // The verified peer certificate's names (mutual TLS), when the peer sent one.
   std::optional<tls::PeerIdentity> peerIdentity() const;
 

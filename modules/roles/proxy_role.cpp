@@ -17,6 +17,7 @@ cli::Command proxyCommand() {
       cli::intFlag("drain-time-s", "600", "Seconds to drain connections on shutdown", 0, 86400),
       Flag{"service-cluster", FlagType::String, "", "Local service cluster name (node.cluster)"},
       Flag{"service-node", FlagType::String, "", "Local service node name (node.id)"},
+      cli::intFlag("file-flush-interval-msec", "10000", "Interval for flushing access logs, in milliseconds", 1, 3600000),
   };
   return cli::Command{
       "proxy", cli::CommandGroup::Role, "Envoy-compatible sidecar or gateway proxy (xDS v3 data plane)",
@@ -40,6 +41,7 @@ cli::Command proxyCommand() {
         options.drain_time = std::chrono::seconds(f.integer("drain-time-s"));
         options.service_cluster = f.str("service-cluster");
         options.service_node = f.str("service-node");
+        options.file_flush_interval = std::chrono::milliseconds(f.integer("file-flush-interval-msec"));
         proxy::ProxyServer server(options);
         return server.run();
       }};

@@ -21,7 +21,7 @@ RUNTIME = {"concurrency": "0", "drain-duration": "45s"}
 # Flags each command must list in its --help, with the default shown (None: no default shown).
 EXPECTED_FLAGS = {
     "proxy": dict({"config-path": None, "config-yaml": None, "concurrency": "0", "drain-time-s": "600",
-                   "service-cluster": None, "service-node": None}, **LOGGING),
+                   "service-cluster": None, "service-node": None, "file-flush-interval-msec": "10000"}, **LOGGING),
     "pilot": dict({"configDir": None, "grpcAddr": ":15010", "httpAddr": ":8080", "monitoringAddr": ":15014",
                    "meshConfig": "/etc/istio/config/mesh", "networksConfig": "/etc/istio/config/meshNetworks",
                    "kubeconfig": None, "registries": "Kubernetes", "clusterID": "Kubernetes", "domain": "cluster.local",

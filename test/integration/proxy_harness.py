@@ -10,7 +10,8 @@
   (and keep) every request it saw.
 * Proxy: `monomesh proxy -c BOOTSTRAP.json --concurrency 2` from a Python dict, ready when admin
   /ready answers 200 (or, without admin, when every listener accepts); stopped with SIGTERM and
-  required to exit 0 within 10 s.
+  required to exit 0 within 10 s. Access logs are flushed every 100 ms (Envoy's default is 10 s),
+  so tests see their lines promptly.
 * request()/Client/RawConnection/curl(): HTTP clients with timeouts, from http.client for plain
   exchanges to raw sockets and curl where the exact bytes on the wire matter; Load: continuous
   keep-alive traffic that records every response and failure while a test changes config.
@@ -842,8 +843,9 @@ class Proxy:
     """
 
     def __init__(self, config, concurrency=2, drain_time_s=3, extra_args=(), config_name="bootstrap.json",
-                 listener_ports=None, admin_port=None):
+                 listener_ports=None, admin_port=None, file_flush_interval_ms=100):
         self.config = config
+        self.file_flush_interval_ms = file_flush_interval_ms
         self.dir = tempfile.mkdtemp(prefix="monomesh-proxy-")
         self.concurrency = concurrency
         self.drain_time_s = drain_time_s
@@ -883,7 +885,8 @@ class Proxy:
 
     def command(self):
         return [harness.binary(), "proxy", "-c", self.config_path, "--concurrency", str(self.concurrency),
-                "--drain-time-s", str(self.drain_time_s)] + self.extra_args
+                "--drain-time-s", str(self.drain_time_s),
+                "--file-flush-interval-msec", str(self.file_flush_interval_ms)] + self.extra_args
 
     def launch(self):
         """Starts the process without waiting for readiness."""

@@ -221,6 +221,85 @@ BOOST_AUTO_TEST_CASE(default_format_renders_envoys_line) {
              "\"curl/7.64.0\" \"abc-123\" \"example.com\" \"10.1.2.3:8080\"\n");
 }
 
+BOOST_AUTO_TEST_CASE(start_time_sub_second_specifiers) {
+  entry.start += microseconds(456) + nanoseconds(789);  // .123456789
+  BOOST_TEST(render("%START_TIME(%s)%") == "1553011468");
+  BOOST_TEST(render("%START_TIME(%s.%3f)%") == "1553011468.123");
+  BOOST_TEST(render("%START_TIME(%6f)%") == "123456");
+  BOOST_TEST(render("%START_TIME(%9f)%") == "123456789");
+  BOOST_TEST(render("%START_TIME(%f)%") == "123456789");
+  BOOST_TEST(render("%START_TIME(%1f)%") == "1");
+  BOOST_TEST(render("%START_TIME(%H:%M:%E3S)%") == "16:04:28.123");
+  BOOST_TEST(render("%START_TIME(%Y-%m-%dT%H:%M:%S.%6fZ)%") == "2019-03-19T16:04:28.123456Z");
+  BOOST_TEST(render("%START_TIME(100%% %Y)%") == "100% 2019");
+  BOOST_TEST(render("%START_TIME%") == "2019-03-19T16:04:28.123Z");
+  // Cached per second: the next second renders anew.
+  entry.start += seconds(1);
+  BOOST_TEST(render("%START_TIME%") == "2019-03-19T16:04:29.123Z");
+  BOOST_TEST(render("%START_TIME(%s.%3f)%") == "1553011469.123");
+}
+
+BOOST_AUTO_TEST_CASE(more_operators) {
+  HeaderMap trailers;
+  trailers.insert("grpc-status", "14");
+  entry.response_trailers = &trailers;
+  BOOST_TEST(render("%TRAILER(GRPC-STATUS)%") == "14");
+  BOOST_TEST(render("%TRAILER(X-NONE?GRPC-STATUS):1%") == "1");
+  BOOST_TEST(render("%TRAILER(GRPC-MESSAGE)%") == "-");
+  BOOST_TEST(render("%RESPONSE_DURATION%") == "-");  // no upstream answered
+  entry.response_duration = milliseconds(17);
+  BOOST_TEST(render("%RESPONSE_DURATION%") == "17");
+  BOOST_TEST(render("%UPSTREAM_LOCAL_ADDRESS%") == "-");
+  entry.upstream_local = "127.0.0.1:40000";
+  BOOST_TEST(render("%UPSTREAM_LOCAL_ADDRESS%") == "127.0.0.1:40000");
+  BOOST_TEST(render("%REQUESTED_SERVER_NAME%") == "-");
+  entry.requested_server_name = "outbound_.80_._.reviews.default.svc.cluster.local";
+  BOOST_TEST(render("%REQUESTED_SERVER_NAME%") == "outbound_.80_._.reviews.default.svc.cluster.local");
+  BOOST_TEST(render("%UPSTREAM_TRANSPORT_FAILURE_REASON%") == "-");
+  entry.upstream_transport_failure_reason = "TLS error: certificate verify failed";
+  BOOST_TEST(render("%UPSTREAM_TRANSPORT_FAILURE_REASON%") == "TLS error: certificate verify failed");
+  BOOST_TEST(render("%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%") == "10.0.0.9");
+  BOOST_TEST(render("%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%") == "192.168.1.5");
+  BOOST_TEST(render("%DYNAMIC_METADATA(istio.mixer:status)%") == "-");
+  BOOST_TEST(render("%DYNAMIC_METADATA(istio.mixer:status):10%") == "-");
+  BOOST_TEST(!render("%HOSTNAME%").empty());
+  entry.protocol = "";  // TCP
+  BOOST_TEST(render("%PROTOCOL%") == "-");
+  BOOST_CHECK_THROW(AccessLogFormatter("%DYNAMIC_METADATA()%"), std::invalid_argument);
+  BOOST_CHECK_THROW(AccessLogFormatter("%TRAILER()%"), std::invalid_argument);
+  BOOST_CHECK_THROW(AccessLogFormatter("%REQ()%"), std::invalid_argument);
+}
+
+// Istio 1.1's default accessLogFormat (MeshConfig), HTTP and TCP.
+BOOST_AUTO_TEST_CASE(istio_1_1_default_format) {
+  const std::string istio =
+      "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% "
+      "\"%DYNAMIC_METADATA(istio.mixer:status)%\" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
+      "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
+      "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% "
+      "%DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME%\n";
+  entry.upstream_local = "10.0.0.9:41234";
+  BOOST_TEST(render(istio) ==
+             "[2019-03-19T16:04:28.123Z] \"GET /api/v1?x=1 HTTP/1.1\" 200 - \"-\" 12 345 42 7 \"10.0.0.1\" \"curl/7.64.0\" "
+             "\"abc-123\" \"example.com\" \"10.1.2.3:8080\" outbound|80||backend 10.0.0.9:41234 10.0.0.9:80 "
+             "192.168.1.5:54321 -\n");
+  AccessLogEntry tcp;
+  tcp.start = entry.start;
+  tcp.protocol = "";
+  tcp.response_flags = "UF";
+  tcp.bytes_received = 10;
+  tcp.duration = milliseconds(3);
+  tcp.upstream_host = "10.1.2.3:3306";
+  tcp.upstream_cluster = "outbound|3306||mysql";
+  tcp.downstream_local = "10.0.0.9:3306";
+  tcp.downstream_remote = "10.0.0.7:50000";
+  tcp.requested_server_name = "mysql.local";
+  std::string line;
+  AccessLogFormatter(istio).format(tcp, line);
+  BOOST_TEST(line == "[2019-03-19T16:04:28.123Z] \"- - -\" 0 UF \"-\" 10 0 3 - \"-\" \"-\" \"-\" \"-\" \"10.1.2.3:3306\" "
+                     "outbound|3306||mysql - 10.0.0.9:3306 10.0.0.7:50000 mysql.local\n");
+}
+
 BOOST_AUTO_TEST_CASE(format_appends_to_the_output) {
   AccessLogFormatter f("%RESPONSE_CODE%");
   std::string out = "prefix:";
@@ -286,7 +365,7 @@ BOOST_AUTO_TEST_CASE(file_logger_json_format) {
   BOOST_TEST(contains(line, "\"method\":\"GET\""), line);
   BOOST_TEST((contains(line, "\"code\":\"200\"") || contains(line, "\"code\":200")), line);
   BOOST_TEST(contains(line, "\"agent\":\"say \\\"hi\\\"\""), line);  // escaped
-  BOOST_TEST(contains(line, "\"missing\":\"-\""), line);
+  BOOST_TEST(contains(line, "\"missing\":null"), line);  // typed JSON: no value is null
 }
 
 BOOST_AUTO_TEST_CASE(file_logger_top_level_json_format) {
@@ -296,6 +375,54 @@ BOOST_AUTO_TEST_CASE(file_logger_top_level_json_format) {
   logger->log(entry);
   std::string line = readAll(path);
   BOOST_TEST((line == "{\"status\":\"200\"}\n" || line == "{\"status\":200}\n"), line);
+}
+
+// FileAccessLog.json_format renders every value as a string (Envoy: "All values are rendered as
+// strings"); typed_json_format and log_format.json_format keep numbers and write null for none.
+BOOST_AUTO_TEST_CASE(json_formats_typed_and_untyped) {
+  TempDir dir;
+  const std::string keys = "{code: \"%RESPONSE_CODE%\", none: \"%RESP(X-NONE)%\", text: \"c=%RESPONSE_CODE%\", "
+                           "flags: \"%RESPONSE_FLAGS%\", "
+                           "n: 5, half: 0.5, yes: true, nil: null, nested: {dur: \"%DURATION%\", ua: \"%REQ(USER-AGENT)%\"}}";
+  AccessLogger::create(fileLog(dir.file("u.log"), "  json_format: " + keys + "\n"))->log(entry);
+  BOOST_TEST(readAll(dir.file("u.log")) ==
+             "{\"code\":\"200\",\"flags\":\"-\",\"half\":0.5,\"n\":5,\"nested\":{\"dur\":\"42\",\"ua\":\"curl/7.64.0\"},\"nil\":null,"
+             "\"none\":\"-\",\"text\":\"c=200\",\"yes\":true}\n");
+  AccessLogger::create(fileLog(dir.file("t.log"), "  typed_json_format: " + keys + "\n"))->log(entry);
+  BOOST_TEST(readAll(dir.file("t.log")) ==
+             "{\"code\":200,\"flags\":\"-\",\"half\":0.5,\"n\":5,\"nested\":{\"dur\":42,\"ua\":\"curl/7.64.0\"},\"nil\":null,"
+             "\"none\":null,\"text\":\"c=200\",\"yes\":true}\n");
+  AccessLogger::create(fileLog(dir.file("l.log"), "  log_format: {json_format: {code: \"%RESPONSE_CODE%\"}}\n"))->log(entry);
+  BOOST_TEST(readAll(dir.file("l.log")) == "{\"code\":200}\n");
+  std::string list = errorOf([&] { AccessLogger::create(fileLog(dir.file("x.log"), "  json_format: {a: [\"%DURATION%\"]}\n")); });
+  BOOST_TEST(list == "typed_config.json_format.a: lists are not supported in a JSON access log format", list);
+  std::string bad = errorOf([&] {
+    AccessLogger::create(fileLog(dir.file("x.log"), "  typed_json_format: {outer: {inner: \"%NOPE%\"}}\n"));
+  });
+  BOOST_TEST(bad == "typed_config.typed_json_format.outer.inner: format: unknown operator %NOPE%", bad);
+}
+
+BOOST_AUTO_TEST_CASE(filters_decide_what_is_logged) {
+  TempDir dir;
+  std::string path = dir.file("errors.log");
+  auto config = fileLog(path, "  log_format: {text_format: \"%RESPONSE_CODE%\\n\"}\n");
+  *config.mutable_filter() = fromYaml<envoy::config::accesslog::v3::AccessLogFilter>(
+      "status_code_filter: {comparison: {op: GE, value: {default_value: 400, runtime_key: access_log.min_status}}}");
+  auto logger = AccessLogger::create(config);
+  logger->log(entry);  // 200: not logged
+  entry.response_code = 503;
+  logger->log(entry);
+  BOOST_TEST(readAll(path) == "503\n");
+}
+
+BOOST_AUTO_TEST_CASE(filter_errors_carry_the_field_path) {
+  TempDir dir;
+  auto config = fileLog(dir.file("x.log"), "");
+  *config.mutable_filter() = fromYaml<envoy::config::accesslog::v3::AccessLogFilter>(
+      "and_filter: {filters: [{not_health_check_filter: {}}, {duration_filter: {comparison: {op: GE}}}]}");
+  std::string e = errorOf([&] { AccessLogger::create(config); });
+  BOOST_TEST(e == "filter.and_filter.filters[1].duration_filter.comparison.value: required", e);
+  BOOST_TEST(!std::filesystem::exists(dir.file("x.log")), "a refused config opens no file");
 }
 
 BOOST_AUTO_TEST_CASE(stdout_and_stderr_loggers_are_created) {

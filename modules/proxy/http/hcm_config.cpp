@@ -33,7 +33,7 @@ HcmStats::HcmStats(observe::StatsStore& s, const std::string& prefix) {
 }
 
 std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionManager& h, observe::StatsStore& stats,
-                                                    RouteConfigProviders* rds) {
+                                                    RouteConfigProviders* rds, AccessLogManager* access_log_files) {
   auto c = std::make_shared<HcmConfig>();
   c->stat_prefix = h.stat_prefix();
   if (c->stat_prefix.empty()) throw std::invalid_argument("stat_prefix: required");
@@ -102,7 +102,7 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
   }
   for (int i = 0; i < h.access_log_size(); ++i) {
     try {
-      c->access_logs.push_back(AccessLogger::create(h.access_log(i)));
+      c->access_logs.push_back(AccessLogger::create(h.access_log(i), access_log_files));
     } catch (const std::exception& e) {
       throw std::invalid_argument("access_log[" + std::to_string(i) + "]: " + e.what());
     }

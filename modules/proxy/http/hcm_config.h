@@ -57,10 +57,11 @@ struct HcmConfig {
   bool isDraining() const noexcept { return draining.load(std::memory_order_relaxed); }
 
   // Throws std::invalid_argument naming the field and the problem. `rds` provides the route
-  // tables of an HCM with rds (without it only rds_name is set).
+  // tables of an HCM with rds (without it only rds_name is set). Access logs open their files
+  // through `access_log_files` (null: unbuffered, for tools and tests).
   static std::shared_ptr<const HcmConfig> compile(
       const envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager& hcm,
-      observe::StatsStore& stats, RouteConfigProviders* rds = nullptr);
+      observe::StatsStore& stats, RouteConfigProviders* rds = nullptr, AccessLogManager* access_log_files = nullptr);
 };
 
 }  // namespace monomesh::proxy

@@ -91,7 +91,10 @@ class Http1Session {
     std::string route_name;
     std::chrono::system_clock::time_point start;
     Clock::time_point start_steady;
-    HeaderMap response_headers;  // for access logs only
+    HeaderMap response_headers;  // for access logs only, as the three below
+    std::optional<Clock::time_point> response_start;
+    tcp::endpoint upstream_local;
+    std::string transport_failure;
     std::vector<std::pair<std::string, std::string>> extra_response_headers;
     std::shared_ptr<const RouteTable> routes;  // held for the request (RDS may publish others meanwhile)
   };
@@ -364,6 +367,13 @@ void Http1Session::finish(RequestState& rs, const HeaderMap& request_fields) {
   e.route_name = rs.route_name;
   e.downstream_remote = endpointText(remote_);
   e.downstream_local = endpointText(local_);
+  if (rs.upstream_local.port() != 0) e.upstream_local = endpointText(rs.upstream_local);
+  if (rs.response_start) e.response_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*rs.response_start - rs.start_steady);
+  e.upstream_transport_failure_reason = rs.transport_failure;
+  e.requested_server_name = down_.serverName();
+  auto runtime = worker_.runtimeValues();
+  e.runtime = runtime.get();
+  e.random = worker_.random();
   for (const auto& logger : config_->access_logs) logger->log(e);
 }
 
@@ -513,7 +523,10 @@ bool Http1Session::prepareResponseHead(RequestState& rs, ResponseHead& res, cons
   if (chunked_down) fields.set(http::field::transfer_encoding, "chunked");
   else if (content_length) fields.set(http::field::content_length, decimal(*content_length));
   rs.status = res.status;
-  if (!config_->access_logs.empty()) rs.response_headers = fields;
+  if (!config_->access_logs.empty()) {
+    rs.response_headers = fields;
+    rs.response_start = Clock::now();
+  }
   return keep;
 }
 
@@ -789,6 +802,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
                                     "UO", overloaded());
     }
     if (!acquired.connection) {
+      rs.transport_failure = std::move(acquired.failure_reason);
       recordOutcome(cluster, *host, 503, *entry->hosts);
       if (retriesConnectFailure(retry, last)) continue;
       if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;
@@ -797,6 +811,7 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
                                     rs.flags.c_str());
     }
     UpstreamConnection& up = *acquired.connection;
+    rs.upstream_local = up.local;
     ActiveUpstreamRequest active(cluster, *host);
     auto sent_at = Clock::now();
     auto try_deadline = deadline;
@@ -923,7 +938,10 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
       std::array<asio::const_buffer, 1> switching{asio::buffer(head_)};
       auto [wec, wn] = co_await io_.write(switching);
       rs.status = 101;
-      if (!config_->access_logs.empty()) rs.response_headers = res.fields;
+      if (!config_->access_logs.empty()) {
+        rs.response_headers = res.fields;
+        rs.response_start = Clock::now();
+      }
       if (wec) co_return false;
       co_return co_await tunnel(up);
     }

@@ -114,7 +114,7 @@ const FilterChainConfig* ListenerConfig::select(const asio::ip::tcp::endpoint& d
 namespace {
 
 FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& stats, const std::string& where,
-                               const SecretStore* secrets, RouteConfigProviders* rds) {
+                               const SecretStore* secrets, RouteConfigProviders* rds, AccessLogManager* logs) {
   FilterChainConfig chain;
   chain.name = fc.name();
   const auto& m = fc.filter_chain_match();
@@ -150,11 +150,11 @@ FilterChainConfig compileChain(const lv3::FilterChain& fc, observe::StatsStore& 
       if (is_hcm) {
         envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager h;
         if (!any.UnpackTo(&h)) throw std::invalid_argument("typed_config must be an HttpConnectionManager");
-        chain.http = HcmConfig::compile(h, stats, rds);
+        chain.http = HcmConfig::compile(h, stats, rds, logs);
       } else if (is_tcp) {
         envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy t;
         if (!any.UnpackTo(&t)) throw std::invalid_argument("typed_config must be a TcpProxy");
-        chain.tcp = TcpProxyConfig::compile(t, stats);
+        chain.tcp = TcpProxyConfig::compile(t, stats, logs);
       } else {
         throw std::invalid_argument("unknown network filter");
       }
@@ -187,7 +187,8 @@ void ListenerConfig::startDraining() const {
 }
 
 std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listener& l, observe::StatsStore& stats,
-                                                              const SecretStore* secrets, RouteConfigProviders* rds) {
+                                                              const SecretStore* secrets, RouteConfigProviders* rds,
+                                                              AccessLogManager* access_log_files) {
   auto c = std::make_shared<ListenerConfig>();
   c->config = l;
   if (!l.address().has_socket_address()) throw std::invalid_argument("address: a socket_address is required");
@@ -220,8 +221,8 @@ std::shared_ptr<const ListenerConfig> ListenerConfig::compile(const lv3::Listene
     }
   }
   for (int i = 0; i < l.filter_chains_size(); ++i)
-    c->chains.push_back(compileChain(l.filter_chains(i), stats, "filter_chains[" + std::to_string(i) + "]", secrets, rds));
-  if (l.has_default_filter_chain()) c->default_chain = compileChain(l.default_filter_chain(), stats, "default_filter_chain", secrets, rds);
+    c->chains.push_back(compileChain(l.filter_chains(i), stats, "filter_chains[" + std::to_string(i) + "]", secrets, rds, access_log_files));
+  if (l.has_default_filter_chain()) c->default_chain = compileChain(l.default_filter_chain(), stats, "default_filter_chain", secrets, rds, access_log_files);
   if (c->chains.empty() && !c->default_chain && !c->use_original_dst)
     throw std::invalid_argument("filter_chains: at least one filter chain is required");
   std::string prefix = "listener." + c->address.address().to_string() + "_" + std::to_string(c->address.port()) + ".";

@@ -61,10 +61,11 @@ struct ListenerConfig {
   void startDraining() const;
 
   // Throws std::invalid_argument naming the field that is wrong. `rds`: where HCMs with rds get
-  // their routes.
+  // their routes; `access_log_files`: where access logs open their files (null: unbuffered).
   static std::shared_ptr<const ListenerConfig> compile(const envoy::config::listener::v3::Listener& listener,
                                                        observe::StatsStore& stats, const SecretStore* secrets = nullptr,
-                                                       RouteConfigProviders* rds = nullptr);
+                                                       RouteConfigProviders* rds = nullptr,
+                                                       AccessLogManager* access_log_files = nullptr);
 };
 
 }  // namespace monomesh::proxy

@@ -116,7 +116,7 @@ void ProxyServer::onClustersInitialized() {
   // listeners never route to a cluster the proxy does not know yet.
   ListenerDiscovery::Hooks listeners;
   listeners.compile = [this](const envoy::config::listener::v3::Listener& l) {
-    return ListenerConfig::compile(l, stats_, &secrets_, routes_.get());
+    return ListenerConfig::compile(l, stats_, &secrets_, routes_.get(), access_log_files_.get());
   };
   listeners.apply = [this](const ListenerChange& change) { return applyListenerChange(change); };
   listeners.want_routes = [this](const std::set<std::string>& names) { wantRoutes(names); };

@@ -1,6 +1,6 @@
 // The proxy's admin endpoints, as Envoy's admin serves them: /stats, /stats/prometheus,
 // /clusters, /config_dump, /listeners, /ready, /server_info, /quitquitquit, /healthz/fail,
-// /healthz/ok, /drain_listeners, plus the standard /metrics, /version, /logging.
+// /healthz/ok, /drain_listeners, /reopen_logs, plus the standard /metrics, /version, /logging.
 #include <google/protobuf/util/json_util.h>
 #include <re2/re2.h>
 
@@ -130,6 +130,10 @@ void ProxyServer::mountAdmin() {
              runtime_slot_->publish(loadRuntime(bootstrap_.layered_runtime(), admin_runtime_));
              return AdminResponse{200, "text/plain; charset=utf-8", "OK\n"};
            }, true);
+  a.handle("/reopen_logs", "reopen access log files, after log rotation (POST)", [this](const AdminRequest&) {
+    access_log_files_->reopen();
+    return AdminResponse{200, "text/plain; charset=utf-8", "OK\n"};
+  }, true);
   a.handle("/quitquitquit", "exit now (POST)", [this](const AdminRequest&) {
     runtime_->stop();
     return AdminResponse{200, "text/plain; charset=utf-8", "OK\n"};

@@ -70,6 +70,15 @@ void ProxyServer::shutdown() {
   listener_slot_.reset();
   runtime_slot_.reset();
   clusters_.reset();
+  // The runtime no longer runs (the owner of a shared one calls this after run()).
+  if (access_log_files_) access_log_files_->stop();
+}
+
+void ProxyServer::startAccessLogFlush() {
+  everyInterval(options_.file_flush_interval, [this] {
+    access_log_files_->flushThisThread(true);
+    runtime_->postToAllWorkers([this](size_t) { access_log_files_->flushThisThread(true); });
+  });
 }
 
 void ProxyServer::startPoolSweeps() {
@@ -144,7 +153,7 @@ std::string ProxyServer::compileListeners(ListenerSnapshot& snapshot) {
   const auto& listeners = bootstrap_.static_resources().listeners();
   for (int i = 0; i < listeners.size(); ++i) {
     try {
-      auto l = ListenerConfig::compile(listeners[i], stats_, &secrets_, routes_.get());
+      auto l = ListenerConfig::compile(listeners[i], stats_, &secrets_, routes_.get(), access_log_files_.get());
       if (!names.insert(l->name).second) return "static_resources.listeners[" + std::to_string(i) + "]: duplicate listener name \"" + l->name + "\"";
       snapshot.listeners.push_back(std::move(l));
     } catch (const std::exception& e) {
@@ -286,12 +295,14 @@ asio::awaitable<void> ProxyServer::inspectThenServe(tcp::socket socket, std::sha
     listener->ssl_connection_error->inc();
     co_return;
   }
-  co_await serveChain(net::MaybeTlsStream(std::move(socket)), std::move(snapshot), *listener, *chain, worker, original);
+  co_await serveChain(net::MaybeTlsStream(std::move(socket)), std::move(snapshot), *listener, *chain, worker, original,
+                      std::move(inspected.info.server_name));
 }
 
 asio::awaitable<void> ProxyServer::serveChain(net::MaybeTlsStream stream, std::shared_ptr<const ListenerSnapshot> snapshot,
                                               const ListenerConfig& listener, const FilterChainConfig& chain,
-                                              ProxyWorker& worker, std::optional<tcp::endpoint> original) {
+                                              ProxyWorker& worker, std::optional<tcp::endpoint> original,
+                                              std::string server_name) {
   (void)snapshot;  // held: `listener` and `chain` live in it
   const auto& http = chain.http;
   const auto& tcp_proxy = chain.tcp;
@@ -315,7 +326,7 @@ asio::awaitable<void> ProxyServer::serveChain(net::MaybeTlsStream stream, std::s
   } else if (http) {
     co_await serveHttp1(std::move(stream), http, worker);
   } else if (tcp_proxy) {
-    co_await serveTcpProxy(std::move(stream), tcp_proxy, worker, original);
+    co_await serveTcpProxy(std::move(stream), tcp_proxy, worker, original, std::move(server_name));
   }
 }
 
@@ -365,6 +376,7 @@ int ProxyServer::run() {
     return 1;
   }
   runtime_->run();
+  access_log_files_->stop();  // every runtime thread has ended: their last lines are written
   bound_.clear();
   if (admin_) admin_->close();
   return start_failed_ ? 1 : 0;
@@ -386,6 +398,8 @@ std::string ProxyServer::start() {
     runtime_ = own_runtime_.get();
   }
   clusters_ = std::make_unique<ClusterManager>(*runtime_);
+  access_log_files_ = std::make_unique<AccessLogManager>(stats_, AccessLogManager::Options{.flush_interval = options_.file_flush_interval});
+  access_log_files_->start();
   listener_slot_ = std::make_unique<runtime::SnapshotSlot<ListenerSnapshot>>(*runtime_);
   routes_ = std::make_unique<RouteConfigProviders>(uses_ads_ ? runtime_ : nullptr, stats_);
   runtime_slot_ = std::make_unique<runtime::SnapshotSlot<RuntimeValues>>(*runtime_);
@@ -405,6 +419,7 @@ std::string ProxyServer::start() {
     configured_ = true;
   }
   startPoolSweeps();
+  startAccessLogFlush();
   startCertificateWatch();
   startRuntimeReload();
   observe::logScope("proxy").info("monomesh proxy starting: {} workers, {} listeners, {} clusters",

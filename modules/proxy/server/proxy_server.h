@@ -34,6 +34,8 @@ struct ProxyOptions {
   std::chrono::seconds drain_time{600};
   std::string service_cluster, service_node;
   std::chrono::milliseconds certificate_poll_interval{1000};
+  // Access-log buffers are written at least this often (Envoy's --file-flush-interval-msec).
+  std::chrono::milliseconds file_flush_interval{10000};
   // Run on this runtime (`monomesh demo` hosts several proxies on one); null: the proxy makes
   // its own from `concurrency` and `drain_time`.
   runtime::Runtime* shared_runtime = nullptr;
@@ -117,21 +119,26 @@ class ProxyServer {
                                                 std::optional<boost::asio::ip::tcp::endpoint> original);
   // Terminates TLS when the chain has a DownstreamTlsContext, then runs its network filter
   // (HTTP/1.1 or HTTP/2 connection manager, tcp_proxy). Holds the snapshot `listener` and
-  // `chain` belong to for the connection's life.
+  // `chain` belong to for the connection's life. `server_name`: the SNI tls_inspector read.
   static boost::asio::awaitable<void> serveChain(net::MaybeTlsStream stream, std::shared_ptr<const ListenerSnapshot> snapshot,
                                                  const ListenerConfig& listener, const FilterChainConfig& chain,
-                                                 ProxyWorker& worker, std::optional<boost::asio::ip::tcp::endpoint> original);
+                                                 ProxyWorker& worker, std::optional<boost::asio::ip::tcp::endpoint> original,
+                                                 std::string server_name = {});
   // Envoy's transport_socket_connect_timeout is unset by default; a handshake still must end.
   static constexpr std::chrono::seconds kTlsHandshakeTimeout{10};
   void beginDrain(std::function<void()> done);
   void mountAdmin();
   void startPoolSweeps();
+  // Hands every thread's access-log buffers to the flusher each file_flush_interval.
+  void startAccessLogFlush();
 
   ProxyOptions options_;
   envoy::config::bootstrap::v3::Bootstrap bootstrap_;
   // Declared before the runtime: coroutines unwound when the runtime is destroyed still update
   // stats, so the store must outlive it.
   observe::StatsStore stats_;
+  // Also before the runtime and every config: loggers hand their last lines to it as they go.
+  std::unique_ptr<AccessLogManager> access_log_files_;
   // Also before the runtime: coroutine frames destroyed with it still release connections to
   // their worker's pool (see ~ProxyServer, which first empties the pools).
   std::vector<std::unique_ptr<ProxyWorker>> workers_;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "proxy/config/proto_values.h"
+#include "proxy/http/request_support.h"
 #include "proxy/tcp/byte_pump.h"
 
 namespace monomesh::proxy {
@@ -16,7 +17,8 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
-    const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& p, observe::StatsStore& stats) {
+    const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& p, observe::StatsStore& stats,
+    AccessLogManager* access_log_files) {
   auto c = std::make_shared<TcpProxyConfig>();
   c->stat_prefix = p.stat_prefix();
   if (c->stat_prefix.empty()) throw std::invalid_argument("stat_prefix: required");
@@ -34,7 +36,13 @@ std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
   }
   if (p.has_idle_timeout()) c->idle_timeout = toMillis(p.idle_timeout());
   if (p.has_max_connect_attempts()) c->max_connect_attempts = std::max(1u, p.max_connect_attempts().value());
-  for (const auto& log : p.access_log()) c->access_logs.push_back(AccessLogger::create(log));
+  for (int i = 0; i < p.access_log_size(); ++i) {
+    try {
+      c->access_logs.push_back(AccessLogger::create(p.access_log(i), access_log_files));
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("access_log[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
   auto n = [&](const char* stat) { return "tcp." + c->stat_prefix + "." + stat; };
   c->cx_total = &stats.counter(n("downstream_cx_total"));
   c->cx_no_route = &stats.counter(n("downstream_cx_no_route"));
@@ -47,13 +55,20 @@ std::shared_ptr<const TcpProxyConfig> TcpProxyConfig::compile(
 }
 
 asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<const TcpProxyConfig> config, ProxyWorker& worker,
-                                    std::optional<tcp::endpoint> original_dst) {
+                                    std::optional<tcp::endpoint> original_dst, std::string server_name) {
   auto start = std::chrono::system_clock::now();
   auto start_steady = Clock::now();
   config->cx_total->inc();
   config->cx_active->inc();
   ++worker.connections;  // a drain waits for TCP connections too
-  std::string flags, upstream_host, cluster_name;
+  std::string flags, upstream_host, cluster_name, transport_failure;
+  tcp::endpoint upstream_local, remote, local;  // read only for a log
+  if (!config->access_logs.empty()) {
+    boost::system::error_code ec;
+    remote = down.socket().remote_endpoint(ec);
+    local = down.socket().local_endpoint(ec);
+    if (server_name.empty()) server_name = down.serverName();
+  }
   uint64_t rx = 0, tx = 0;
   do {
     uint64_t pick = worker.random() % config->total_weight;
@@ -97,12 +112,14 @@ asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<co
       }
       up = std::move(acquired.connection);
       if (!up) {
+        transport_failure = std::move(acquired.failure_reason);
         flags = "UF";
         config->connect_fail->inc();
       }
     }
     if (!up) break;
     flags.clear();
+    upstream_local = up->local;
     ProxyWorker::ScopedTunnel registered(worker, down.socket(), config.get(), up->stream.socket());
     beast::flat_buffer none_down, none_up;
     auto moved = co_await pumpBothWays(down, none_down, up->stream, none_up,
@@ -119,6 +136,14 @@ asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<co
   --worker.connections;
   if (!config->access_logs.empty()) {
     AccessLogEntry e;
+    e.downstream_remote = remote.port() ? endpointText(remote) : std::string();
+    e.downstream_local = local.port() ? endpointText(local) : std::string();
+    e.upstream_local = upstream_local.port() ? endpointText(upstream_local) : std::string();
+    e.requested_server_name = server_name;
+    e.upstream_transport_failure_reason = transport_failure;
+    auto runtime = worker.runtimeValues();
+    e.runtime = runtime.get();
+    e.random = worker.random();
     e.start = start;
     e.protocol = "";
     e.response_flags = flags;

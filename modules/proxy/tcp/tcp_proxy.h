@@ -28,10 +28,13 @@ struct TcpProxyConfig {
   observe::Gauge* cx_active;
 
   static std::shared_ptr<const TcpProxyConfig> compile(const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& p,
-                                                       observe::StatsStore& stats);
+                                                       observe::StatsStore& stats,
+                                                       AccessLogManager* access_log_files = nullptr);
 };
 
+// `server_name`: the SNI tls_inspector read (TLS passed through), for access logs.
 boost::asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<const TcpProxyConfig> config,
-                                           ProxyWorker& worker, std::optional<boost::asio::ip::tcp::endpoint> original_dst);
+                                           ProxyWorker& worker, std::optional<boost::asio::ip::tcp::endpoint> original_dst,
+                                           std::string server_name = {});
 
 }  // namespace monomesh::proxy

@@ -99,6 +99,7 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
   }
   boost::system::error_code ignored;
   c->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  c->local = c->stream.socket().local_endpoint(ignored);
   if (cluster->tls) {
     // TLS origination: the handshake shares the connect timeout, as Envoy's does.
     c->stream.startTls(cluster->tls->context);
@@ -106,7 +107,7 @@ asio::awaitable<ConnectionPool::Acquired> ConnectionPool::acquire(std::shared_pt
     if (!error.empty()) {
       cluster->stats->cx_connect_fail->inc();
       cluster->stats->ssl_connection_error->inc();
-      co_return Acquired{ConnectError::Failed, nullptr, false};
+      co_return Acquired{ConnectError::Failed, nullptr, false, "TLS error: " + error};
     }
     cluster->stats->ssl_handshake->inc();
   }

@@ -32,6 +32,7 @@ struct UpstreamConnection {
   boost::beast::flat_buffer buffer;
   HostPtr host;
   std::shared_ptr<const ClusterInfo> cluster;
+  boost::asio::ip::tcp::endpoint local;  // our end, read once at connect (%UPSTREAM_LOCAL_ADDRESS%)
   uint32_t requests = 0;
   Clock::time_point idle_since;
   ConnectionPool* pool = nullptr;  // told when this connection closes (frees a slot for waiters)
@@ -47,6 +48,7 @@ class ConnectionPool {
     ConnectError error = ConnectError::None;
     ConnectionPtr connection;
     bool reused = false;
+    std::string failure_reason;  // why TLS failed (%UPSTREAM_TRANSPORT_FAILURE_REASON%)
   };
 
   // An idle connection to `host` that may carry a request now, else null: acquire()'s first step,
