@@ -13,6 +13,7 @@ import unittest
 
 import harness
 import proxy_harness as ph
+from proxy_h2_test import FlakyEcho, grpc
 
 # Istio 1.1's MeshConfig default accessLogFormat (TEXT encoding).
 ISTIO_FORMAT = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
@@ -259,6 +260,49 @@ class BufferedWritesTest(harness.MonomeshTestCase):
         # 64 KiB per write while the burst runs, plus one per worker at exit.
         self.assertLessEqual(len(log_writes), os.path.getsize(self.log) // (64 * 1024) + 4, log_writes[:5])
         self.assertLess(len(log_writes) * 50, self.REQUESTS)
+
+
+@unittest.skipIf(grpc is None, "python3-grpcio is not installed (scripts/setup.sh installs it)")
+class GrpcAccessLogTest(harness.MonomeshTestCase):
+    """HTTP/2 end to end (a grpcio client and server): %PROTOCOL%, the grpc-status trailer, the
+    time to the upstream's first byte, and grpc_status_filter."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="monomesh-aloggrpc-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.backend = FlakyEcho()
+        cls.backend.server.start()
+        cls.addClassCleanup(cls.backend.server.stop, 0)
+        cls.all_log, cls.failed_log = os.path.join(cls.tmp, "all.log"), os.path.join(cls.tmp, "failed.log")
+        fmt = "%PROTOCOL% %REQ(:PATH)% %TRAILER(GRPC-STATUS)%/%RESP(GRPC-STATUS)% %RESPONSE_DURATION% %REQ(X-ID)%\n"
+        not_ok = {"grpc_status_filter": {"statuses": ["OK"], "exclude": True}}
+        cls.port, cls.admin = ph.free_port(), ph.free_port()
+        logs = [file_log(cls.all_log, fmt), file_log(cls.failed_log, fmt, log_filter=not_ok)]
+        cls.proxy = ph.Proxy(ph.bootstrap(
+            [ph.http_listener("grpc", cls.port, {"virtual_hosts": [ph.vhost("grpc", ["*"], [ph.route("/", "grpc")])]},
+                              access_log=logs)],
+            [ph.cluster("grpc", [cls.backend.port], http2_protocol_options={})], admin_port=cls.admin)).start()
+        cls.addClassCleanup(cls.proxy.cleanup)
+        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % cls.port)
+        cls.addClassCleanup(cls.channel.close)
+
+    def call(self, name, call_id):
+        method = self.channel.unary_unary("/test.Echo/" + name, request_serializer=lambda b: b,
+                                          response_deserializer=lambda b: b)
+        return method(b"x", timeout=10, metadata=(("x-id", call_id),))
+
+    def test_status_trailer_and_filter(self):
+        self.assertEqual(self.call("Unary", "ok-1"), b"x")
+        with self.assertRaises(grpc.RpcError) as err:
+            self.call("Fail", "fail-1")
+        self.assertEqual(err.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        ok = ph.wait_for_log_line(self.all_log, lambda l: l.endswith(" ok-1")).split()
+        self.assertEqual(ok[:3], ["HTTP/2", "/test.Echo/Unary", "0/-"], ok)
+        self.assertTrue(ok[3].isdigit(), ok)  # RESPONSE_DURATION
+        failed = ph.wait_for_log_line(self.failed_log, lambda l: l.endswith(" fail-1")).split()
+        self.assertIn(failed[2], ("7/-", "-/7"), failed)  # in trailers, or a trailers-only answer
+        self.assertFalse([l for l in ph.read_lines(self.failed_log) if "ok-1" in l], "OK is excluded")
 
 
 class BadAccessLogConfigTest(harness.MonomeshTestCase):

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@ struct H2Downstream {
   ProxyWorker& worker;
   boost::asio::ip::tcp::endpoint remote, local;
   bool tls = false;
+  std::string server_name;  // SNI, for access logs
 };
 
 class H2Exchange {
@@ -68,6 +70,11 @@ class H2Exchange {
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   Fields response_fields_;
   HeaderList extra_response_headers_;
+  // For access logs only, as the three below.
+  Fields response_trailers_;
+  std::optional<std::chrono::steady_clock::time_point> response_start_;
+  boost::asio::ip::tcp::endpoint upstream_local_;
+  std::string transport_failure_;
   std::chrono::system_clock::time_point start_ = std::chrono::system_clock::now();
   std::chrono::steady_clock::time_point start_steady_ = std::chrono::steady_clock::now();
   std::vector<const Host*> tried_;

@@ -233,6 +233,8 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
   down_->respond(responseHeaders(status, response, sent_at), headers_only);
   if (headers_only) co_return Outcome::Answered;
   RelayEnd end = co_await relay(*up, *down_, bytes_out_);
+  if (!conn_->config->access_logs.empty())
+    for (const auto& h : up->trailers()) response_trailers_.insert(h.name, h.value);
   switch (end) {
     case RelayEnd::ended: break;
     case RelayEnd::sink_failed: up->reset(); break;  // the client went away
@@ -264,6 +266,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
     co_return Outcome::Failed;
   }
   if (!acquired.connection) {
+    transport_failure_ = std::move(acquired.failure_reason);
     recordOutcome(cluster, *host, 503, *entry.hosts);
     if (retriesConnectFailure(retry, last)) co_return Outcome::Retry;
     co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
@@ -271,6 +274,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
     co_return Outcome::Failed;
   }
   UpstreamConnection& up = *acquired.connection;
+  upstream_local_ = up.local;
   // The request head, HTTP/1.1, written straight from the request's fields (an HTTP/2 request
   // has no connection-specific headers; TE "trailers" is hop-by-hop here); framing set by us: a
   // body of unknown length goes chunked.

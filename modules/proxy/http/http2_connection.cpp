@@ -35,6 +35,7 @@ asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread
   boost::system::error_code ec;
   conn->remote = stream.socket().remote_endpoint(ec);
   conn->local = stream.socket().local_endpoint(ec);
+  if (!config->access_logs.empty()) conn->server_name = stream.serverName();
   const HcmStats& stats = *config->stats;
   if (!counted) stats.cx_total->inc();
   stats.cx_active->inc();
@@ -193,6 +194,7 @@ asio::awaitable<void> H2Exchange::localReply(unsigned status, std::string body, 
 h2::Headers H2Exchange::responseHeaders(unsigned status, const Fields& upstream, Clock::time_point sent_at) {
   status_ = status;
   const HcmConfig& config = *conn_->config;
+  if (!config.access_logs.empty()) response_start_ = Clock::now();
   auto service_ms = std::to_string(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count());
   bool rewrites = !route_->response_headers.empty() || (weighted_ && !weighted_->response_headers.empty()) ||
@@ -265,6 +267,14 @@ void H2Exchange::finish() {
   e.route_name = route_name_;
   e.downstream_remote = endpointText(conn_->remote);
   e.downstream_local = endpointText(conn_->local);
+  e.response_trailers = &response_trailers_;
+  if (response_start_) e.response_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*response_start_ - start_steady_);
+  if (upstream_local_.port() != 0) e.upstream_local = endpointText(upstream_local_);
+  e.upstream_transport_failure_reason = transport_failure_;
+  e.requested_server_name = conn_->server_name;
+  auto runtime = conn_->worker.runtimeValues();
+  e.runtime = runtime.get();
+  e.random = conn_->worker.random();
   for (const auto& logger : config.access_logs) logger->log(e);
 }
 
