@@ -241,6 +241,14 @@ class BufferedWritesTest(harness.MonomeshTestCase):
                 with open("/proc/%d/task/%d/children" % (inner.process.pid, inner.process.pid)) as f:
                     os.kill(int(f.read().split()[0]), signo)
 
+            def kill(inner):  # the proxy first: killing strace alone would orphan it
+                if inner.alive():
+                    try:
+                        inner.signal(signal.SIGKILL)
+                    except (OSError, IndexError, ValueError):
+                        pass
+                ph.Proxy.kill(inner)
+
         proxy = Traced(self.config, file_flush_interval_ms=3600000)
         self.addCleanup(proxy.cleanup)
         proxy.start()

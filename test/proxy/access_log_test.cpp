@@ -26,6 +26,10 @@ namespace {
 using monomesh::testing::readAll;
 using monomesh::testing::TempDir;
 
+boost::asio::ip::tcp::endpoint endpoint(const char* ip, unsigned short port) {
+  return {boost::asio::ip::make_address(ip), port};
+}
+
 // One request with every field set; `render` formats it.
 struct Fixture {
   HeaderMap request, response;
@@ -50,8 +54,8 @@ struct Fixture {
     entry.duration = milliseconds(42);
     entry.upstream_host = "10.1.2.3:8080";
     entry.upstream_cluster = "outbound|80||backend";
-    entry.downstream_remote = "192.168.1.5:54321";
-    entry.downstream_local = "10.0.0.9:80";
+    entry.downstream_remote = endpoint("192.168.1.5", 54321);
+    entry.downstream_local = endpoint("10.0.0.9", 80);
     entry.route_name = "default";
   }
 
@@ -152,10 +156,10 @@ BOOST_AUTO_TEST_CASE(response_flags_dash_when_empty) {
 }
 
 BOOST_AUTO_TEST_CASE(empty_values_render_dash) {
-  entry.upstream_host.clear();
-  entry.upstream_cluster.clear();
-  entry.downstream_remote.clear();
-  entry.route_name.clear();
+  entry.upstream_host = {};
+  entry.upstream_cluster = {};
+  entry.downstream_remote = {};
+  entry.route_name = {};
   BOOST_TEST(render("%UPSTREAM_HOST% %UPSTREAM_CLUSTER% %DOWNSTREAM_REMOTE_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% %ROUTE_NAME%") ==
              "- - - - -");
   entry.response_code = 0;
@@ -164,9 +168,13 @@ BOOST_AUTO_TEST_CASE(empty_values_render_dash) {
 
 // Envoy renders the IPv6 address without brackets: "[::1]:5000" -> "::1".
 BOOST_AUTO_TEST_CASE(remote_address_without_port_ipv6) {
-  entry.downstream_remote = "[::1]:5000";
+  entry.downstream_remote = endpoint("::1", 5000);
   BOOST_TEST(render("%DOWNSTREAM_REMOTE_ADDRESS%") == "[::1]:5000");
   BOOST_TEST(render("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%") == "::1");
+  entry.downstream_local = endpoint("2001:db8::7", 443);
+  BOOST_TEST(render("%DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%") == "[2001:db8::7]:443 2001:db8::7");
+  entry.downstream_local = endpoint("255.0.10.1", 65535);
+  BOOST_TEST(render("%DOWNSTREAM_LOCAL_ADDRESS%") == "255.0.10.1:65535");
 }
 
 BOOST_AUTO_TEST_CASE(literals_and_percent_sign) {
@@ -250,7 +258,7 @@ BOOST_AUTO_TEST_CASE(more_operators) {
   entry.response_duration = milliseconds(17);
   BOOST_TEST(render("%RESPONSE_DURATION%") == "17");
   BOOST_TEST(render("%UPSTREAM_LOCAL_ADDRESS%") == "-");
-  entry.upstream_local = "127.0.0.1:40000";
+  entry.upstream_local = endpoint("127.0.0.1", 40000);
   BOOST_TEST(render("%UPSTREAM_LOCAL_ADDRESS%") == "127.0.0.1:40000");
   BOOST_TEST(render("%REQUESTED_SERVER_NAME%") == "-");
   entry.requested_server_name = "outbound_.80_._.reviews.default.svc.cluster.local";
@@ -278,7 +286,7 @@ BOOST_AUTO_TEST_CASE(istio_1_1_default_format) {
       "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
       "\"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% "
       "%DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME%\n";
-  entry.upstream_local = "10.0.0.9:41234";
+  entry.upstream_local = endpoint("10.0.0.9", 41234);
   BOOST_TEST(render(istio) ==
              "[2019-03-19T16:04:28.123Z] \"GET /api/v1?x=1 HTTP/1.1\" 200 - \"-\" 12 345 42 7 \"10.0.0.1\" \"curl/7.64.0\" "
              "\"abc-123\" \"example.com\" \"10.1.2.3:8080\" outbound|80||backend 10.0.0.9:41234 10.0.0.9:80 "
@@ -291,8 +299,8 @@ BOOST_AUTO_TEST_CASE(istio_1_1_default_format) {
   tcp.duration = milliseconds(3);
   tcp.upstream_host = "10.1.2.3:3306";
   tcp.upstream_cluster = "outbound|3306||mysql";
-  tcp.downstream_local = "10.0.0.9:3306";
-  tcp.downstream_remote = "10.0.0.7:50000";
+  tcp.downstream_local = endpoint("10.0.0.9", 3306);
+  tcp.downstream_remote = endpoint("10.0.0.7", 50000);
   tcp.requested_server_name = "mysql.local";
   std::string line;
   AccessLogFormatter(istio).format(tcp, line);

@@ -28,6 +28,8 @@ struct AccessLogFormatter::Piece {
     RouteName, Method, DynamicMetadata, Hostname
   } kind = Kind::Literal;
   std::string text, alt;  // literal text, or header name and fallback header name
+  // A header name that is a pseudo-header, resolved once: its value comes from the entry.
+  enum class Pseudo { None, Method, Path, Authority } text_pseudo = Pseudo::None, alt_pseudo = Pseudo::None;
   size_t max_length = 0;
   std::vector<TimePart> time;
   bool numeric() const {
@@ -127,29 +129,55 @@ void appendTime(std::chrono::system_clock::time_point tp, const std::vector<Time
   }
 }
 
-std::optional<std::string_view> lookupHeader(const HeaderMap* f, const std::string& n, const AccessLogEntry& e) {
+Piece::Pseudo pseudoOf(const std::string& name) {
+  if (name == ":method") return Piece::Pseudo::Method;
+  if (name == ":path") return Piece::Pseudo::Path;
+  if (name == ":authority") return Piece::Pseudo::Authority;
+  return Piece::Pseudo::None;
+}
+
+std::optional<std::string_view> lookupHeader(const HeaderMap* f, const std::string& n, Piece::Pseudo pseudo,
+                                             const AccessLogEntry& e) {
   auto nonEmpty = [](std::string_view v) { return v.empty() ? std::nullopt : std::optional<std::string_view>(v); };
-  if (n == ":method") return nonEmpty(e.method);
-  if (n == ":path") return nonEmpty(e.path);
+  if (pseudo == Piece::Pseudo::Method) return nonEmpty(e.method);
+  if (pseudo == Piece::Pseudo::Path) return nonEmpty(e.path);
   if (f == nullptr) return std::nullopt;
-  auto it = n == ":authority" ? f->find(boost::beast::http::field::host) : f->find(n);
+  auto it = pseudo == Piece::Pseudo::Authority ? f->find(boost::beast::http::field::host) : f->find(n);
   if (it == f->end()) return std::nullopt;
   return it->value();
 }
 
 std::optional<std::string_view> headerValue(const HeaderMap* f, const Piece& p, const AccessLogEntry& e) {
-  if (auto v = lookupHeader(f, p.text, e)) return v;
-  if (!p.alt.empty()) return lookupHeader(f, p.alt, e);
+  if (auto v = lookupHeader(f, p.text, p.text_pseudo, e)) return v;
+  if (!p.alt.empty()) return lookupHeader(f, p.alt, p.alt_pseudo, e);
   return std::nullopt;
 }
 
-std::string_view withoutPort(std::string_view address) {
-  size_t colon = address.rfind(':');
-  if (colon != std::string_view::npos && address.find(']') == std::string_view::npos && address.find(':') != colon)
-    return address;  // a bare IPv6 address
-  address = address.substr(0, colon);
-  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
-  return address;
+// "10.0.0.1:80", "[::1]:80"; without the port "10.0.0.1", "::1" (Envoy's forms). IPv4 without
+// inet_ntop, whose sprintf would cost more than the rest of the line.
+bool appendEndpoint(const boost::asio::ip::tcp::endpoint& ep, bool with_port, std::string& out) {
+  if (ep.port() == 0) return false;
+  char buf[64];
+  char* p = buf;
+  auto decimal = [&p](unsigned v) { p = std::to_chars(p, p + 8, v).ptr; };
+  if (ep.address().is_v4()) {
+    auto bytes = ep.address().to_v4().to_bytes();
+    for (size_t i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      decimal(bytes[i]);
+    }
+  } else {
+    std::string a = ep.address().to_string();
+    if (with_port) *p++ = '[';
+    p = std::copy(a.begin(), a.end(), p);
+    if (with_port) *p++ = ']';
+  }
+  if (with_port) {
+    *p++ = ':';
+    decimal(ep.port());
+  }
+  out.append(buf, p);
+  return true;
 }
 
 std::string hostName() {
@@ -192,12 +220,12 @@ bool appendValue(const Piece& p, const AccessLogEntry& e, std::string& out) {
     case Piece::Kind::ResponseDuration: return e.response_duration && number(uint64_t(e.response_duration->count()));
     case Piece::Kind::UpstreamHost: return text(e.upstream_host);
     case Piece::Kind::UpstreamCluster: return text(e.upstream_cluster);
-    case Piece::Kind::UpstreamLocal: return text(e.upstream_local);
+    case Piece::Kind::UpstreamLocal: return appendEndpoint(e.upstream_local, true, out);
     case Piece::Kind::UpstreamTransportFailure: return text(e.upstream_transport_failure_reason);
-    case Piece::Kind::DownstreamRemote: return text(e.downstream_remote);
-    case Piece::Kind::DownstreamRemoteNoPort: return text(withoutPort(e.downstream_remote));
-    case Piece::Kind::DownstreamLocal: return text(e.downstream_local);
-    case Piece::Kind::DownstreamLocalNoPort: return text(withoutPort(e.downstream_local));
+    case Piece::Kind::DownstreamRemote: return appendEndpoint(e.downstream_remote, true, out);
+    case Piece::Kind::DownstreamRemoteNoPort: return appendEndpoint(e.downstream_remote, false, out);
+    case Piece::Kind::DownstreamLocal: return appendEndpoint(e.downstream_local, true, out);
+    case Piece::Kind::DownstreamLocalNoPort: return appendEndpoint(e.downstream_local, false, out);
     case Piece::Kind::RequestedServerName: return text(e.requested_server_name);
     case Piece::Kind::RouteName: return text(e.route_name);
     case Piece::Kind::Method: return text(e.method);
@@ -280,6 +308,8 @@ AccessLogFormatter::AccessLogFormatter(const std::string& format) {
       size_t q = a.find('?');
       p.text = lower(a.substr(0, q));
       if (q != std::string::npos) p.alt = lower(a.substr(q + 1));
+      p.text_pseudo = pseudoOf(p.text);
+      p.alt_pseudo = pseudoOf(p.alt);
     };
     using K = Piece::Kind;
     static const std::pair<std::string_view, K> kPlain[] = {

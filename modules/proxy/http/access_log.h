@@ -3,6 +3,7 @@
 // filtered (access_log_filter.h) and written through per-worker buffers (access_log_file.h) to a
 // file, stdout or stderr; JSON formats map keys to the same operators.
 #pragma once
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -31,8 +32,9 @@ struct AccessLogEntry {
   std::chrono::milliseconds duration{0};
   // Start to the first byte of the upstream's response; none without one.
   std::optional<std::chrono::milliseconds> response_duration;
-  std::string upstream_host, upstream_cluster, upstream_local, downstream_remote, downstream_local, route_name;
-  std::string_view requested_server_name, upstream_transport_failure_reason;
+  // Views and endpoints, formatted only when a format shows them (port 0: none).
+  std::string_view upstream_host, upstream_cluster, route_name, requested_server_name, upstream_transport_failure_reason;
+  boost::asio::ip::tcp::endpoint downstream_remote, downstream_local, upstream_local;
   // For filters: runtime overrides (may be null), the request's random draw, and whether a
   // health-check filter answered the request.
   const RuntimeValues* runtime = nullptr;

@@ -365,9 +365,9 @@ void Http1Session::finish(RequestState& rs, const HeaderMap& request_fields) {
   e.upstream_host = rs.upstream_host;
   e.upstream_cluster = rs.cluster;
   e.route_name = rs.route_name;
-  e.downstream_remote = endpointText(remote_);
-  e.downstream_local = endpointText(local_);
-  if (rs.upstream_local.port() != 0) e.upstream_local = endpointText(rs.upstream_local);
+  e.downstream_remote = remote_;
+  e.downstream_local = local_;
+  e.upstream_local = rs.upstream_local;
   if (rs.response_start) e.response_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*rs.response_start - rs.start_steady);
   e.upstream_transport_failure_reason = rs.transport_failure;
   e.requested_server_name = down_.serverName();

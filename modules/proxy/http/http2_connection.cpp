@@ -265,11 +265,11 @@ void H2Exchange::finish() {
   e.upstream_host = upstream_host_;
   e.upstream_cluster = cluster_;
   e.route_name = route_name_;
-  e.downstream_remote = endpointText(conn_->remote);
-  e.downstream_local = endpointText(conn_->local);
+  e.downstream_remote = conn_->remote;
+  e.downstream_local = conn_->local;
   e.response_trailers = &response_trailers_;
   if (response_start_) e.response_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*response_start_ - start_steady_);
-  if (upstream_local_.port() != 0) e.upstream_local = endpointText(upstream_local_);
+  e.upstream_local = upstream_local_;
   e.upstream_transport_failure_reason = transport_failure_;
   e.requested_server_name = conn_->server_name;
   auto runtime = conn_->worker.runtimeValues();

@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "proxy/config/proto_values.h"
-#include "proxy/http/request_support.h"
 #include "proxy/tcp/byte_pump.h"
 
 namespace monomesh::proxy {
@@ -136,9 +135,9 @@ asio::awaitable<void> serveTcpProxy(net::MaybeTlsStream down, std::shared_ptr<co
   --worker.connections;
   if (!config->access_logs.empty()) {
     AccessLogEntry e;
-    e.downstream_remote = remote.port() ? endpointText(remote) : std::string();
-    e.downstream_local = local.port() ? endpointText(local) : std::string();
-    e.upstream_local = upstream_local.port() ? endpointText(upstream_local) : std::string();
+    e.downstream_remote = remote;
+    e.downstream_local = local;
+    e.upstream_local = upstream_local;
     e.requested_server_name = server_name;
     e.upstream_transport_failure_reason = transport_failure;
     auto runtime = worker.runtimeValues();
