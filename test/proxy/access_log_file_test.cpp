@@ -208,6 +208,38 @@ BOOST_AUTO_TEST_CASE(a_stalled_file_drops_lines_beyond_the_bound) {
   ::close(reader);
 }
 
+// A reader that never reads again must not keep the process from exiting: stop() gives up on
+// the pipe after stop_timeout and counts what it could not write.
+BOOST_AUTO_TEST_CASE(stop_gives_up_on_a_pipe_nobody_reads) {
+  std::string fifo = dir.file("fifo");
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  BOOST_REQUIRE(reader >= 0);
+  auto& files = make({.flush_bytes = 4096, .stop_timeout = std::chrono::milliseconds(200)});
+  auto f = files.open(fifo);
+  std::string line(127, 'q');
+  line += '\n';
+  onSlot(1, [&] {
+    for (int i = 0; i < 2000; ++i) f->write(line);  // 256 KB: four times what the pipe holds
+  });
+  files.stop();  // returns: nobody reads
+  size_t in_pipe = 0;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(reader, buf, sizeof(buf))) > 0;) in_pipe += size_t(n);
+  ::close(reader);
+  BOOST_TEST(in_pipe % 128 == 0u);
+  BOOST_TEST(int64_t(in_pipe / 128) + stat("filesystem.lines_dropped") == 2000);
+  BOOST_TEST(stat("filesystem.write_failed") >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_without_a_reader_is_refused_not_waited_for) {
+  std::string fifo = dir.file("fifo");
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto& files = make();
+  std::string error = monomesh::proxy::testing::errorOf([&] { files.open(fifo); });
+  BOOST_TEST(contains(error, "cannot open access log"), error);
+}
+
 BOOST_AUTO_TEST_CASE(write_failures_are_counted_not_fatal) {
   auto& files = make();
   auto f = files.open("/dev/full");  // every write fails with ENOSPC

@@ -19,6 +19,7 @@ struct AccessLogSink {
   std::string path;
   int fd = -1;
   bool owns_fd = false;
+  bool reopenable = false;    // opened from its path (not stdout or stderr)
   bool pipe = false;          // a write of up to PIPE_BUF bytes is atomic there
   size_t queued_bytes = 0;    // under the manager's mutex
   bool failing = false;       // the last write failed (logged once until one succeeds)
@@ -30,13 +31,28 @@ struct AccessLogSink {
 
 namespace {
 
+// Non-blocking: a FIFO without a reader is an error at once (ENXIO) rather than a start-up that
+// waits for one, and a full pipe is waited for with poll(), which stop() can cut short. Regular
+// files ignore the flag.
 int openForAppend(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
 }
 
 bool isPipe(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+// stdout or stderr. A pipe (a container runtime's) gets a description of its own, non-blocking
+// like the files above, opened through /proc; the process's logger keeps the shared one as it is.
+void openStream(AccessLogSink& sink, int fd) {
+  sink.fd = fd;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  int own = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (own < 0) return;
+  sink.fd = own;
+  sink.owns_fd = true;
 }
 
 }  // namespace
@@ -102,13 +118,14 @@ std::shared_ptr<AccessLogFile> AccessLogManager::open(const std::string& path) {
   auto sink = std::make_shared<AccessLogSink>();
   sink->path = path;
   if (path == "/dev/stdout") {
-    sink->fd = STDOUT_FILENO;
+    openStream(*sink, STDOUT_FILENO);
   } else if (path == "/dev/stderr") {
-    sink->fd = STDERR_FILENO;
+    openStream(*sink, STDERR_FILENO);
   } else {
     sink->fd = openForAppend(path);
     if (sink->fd < 0) throw std::invalid_argument("cannot open access log " + path + ": " + std::strerror(errno));
     sink->owns_fd = true;
+    sink->reopenable = true;
   }
   sink->pipe = isPipe(sink->fd);
   std::shared_ptr<AccessLogFile> file(new AccessLogFile(*this, sink, path));
@@ -194,9 +211,14 @@ void AccessLogManager::stop() {
     if (!f->outside_.data.empty()) handOff(f->sink_, f->outside_, false);
   }
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     stopping_ = true;
     wake_.notify_one();
+    if (flusher_.joinable() && !idle_.wait_for(lock, options_.stop_timeout, [this] { return flusher_done_; })) {
+      give_up_ = true;  // a pipe nobody reads: what it still waits for is dropped
+      observe::logScope("proxy").error("access logs: a reader stopped reading; dropping what is left after {} ms",
+                                       options_.stop_timeout.count());
+    }
   }
   if (flusher_.joinable()) flusher_.join();
   std::lock_guard lock(mutex_);
@@ -204,7 +226,7 @@ void AccessLogManager::stop() {
 }
 
 void AccessLogManager::reopenSink(AccessLogSink& sink) {
-  if (!sink.owns_fd) return;  // stdout and stderr stay
+  if (!sink.reopenable) return;  // stdout and stderr stay
   int fd = openForAppend(sink.path);
   if (fd < 0) {
     int error = errno;
@@ -237,9 +259,9 @@ void AccessLogManager::writeOut(AccessLogSink& sink, std::string_view data, uint
       }
       int error = errno;
       if (error == EINTR) continue;
-      if (error == EAGAIN) {  // a non-blocking stdout: wait until it drains
+      if (error == EAGAIN && !give_up_.load(std::memory_order_relaxed)) {  // a full pipe: wait until it drains
         pollfd p{sink.fd, POLLOUT, 0};
-        ::poll(&p, 1, 1000);
+        ::poll(&p, 1, 100);
         continue;
       }
       write_failed_.inc();
@@ -288,6 +310,7 @@ void AccessLogManager::flusherLoop() {
     idle_.notify_all();
   }
   writing_ = false;
+  flusher_done_ = true;
   idle_.notify_all();
 }
 

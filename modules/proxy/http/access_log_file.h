@@ -6,6 +6,7 @@
 // dropped and counted. Stats use Envoy's `filesystem.*` names.
 #pragma once
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -58,6 +59,9 @@ class AccessLogManager {
     std::chrono::milliseconds flush_interval{10000};  // Envoy's --file-flush-interval-msec default
     size_t flush_bytes = 64 * 1024;                   // a buffer this full goes to the flusher at once
     size_t max_queued_bytes = 4 * 1024 * 1024;        // per file; beyond it lines are dropped
+    // At stop, a pipe nobody reads is given up after this long (its lines counted as dropped),
+    // so a stalled log reader cannot keep the process from exiting.
+    std::chrono::milliseconds stop_timeout{5000};
     // Tools and tests without a runtime: every line is written at once by the caller.
     bool synchronous = false;
   };
@@ -116,6 +120,8 @@ class AccessLogManager {
   bool writing_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
+  bool flusher_done_ = false;
+  std::atomic<bool> give_up_{false};  // stop_timeout passed: the flusher stops waiting for pipes
   std::thread flusher_;
 };
 
