@@ -394,7 +394,8 @@ BOOST_AUTO_TEST_CASE(json_formats_typed_and_untyped) {
                            "n: 5, half: 0.5, yes: true, nil: null, nested: {dur: \"%DURATION%\", ua: \"%REQ(USER-AGENT)%\"}}";
   AccessLogger::create(fileLog(dir.file("u.log"), "  json_format: " + keys + "\n"))->log(entry);
   BOOST_TEST(readAll(dir.file("u.log")) ==
-             "{\"code\":\"200\",\"flags\":\"-\",\"half\":0.5,\"n\":5,\"nested\":{\"dur\":\"42\",\"ua\":\"curl/7.64.0\"},\"nil\":null,"
+             "{\"code\":\"200\",\"flags\":\"-\",\"half\":0.5,\"n\":5,"
+             "\"nested\":{\"dur\":\"42\",\"ua\":\"curl/7.64.0\"},\"nil\":null,"
              "\"none\":\"-\",\"text\":\"c=200\",\"yes\":true}\n");
   AccessLogger::create(fileLog(dir.file("t.log"), "  typed_json_format: " + keys + "\n"))->log(entry);
   BOOST_TEST(readAll(dir.file("t.log")) ==

@@ -66,7 +66,8 @@ std::vector<TimePart> compileTimeFormat(const std::string& f) {
     } else if (n >= '1' && n <= '9' && i + 2 < f.size() && f[i + 2] == 'f') {
       fraction(n - '0');
       i += 2;
-    } else if (n == 'E' && i + 3 < f.size() && f[i + 3] == 'S' && (std::isdigit(static_cast<unsigned char>(f[i + 2])) || f[i + 2] == '*')) {
+    } else if (n == 'E' && i + 3 < f.size() && f[i + 3] == 'S' &&
+               (std::isdigit(static_cast<unsigned char>(f[i + 2])) || f[i + 2] == '*')) {
       int digits = f[i + 2] == '*' ? 9 : f[i + 2] - '0';
       text += "%S";
       if (digits > 0) {

@@ -1,9 +1,10 @@
 // Access-log files written as Envoy's AccessLogManager writes them: a worker appends whole lines
 // to its own buffer for the file (no lock, no syscall per request); a buffer that reaches 64 KiB,
-// the flush timer (--file-flush-interval-msec) or shutdown hands it to one flusher thread, the only
-// thread that writes files. So lines of different workers never interleave, and a slow disk or
-// pipe never stalls a worker: what is queued for a file is bounded, and lines beyond the bound are
-// dropped and counted. Stats use Envoy's `filesystem.*` names.
+// the flush timer (--file-flush-interval-msec: the server runs flushThisThread on every runtime
+// thread) or shutdown hands it to one flusher thread, the only thread that writes files. So lines
+// of different workers never interleave, and a slow disk or pipe never stalls a worker: what is
+// queued for a file is bounded, and lines beyond the bound are dropped and counted. Stats use
+// Envoy's `filesystem.*` names.
 #pragma once
 #include <array>
 #include <atomic>
@@ -56,7 +57,6 @@ class AccessLogFile {
 class AccessLogManager {
  public:
   struct Options {
-    std::chrono::milliseconds flush_interval{10000};  // Envoy's --file-flush-interval-msec default
     size_t flush_bytes = 64 * 1024;                   // a buffer this full goes to the flusher at once
     size_t max_queued_bytes = 4 * 1024 * 1024;        // per file; beyond it lines are dropped
     // At stop, a pipe nobody reads is given up after this long (its lines counted as dropped),

@@ -398,7 +398,7 @@ std::string ProxyServer::start() {
     runtime_ = own_runtime_.get();
   }
   clusters_ = std::make_unique<ClusterManager>(*runtime_);
-  access_log_files_ = std::make_unique<AccessLogManager>(stats_, AccessLogManager::Options{.flush_interval = options_.file_flush_interval});
+  access_log_files_ = std::make_unique<AccessLogManager>(stats_, AccessLogManager::Options{});
   access_log_files_->start();
   listener_slot_ = std::make_unique<runtime::SnapshotSlot<ListenerSnapshot>>(*runtime_);
   routes_ = std::make_unique<RouteConfigProviders>(uses_ads_ ? runtime_ : nullptr, stats_);
