@@ -110,11 +110,16 @@ AccessLogManager& AccessLogManager::synchronousManager() {
 }
 
 std::shared_ptr<AccessLogFile> AccessLogManager::open(const std::string& path) {
+  // Released after the lock: the last reference to a file hands its buffers over, which locks.
+  std::vector<std::shared_ptr<AccessLogFile>> others;
   std::lock_guard lock(mutex_);
   std::erase_if(files_, [](const auto& w) { return w.expired(); });
   std::erase_if(sinks_, [](const auto& w) { return w.expired(); });
-  for (const auto& w : files_)
-    if (auto f = w.lock(); f && f->path() == path) return f;
+  for (const auto& w : files_) {
+    auto f = w.lock();
+    if (f && f->path() == path) return f;
+    if (f) others.push_back(std::move(f));
+  }
   auto sink = std::make_shared<AccessLogSink>();
   sink->path = path;
   if (path == "/dev/stdout") {
