@@ -225,6 +225,8 @@ class UsageErrorTest(harness.MonomeshTestCase):
             (["galley", "--validation-port", "70000"], "validation-port", "70000"),
             (["demo", "--ingress-port", "-1"], "ingress-port", "-1"),
             (["proxy", "--concurrency", "64"], "concurrency", "64"),
+            (["proxy", "--file-flush-interval-msec", "0"], "file-flush-interval-msec", "0"),
+            (["proxy", "--file-flush-interval-msec", "soon"], "file-flush-interval-msec", "soon"),
             (["multicluster-sync", "--monitoringAddr", ":http"], "monitoringAddr", ":http"),
             (["version", "-o", "yaml"], "output", "yaml"),
             (["validate", "-o", "yaml", "-f", "-"], "output", "yaml"),

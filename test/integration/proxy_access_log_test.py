@@ -313,6 +313,42 @@ class GrpcAccessLogTest(harness.MonomeshTestCase):
         self.assertFalse([l for l in ph.read_lines(self.failed_log) if "ok-1" in l], "OK is excluded")
 
 
+class DynamicListenerAccessLogTest(harness.MonomeshTestCase):
+    """Listeners from LDS (a path_config_source file) log through the same buffers; a listener whose
+    access-log filter is invalid is rejected with the field path, and the previous one stays."""
+
+    LDS = "type.googleapis.com/envoy.config.listener.v3.Listener"
+
+    def test_lds_listener_logs_and_a_bad_filter_is_rejected(self):
+        tmp, backend = temp_and_backend(self, "lds")
+        lds, log = os.path.join(tmp, "lds.json"), os.path.join(tmp, "lds.log")
+        port, admin_port = ph.free_port(), ph.free_port()
+
+        def put(version, log_filter=None):
+            listener = ph.http_listener("lds", port, {"virtual_hosts": [ph.vhost("all", ["*"], [ph.route("/", "b")])]},
+                                        access_log=[file_log(log, "%REQ(:PATH)% %RESPONSE_CODE%\n", log_filter=log_filter)])
+            with open(lds + ".tmp", "w") as f:
+                json.dump({"version_info": version, "resources": [dict(listener, **{"@type": self.LDS})]}, f)
+            os.replace(lds + ".tmp", lds)
+
+        put("l1")
+        proxy = ph.Proxy({"node": {"id": "lds-test", "cluster": "lds"},
+                          "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
+                          "static_resources": {"clusters": [ph.cluster("b", [backend.port])]},
+                          "dynamic_resources": {"lds_config": {"path_config_source": {"path": lds}}}})
+        self.addCleanup(proxy.cleanup)
+        proxy.start()
+        ph.wait_for(lambda: ph.get(port, "/first").status == 200, what="the LDS listener")
+        ph.wait_for_log_line(log, lambda l: l == "/first 200")
+        put("l2", log_filter={"status_code_filter": {"comparison": {"op": "GE", "value": {"default_value": 400}}}})
+        ph.wait_for(lambda: proxy.stat("listener_manager.lds.update_rejected") >= 1, what="the rejected update")
+        self.assertIn('listener "lds": filter_chains[0].filters[0] (envoy.filters.network.http_connection_manager): '
+                      "access_log[0]: filter.status_code_filter.comparison.value.runtime_key: required", proxy.log())
+        self.assertEqual(ph.get(port, "/second").status, 200)
+        ph.wait_for_log_line(log, lambda l: l == "/second 200")  # the previous listener logs on
+        proxy.stop()
+
+
 class BadAccessLogConfigTest(harness.MonomeshTestCase):
     """Refused at start-up with the field path; exit 1, no crash, no hang."""
 

@@ -75,7 +75,61 @@ awaitable<void> call(std::shared_ptr<Session> client, std::string path, std::str
   out.done = true;
 }
 
+// Answers with header references and a large body sent with send(), waiting on drained() only
+// while congested (the proxy's way of writing without a coroutine per piece).
+awaitable<void> sendBody(std::shared_ptr<Stream> stream, size_t size, bool* waited) {
+  const std::string status = "200", name = "x-kind";
+  std::vector<HeaderRef> refs = {{":status", status}, {name, "refs"}};
+  stream->respond(std::span<const HeaderRef>(refs), false);
+  const size_t piece = 16 * 1024;
+  for (size_t off = 0; off < size; off += piece) {
+    bool last = off + piece >= size;
+    bool ok = stream->send(std::string(std::min(piece, size - off), 'z'), last);
+    if (ok && stream->congested()) {
+      *waited = true;
+      ok = co_await stream->drained();
+    }
+    if (!ok) co_return;
+  }
+}
+
+awaitable<void> readAll(std::shared_ptr<Stream> stream, std::string* into, bool* ended) {
+  for (;;) {
+    auto r = co_await stream->read();
+    if (r.status != Stream::ReadStatus::data) {
+      *ended = r.status == Stream::ReadStatus::end;
+      co_return;
+    }
+    into->append(r.data);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE(h2_session)
+
+BOOST_AUTO_TEST_CASE(send_waits_only_when_congested_and_headers_go_by_reference) {
+  Loopback lb;
+  H2Options small;
+  small.initial_stream_window_size = 65535;
+  small.initial_connection_window_size = 65535;
+  small.max_outbound_buffer = 32 * 1024;
+  bool waited = false;
+  const size_t size = 1024 * 1024;
+  lb.startServer([&](std::shared_ptr<Stream> s) {
+    boost::asio::co_spawn(s->executor(), sendBody(s, size, &waited), boost::asio::detached);
+  }, small);
+  lb.connectClient(small);
+  std::vector<HeaderRef> req = {{":method", "GET"}, {":scheme", "http"}, {":authority", "test"}, {":path", "/refs"}};
+  auto stream = lb.client->openStream(std::span<const HeaderRef>(req), true);
+  BOOST_REQUIRE(stream);
+  std::string body;
+  bool ended = false;
+  boost::asio::co_spawn(lb.io, readAll(stream, &body, &ended), boost::asio::detached);
+  BOOST_REQUIRE(lb.runUntil([&] { return ended; }, std::chrono::seconds(30)));
+  BOOST_TEST(body.size() == size);
+  BOOST_TEST(waited);  // a 1 MiB body through 64 KiB windows had to wait
+  BOOST_REQUIRE(findHeader(stream->headers(), "x-kind"));
+  BOOST_TEST(*findHeader(stream->headers(), "x-kind") == "refs");
+}
 
 BOOST_AUTO_TEST_CASE(request_response_with_body_and_trailers) {
   Loopback lb;

@@ -13,8 +13,19 @@ namespace monomesh::net::h2 {
 class Session;
 class Stream;
 
-// Name/value views for nghttp2's submit calls; valid while `headers` lives.
-std::vector<nghttp2_nv> toNv(const Headers& headers);
+// Name/value views for nghttp2's submit calls, in `nva` (a session's, reused); valid while
+// `headers` lives. `List`: Headers or a span of HeaderRef.
+template <class List>
+std::vector<nghttp2_nv>& toNv(const List& headers, std::vector<nghttp2_nv>& nva) {
+  nva.clear();
+  for (const auto& h : headers) {
+    // nghttp2 copies names and values (no NO_COPY flags), so the casts never lead to writes.
+    nva.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(h.name.data())),
+                   reinterpret_cast<uint8_t*>(const_cast<char*>(h.value.data())), h.name.size(), h.value.size(),
+                   NGHTTP2_NV_FLAG_NONE});
+  }
+  return nva;
+}
 
 struct SessionCallbacks {
   // The callback table, built once.

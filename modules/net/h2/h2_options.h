@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,12 @@ struct Header {
   std::string value;
 };
 using Headers = std::vector<Header>;
+// A header field by reference, for an answer built from fields held elsewhere (nghttp2 copies
+// them when the headers are submitted, so they need to live only for that call).
+struct HeaderRef {
+  std::string_view name;
+  std::string_view value;
+};
 
 // First value of a header (names are lower case in HTTP/2), or nullptr.
 const std::string* findHeader(const Headers& headers, std::string_view name);

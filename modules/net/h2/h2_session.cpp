@@ -6,6 +6,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace monomesh::net::h2 {
 namespace {
@@ -116,8 +117,8 @@ void Session::flush() {
   {
     // Stream destructors hand unread bytes back (nghttp2_session_consume); flushing_ keeps them
     // from starting a nested flush.
-    auto dead = std::move(graveyard_);
-    graveyard_.clear();
+    burying_.swap(graveyard_);
+    burying_.clear();
   }
   out_buf_.clear();
   while (out_buf_.size() < kWriteBatch) {
@@ -163,6 +164,15 @@ void Session::failConnection(uint32_t goaway_code, uint64_t H2Counters::*counter
 }
 
 std::shared_ptr<Stream> Session::openStream(const Headers& headers, bool end_stream) {
+  return openStreamWith(headers, end_stream);
+}
+
+std::shared_ptr<Stream> Session::openStream(std::span<const HeaderRef> headers, bool end_stream) {
+  return openStreamWith(headers, end_stream);
+}
+
+template <class List>
+std::shared_ptr<Stream> Session::openStreamWith(const List& headers, bool end_stream) {
   if (!acceptsStreams()) {
     if (!closed_ && nghttp2_session_get_next_stream_id(session_) > (uint32_t{1} << 31) - 2) {
       counters_->stream_id_exhausted++;
@@ -172,7 +182,8 @@ std::shared_ptr<Stream> Session::openStream(const Headers& headers, bool end_str
   }
   auto stream = std::make_shared<Stream>(weak_from_this(), true);
   stream->executor_ = transport_->executor();
-  auto nva = toNv(headers);
+  stream->out_limit_ = options_.max_outbound_buffer;
+  auto& nva = toNv(headers, nv_);
   nghttp2_data_provider provider{};
   provider.source.ptr = stream.get();
   provider.read_callback = SessionCallbacks::readBody;
@@ -181,7 +192,7 @@ std::shared_ptr<Stream> Session::openStream(const Headers& headers, bool end_str
   if (id < 0) return nullptr;
   stream->id_ = id;
   stream->out_has_body_ = !end_stream;
-  streams_.emplace(id, stream);
+  addStream(stream);
   counters_->streams++;
   flush();
   return stream;
@@ -193,9 +204,10 @@ bool Session::acceptsStreams() const {
   return streams_.size() < nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 
-bool Session::submitHeaders(Stream& stream, const Headers& headers, bool end_stream) {
+template <class List>
+bool Session::submitHeaders(Stream& stream, const List& headers, bool end_stream) {
   if (closed_ || stream.closed_) return false;
-  auto nva = toNv(headers);
+  auto& nva = toNv(headers, nv_);
   nghttp2_data_provider provider{};
   provider.source.ptr = &stream;
   provider.read_callback = SessionCallbacks::readBody;
@@ -206,6 +218,9 @@ bool Session::submitHeaders(Stream& stream, const Headers& headers, bool end_str
   flush();
   return true;
 }
+
+template bool Session::submitHeaders(Stream&, const Headers&, bool);
+template bool Session::submitHeaders(Stream&, const std::span<const HeaderRef>&, bool);
 
 bool Session::resumeData(Stream& stream) {
   if (closed_ || stream.closed_) return false;
@@ -236,16 +251,32 @@ void Session::finishStream(Stream& stream, uint32_t error_code) {
     // A reset body is never read: return its bytes to the connection window now.
     if (!closed_) nghttp2_session_consume_connection(session_, stream.in_buffered_);
     stream.in_chunks_.clear();
+    stream.in_next_ = 0;
     stream.in_buffered_ = 0;
   }
   stream.in_event_.notify();
   stream.out_event_.notify();
-  auto it = streams_.find(stream.id_);
-  if (it != streams_.end()) {
-    graveyard_.push_back(std::move(it->second));  // freed after nghttp2 is done with the stream
-    streams_.erase(it);
-  }
+  // Freed after nghttp2 is done with the stream.
+  if (auto removed = removeStream(stream)) graveyard_.push_back(std::move(removed));
   if (streams_.empty()) idle_since_ = std::chrono::steady_clock::now();
+}
+
+void Session::addStream(std::shared_ptr<Stream> stream) {
+  stream->slot_ = streams_.size();
+  streams_.push_back(std::move(stream));
+}
+
+std::shared_ptr<Stream> Session::removeStream(Stream& stream) {
+  size_t slot = stream.slot_;
+  if (slot >= streams_.size() || streams_[slot].get() != &stream) return nullptr;
+  std::shared_ptr<Stream> removed = std::move(streams_[slot]);
+  if (slot + 1 != streams_.size()) {
+    streams_[slot] = std::move(streams_.back());
+    streams_[slot]->slot_ = slot;
+  }
+  streams_.pop_back();
+  stream.slot_ = std::numeric_limits<size_t>::max();
+  return removed;
 }
 
 void Session::shutdown() {
@@ -270,7 +301,7 @@ void Session::close() {
   // Every stream still open ends here; their handlers wake and see the reset.
   auto streams = std::move(streams_);
   streams_.clear();
-  for (auto& [id, stream] : streams) {
+  for (auto& stream : streams) {
     stream->closed_ = true;
     stream->connection_lost_ = true;
     if (!stream->in_ended_ || !stream->out_end_) stream->close_error_ = NGHTTP2_INTERNAL_ERROR;

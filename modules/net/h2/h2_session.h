@@ -10,11 +10,11 @@
 #include "net/transport.h"
 
 #include <boost/asio/steady_timer.hpp>
+#include <nghttp2/nghttp2.h>
 
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 struct nghttp2_session;
@@ -42,6 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void start(std::string_view preread = {});
   // Client: opens a request stream; nullptr when the connection takes no new streams.
   std::shared_ptr<Stream> openStream(const Headers& headers, bool end_stream);
+  std::shared_ptr<Stream> openStream(std::span<const HeaderRef> headers, bool end_stream);
   // Whether openStream can succeed (not draining, ids left, under the peer's stream limit).
   bool acceptsStreams() const;
   // Graceful: GOAWAY, let open streams finish within drain_timeout, then close.
@@ -67,8 +68,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void finishStream(Stream& stream, uint32_t error_code);
   void consumed(Stream& stream, size_t bytes);
   bool resumeData(Stream& stream);
-  bool submitHeaders(Stream& stream, const Headers& headers, bool end_stream);
+  template <class List>
+  bool submitHeaders(Stream& stream, const List& headers, bool end_stream);
+  template <class List>
+  std::shared_ptr<Stream> openStreamWith(const List& headers, bool end_stream);
   void resetStream(Stream& stream, uint32_t error_code);
+  // Open streams: a vector with each stream's slot in it (a hash map cost a node per stream;
+  // nghttp2 already maps ids to streams).
+  void addStream(std::shared_ptr<Stream> stream);
+  std::shared_ptr<Stream> removeStream(Stream& stream);
 
   Role role_;
   std::unique_ptr<Transport> transport_;
@@ -77,8 +85,9 @@ class Session : public std::enable_shared_from_this<Session> {
   H2Counters* counters_;
   H2Counters own_counters_;
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<int32_t, std::shared_ptr<Stream>> streams_;
+  std::vector<std::shared_ptr<Stream>> streams_;
   std::shared_ptr<Session> self_;  // alive while the connection is open
+  std::vector<nghttp2_nv> nv_;  // headers being submitted (kept for the next submit)
   std::string in_buf_;
   std::string out_buf_;
   bool reading_ = false;
@@ -89,6 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool peer_goaway_ = false;
   bool draining_failed_ = false;  // a defence or framing error sent GOAWAY: read no more
   std::vector<std::shared_ptr<Stream>> graveyard_;  // closed streams, freed outside nghttp2 calls
+  std::vector<std::shared_ptr<Stream>> burying_;    // graveyard_'s spare (both keep their capacity)
   // Defence state.
   double reset_tokens_ = 0;
   std::chrono::steady_clock::time_point reset_refill_;

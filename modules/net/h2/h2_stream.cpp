@@ -18,9 +18,12 @@ boost::asio::awaitable<bool> Stream::waitHeaders() {
 
 boost::asio::awaitable<Stream::ReadResult> Stream::read() {
   for (;;) {
-    if (!in_chunks_.empty()) {
-      ReadResult result{ReadStatus::data, std::move(in_chunks_.front())};
-      in_chunks_.pop_front();
+    if (in_next_ < in_chunks_.size()) {
+      ReadResult result{ReadStatus::data, std::move(in_chunks_[in_next_++])};
+      if (in_next_ == in_chunks_.size()) {
+        in_chunks_.clear();
+        in_next_ = 0;
+      }
       in_buffered_ -= result.data.size();
       if (auto session = session_.lock()) session->consumed(*this, result.data.size());
       co_return result;
@@ -31,16 +34,21 @@ boost::asio::awaitable<Stream::ReadResult> Stream::read() {
   }
 }
 
-bool Stream::respond(const Headers& headers, bool end_stream) {
+template <class List>
+bool Stream::respondWith(const List& headers, bool end_stream) {
   auto session = session_.lock();
   if (!session || is_client_) return false;
   if (end_stream) out_end_ = true;
   return session->submitHeaders(*this, headers, end_stream);
 }
 
-boost::asio::awaitable<bool> Stream::write(std::string data, bool end_stream) {
+bool Stream::respond(const Headers& headers, bool end_stream) { return respondWith(headers, end_stream); }
+
+bool Stream::respond(std::span<const HeaderRef> headers, bool end_stream) { return respondWith(headers, end_stream); }
+
+bool Stream::send(std::string data, bool end_stream) {
   auto session = session_.lock();
-  if (!session || closed_ || !out_has_body_ || out_end_) co_return false;
+  if (!session || closed_ || !out_has_body_ || out_end_) return false;
   if (out_.empty()) {
     out_ = std::move(data);
     out_offset_ = 0;
@@ -48,10 +56,20 @@ boost::asio::awaitable<bool> Stream::write(std::string data, bool end_stream) {
     out_.append(data);
   }
   out_end_ = end_stream;
-  if (!session->resumeData(*this)) co_return false;
-  const size_t limit = session->options().max_outbound_buffer;
-  session.reset();  // do not keep the connection alive while waiting
-  while (!closed_ && out_.size() - out_offset_ > limit) co_await out_event_.wait();
+  if (!session->resumeData(*this)) return false;
+  // Closed by now only when nghttp2 sent it all (END_STREAM) or the peer reset the stream.
+  return !closed_ || (close_error_ == 0 && out_.size() == out_offset_);
+}
+
+boost::asio::awaitable<bool> Stream::drained() {
+  // (No session reference is held while waiting: the connection may go meanwhile.)
+  while (congested()) co_await out_event_.wait();
+  co_return !closed_ || (close_error_ == 0 && out_.size() == out_offset_);
+}
+
+boost::asio::awaitable<bool> Stream::write(std::string data, bool end_stream) {
+  if (!send(std::move(data), end_stream)) co_return false;
+  while (congested()) co_await out_event_.wait();  // (inline: a nested drained() is a frame more)
   co_return !closed_ || (close_error_ == 0 && out_.size() == out_offset_);
 }
 

@@ -10,9 +10,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
-#include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace monomesh::net::h2 {
@@ -55,8 +56,15 @@ class Stream {
 
   // Server side: response headers; end_stream for a response without body (gRPC trailers-only).
   bool respond(const Headers& headers, bool end_stream);
+  bool respond(std::span<const HeaderRef> headers, bool end_stream);
   // Queues body bytes; waits while more than max_outbound_buffer is queued. False once reset.
   boost::asio::awaitable<bool> write(std::string data, bool end_stream);
+  // write() in two halves, for a writer that needs no coroutine when the peer keeps up: send()
+  // queues without waiting (false once reset); when congested() afterwards, await drained()
+  // before sending more.
+  bool send(std::string data, bool end_stream);
+  bool congested() const noexcept { return !closed_ && out_.size() - out_offset_ > out_limit_; }
+  boost::asio::awaitable<bool> drained();
   // Ends the body with trailers (gRPC status). False once reset.
   bool finishWithTrailers(Headers trailers);
   // Abandons the stream (RST_STREAM with the code, CANCEL by default).
@@ -65,11 +73,14 @@ class Stream {
  private:
   friend class Session;
   friend struct SessionCallbacks;
+  template <class List>
+  bool respondWith(const List& headers, bool end_stream);
 
   std::weak_ptr<Session> session_;
   boost::asio::any_io_executor executor_;
   bool is_client_;
   int32_t id_ = -1;
+  size_t slot_ = std::numeric_limits<size_t>::max();  // index in the session's open streams
   Headers in_headers_;
   Headers in_trailers_;
   size_t in_header_bytes_ = 0;
@@ -78,12 +89,16 @@ class Stream {
   bool closed_ = false;
   bool connection_lost_ = false;
   uint32_t close_error_ = 0;
-  std::deque<std::string> in_chunks_;
+  // Body chunks received, read from in_next_ on (a deque would allocate its map and a block for
+  // every stream, even one without a body).
+  std::vector<std::string> in_chunks_;
+  size_t in_next_ = 0;
   size_t in_buffered_ = 0;
   AsyncEvent in_event_;
 
   std::string out_;            // queued body bytes not yet framed
   size_t out_offset_ = 0;
+  size_t out_limit_ = 64 * 1024;  // the session's max_outbound_buffer
   bool out_has_body_ = false;  // a data provider is attached
   bool out_end_ = false;       // no more body after out_
   bool out_deferred_ = false;  // nghttp2 waits for resume_data

@@ -30,6 +30,7 @@ namespace {
 
 constexpr size_t kBufferedBodyLimit = 64 * 1024;  // bodies up to this are buffered, so they can be retried
 constexpr size_t kChunk = 16 * 1024;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 int grpcStatusOf(const h2::Headers& headers) {
   const std::string* v = h2::findHeader(headers, "grpc-status");
@@ -73,7 +74,7 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
   ProxyWorker& worker = conn_->worker;
   auto [cluster_name, weighted] = chooseCluster(route, fields_, ctx.random);
   weighted_ = weighted;
-  cluster_ = cluster_name;
+  if (!conn_->config->access_logs.empty()) cluster_ = cluster_name;  // text only for a log
   auto clusters = worker.clusters();  // held for the whole exchange
   const ClusterEntry* entry = clusters ? clusters->find(cluster_name) : nullptr;
   if (entry == nullptr) {
@@ -94,7 +95,8 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
                std::from_chars(length->value().data(), length->value().data() + length->value().size(), declared).ec ==
                    std::errc() &&
                declared <= kBufferedBodyLimit;
-  if (buffered || small) {
+  // (A request that has ended without a body, a GET, needs no read and no coroutine frame for one.)
+  if ((buffered || small) && !(buffered && down_->buffered() == 0)) {
     body = co_await readBody(kBufferedBodyLimit, buffered);
     if (!buffered) {
       // More than announced, or the client gave up: nothing sensible can be forwarded.
@@ -133,7 +135,7 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
     HostPtr host;
     for (const auto& h : entry->hosts->hosts)
       if (h.get() == chosen) host = h;
-    upstream_host_ = host->str();
+    if (!conn_->config->access_logs.empty()) upstream_host_ = host->str();  // text only for a log
     if (cluster.breakers->requests.load(std::memory_order_relaxed) >= cluster.limits.max_requests) {
       cstats.rq_pending_overflow->inc();
       co_return co_await localReply(
@@ -176,19 +178,11 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
                         tried_.size() > 1 ? "URX,UF" : "UF");
     co_return Outcome::Failed;
   }
-  h2::Headers headers = {{":method", method_},
-                         {":scheme", cluster.tls ? "https" : "http"},
-                         {":authority", std::string(fields_[http::field::host])},
-                         {":path", rewritten_}};
   // (An HTTP/2 request has no connection-specific headers: nghttp2 refuses them; TE may only be
   // "trailers", which gRPC needs.)
-  headers.reserve(headers.size() + std::distance(fields_.begin(), fields_.end()));
-  for (const auto& f : fields_) {
-    if (f.name() == http::field::host || (isHopByHop(f.name()) && f.name() != http::field::te)) continue;
-    headers.push_back({lowerCase(f.name_string()), std::string(f.value())});
-  }
+  http2RequestHeaders(out_headers_, method_, cluster.tls != nullptr, rewritten_, fields_, /*keep_te=*/true);
   bool no_body = buffered && body.empty();
-  auto up = acquired.session->openStream(headers, no_body);
+  auto up = acquired.session->openStream(out_headers_.refs(), no_body);
   if (!up) {
     if (!last && retry && (retry->on_refused_stream || retry->on_reset)) co_return Outcome::Retry;
     co_await localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: refused stream", "UF");
@@ -227,7 +221,8 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp2(const ClusterEntry& ent
     up->reset();
     co_return Outcome::Retry;
   }
-  Fields response;
+  Fields& response = response_.fields;
+  response.clear();
   for (const auto& h : up->headers())
     if (!h.name.empty() && h.name[0] != ':') response.insert(h.name, h.value);
   down_->respond(responseHeaders(status, response, sent_at), headers_only);
@@ -254,7 +249,12 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   const ClusterStats& cstats = *cluster.stats;
   ProxyWorker& worker = conn_->worker;
   auto wait_until = deadline == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(60) : deadline;
-  auto acquired = co_await worker.pool.acquire(entry.info, host, /*reuse=*/!fresh, /*verify=*/!buffered, wait_until);
+  // A keep-alive connection without acquire()'s coroutine, as most requests find one.
+  ConnectionPool::Acquired acquired;
+  if (!fresh) acquired.connection = worker.pool.takeIdle(cluster, host.get(), /*verify=*/!buffered);
+  acquired.reused = acquired.connection != nullptr;
+  if (!acquired.connection)
+    acquired = co_await worker.pool.acquire(entry.info, host, /*reuse=*/false, /*verify=*/!buffered, wait_until);
   if (acquired.error == ConnectError::PendingTimeout) {
     cstats.rq_timeout->inc();
     co_await localReply(504, "upstream request timeout", "UT");
@@ -279,13 +279,12 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   // has no connection-specific headers; TE "trailers" is hop-by-hop here); framing set by us: a
   // body of unknown length goes chunked.
   bool chunked = !buffered;
-  std::string out;
+  std::string& out = request_head_;  // the connection's, kept with its capacity
+  out.clear();
   out.reserve(512 + (buffered ? body.size() : 0));
   out.append(method_).append(" ").append(rewritten_).append(" HTTP/1.1\r\n");
-  for (const auto& f : fields_) {
-    if (isHopByHop(f.name()) || f.name() == http::field::content_length) continue;
-    out.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-  }
+  appendFieldLines(
+      fields_, [](const Fields::Field& f) { return isHopByHop(f.name()) || f.name() == http::field::content_length; }, out);
   if (buffered && (!body.empty() || (method_ != "GET" && method_ != "HEAD"))) {
     out.append("content-length: ").append(std::to_string(body.size())).append("\r\n");
   } else if (chunked) {
@@ -322,15 +321,20 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
     boost::system::error_code bec = bec_w.ec;
     ok = !bec;
   }
-  ResponseHead response;
+  ResponseHead& response = response_;
   ResponseParser rp(response);
   rp.header_limit(uint32_t(conn_->config->max_request_headers_bytes));
   rp.body_limit(boost::none);
   if (method_ == "HEAD") rp.skip(true);
   beast::error_code rec;
   if (ok) {
-    auto [hec, hn] = co_await net::readHeader(up.io, up.buffer, rp);
-    rec = hec;
+    // The head read inline: a readHeader() coroutine would be one frame more per request.
+    net::MessageRead<false> read(up.io, up.buffer, rp, net::ReadUntil::Header);
+    while (!read.done()) {
+      auto [hec, hn] = co_await up.io.asyncReadSome(read.space(), nothrow);
+      read.received(hec, hn);
+    }
+    rec = read.result().ec;
   }
   if (buffered && staleReusedConnection(acquired.reused, up.buffer.size(), ok ? rec : wec)) co_return Outcome::Replay;
   if (!ok || rec) {
@@ -353,12 +357,19 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   if (!last && retry && retry->retriesStatus(status)) co_return Outcome::Retry;
   bool keep = rp.keep_alive();
   down_->respond(responseHeaders(status, response.fields, sent_at), rp.is_done());
-  // Sized to the body when it is small and known (the common case): no 16 KiB buffer per request.
+  // Each piece is read into the string that goes to the client (no copy), sized to the body when
+  // it is small and known (the common case): no 16 KiB buffer per request.
   size_t chunk_size = rp.content_length() && *rp.content_length() > 0 ? std::min<size_t>(*rp.content_length(), kChunk) : kChunk;
-  std::unique_ptr<char[]> chunk(rp.is_done() ? nullptr : new char[chunk_size]);
   while (!rp.is_done()) {
-    rp.bodyWindow(chunk.get(), chunk_size);
-    auto [bec, bn] = co_await net::readSome(up.io, up.buffer, rp);
+    std::string piece(chunk_size, '\0');
+    rp.bodyWindow(piece.data(), chunk_size);
+    // The body is usually buffered already, behind the head: parsed without a read.
+    net::MessageRead<false> read(up.io, up.buffer, rp, net::ReadUntil::Progress);
+    while (!read.done()) {
+      auto [rec2, rn] = co_await up.io.asyncReadSome(read.space(), nothrow);
+      read.received(rec2, rn);
+    }
+    auto bec = read.result().ec;
     size_t got = chunk_size - rp.windowLeft();
     if (bec == http::error::need_buffer) bec = {};
     if (bec) {
@@ -367,14 +378,19 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
       keep = false;
       break;
     }
+    // Sent without a coroutine; one waits only while the client is slower than the upstream.
+    bool sent = true;
     if (got > 0) {
       bytes_out_ += got;
-      if (!co_await down_->write(std::string(chunk.get(), got), rp.is_done())) {
-        keep = false;
-        break;
-      }
+      piece.resize(got);
+      sent = down_->send(std::move(piece), rp.is_done());
     } else if (rp.is_done()) {
-      co_await down_->write(std::string(), true);
+      sent = down_->send(std::string(), true);
+    }
+    if (sent && down_->congested()) sent = co_await down_->drained();
+    if (!sent) {
+      keep = false;
+      break;
     }
   }
   worker.pool.release(std::move(acquired.connection), keep && rp.is_done());

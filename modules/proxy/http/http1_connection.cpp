@@ -15,6 +15,7 @@
 
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
+#include "proxy/http/h2_header_list.h"
 #include "proxy/http/http1_message.h"
 #include "proxy/http/http1_writer.h"
 #include "proxy/http/http2_connection.h"
@@ -136,6 +137,7 @@ class Http1Session {
   ProxyWorker& worker_;
   std::unique_ptr<char[]> chunk_;
   std::string head_, frame_;  // reused for every message head and chunk-size line
+  H2HeaderList h2_head_;      // an HTTP/2 upstream's request headers, reused likewise
   // The current request's and response's heads, and their parsers (Beast's parsers are made per
   // message); the heads keep their memory from one message to the next.
   RequestHead request_;
@@ -552,16 +554,9 @@ asio::awaitable<std::optional<bool>> Http1Session::exchangeHttp2(
   }
   // HTTP/1.1 to HTTP/2: pseudo-headers from the request line and Host, names lower case,
   // hop-by-hop and framing headers dropped (HTTP/2 frames the body itself).
-  h2::Headers headers = {{":method", rs.method},
-                         {":scheme", cluster.tls ? "https" : "http"},
-                         {":authority", std::string(req.fields[http::field::host])},
-                         {":path", req.target}};
-  for (const auto& f : req.fields) {
-    if (f.name() == http::field::host || f.name() == http::field::transfer_encoding || isHopByHop(f.name())) continue;
-    headers.push_back({lowerCase(f.name_string()), std::string(f.value())});
-  }
+  http2RequestHeaders(h2_head_, rs.method, cluster.tls != nullptr, req.target, req.fields, /*keep_te=*/false);
   bool no_body = buffered && body.empty();
-  auto up = acquired.session->openStream(headers, no_body);
+  auto up = acquired.session->openStream(h2_head_.refs(), no_body);
   if (!up) {
     if (!last && retry && (retry->on_refused_stream || retry->on_reset)) co_return std::nullopt;
     if (!buffered && !co_await drainRequestBody(parser, nullptr, 0)) rs.keep_alive = false;

@@ -10,14 +10,17 @@ namespace monomesh::proxy {
 
 namespace {
 
-void appendFields(const HeaderMap& fields, std::string& out) {
+// The field lines, and the blank line that ends a head when `end_head`.
+void writeFields(const HeaderMap& fields, bool (*skip)(const HeaderMap::Field&), bool end_head, std::string& out) {
   // One resize, then plain copies: appending piece by piece checked the capacity each time.
-  size_t size = 2;
-  for (const auto& f : fields) size += f.name_string().size() + f.value().size() + 4;
+  size_t size = end_head ? 2 : 0;
+  for (const auto& f : fields)
+    if (!skip || !skip(f)) size += f.name_string().size() + f.value().size() + 4;
   size_t at = out.size();
   out.resize(at + size);
   char* p = out.data() + at;
   for (const auto& f : fields) {
+    if (skip && skip(f)) continue;
     std::memcpy(p, f.name_string().data(), f.name_string().size());
     p += f.name_string().size();
     *p++ = ':';
@@ -27,11 +30,19 @@ void appendFields(const HeaderMap& fields, std::string& out) {
     *p++ = '\r';
     *p++ = '\n';
   }
-  *p++ = '\r';
-  *p++ = '\n';
+  if (end_head) {
+    *p++ = '\r';
+    *p++ = '\n';
+  }
 }
 
+void appendFields(const HeaderMap& fields, std::string& out) { writeFields(fields, nullptr, true, out); }
+
 }  // namespace
+
+void appendFieldLines(const HeaderMap& fields, bool (*skip)(const HeaderMap::Field&), std::string& out) {
+  writeFields(fields, skip, false, out);
+}
 
 void appendRequestHead(const RequestHead& head, std::string& out) {
   std::string_view method = head.method_string;

@@ -10,6 +10,9 @@
 namespace monomesh::proxy {
 
 void appendRequestHead(const RequestHead& head, std::string& out);
+// "Name: value\r\n" for each field `skip` (when given) does not leave out; no blank line after
+// them, so that a caller can add its own framing header first.
+void appendFieldLines(const HeaderMap& fields, bool (*skip)(const HeaderMap::Field&), std::string& out);
 // Always written as HTTP/1.1, whatever the upstream spoke.
 void appendResponseHead(const ResponseHead& head, std::string& out);
 // "<hex size>\r\n"

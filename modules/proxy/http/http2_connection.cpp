@@ -8,6 +8,8 @@
 
 #include "net/async_event.h"
 #include "net/grpc/grpc_status.h"
+#include <charconv>
+
 #include "net/h2/h2_session.h"
 #include "observe/log.h"
 #include "proxy/http/h2_exchange.h"
@@ -23,11 +25,43 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A named coroutine holding the exchange, not a capturing lambda (GCC 12 may destroy co_spawned
-// lambda captures twice).
-asio::awaitable<void> runExchange(std::shared_ptr<H2Exchange> exchange) { co_await exchange->run(); }
+// A connection keeps the buffers of at most this many finished exchanges (its busiest moment's).
+constexpr size_t kKeptExchanges = 32;
+constexpr size_t kKeptRequestHead = 16 * 1024;
+
+// A number as text in `out`, without an allocation.
+template <size_t N>
+std::string_view decimal(std::array<char, N>& out, uint64_t value) {
+  auto end = std::to_chars(out.data(), out.data() + N, value).ptr;
+  return std::string_view(out.data(), size_t(end - out.data()));
+}
+
+// A finished exchange's buffers, or new ones.
+
+std::unique_ptr<H2ExchangeBuffers> takeBuffers(H2Downstream& conn) {
+  if (conn.spare.empty()) return std::make_unique<H2ExchangeBuffers>();
+  auto kept = std::move(conn.spare.back());
+  conn.spare.pop_back();
+  return kept;
+}
 
 }  // namespace
+
+H2Exchange::H2Exchange(std::shared_ptr<H2Downstream> conn, std::shared_ptr<h2::Stream> down)
+    : conn_(std::move(conn)), down_(std::move(down)), kept_(takeBuffers(*conn_)) {}
+
+H2Exchange::~H2Exchange() {
+  if (conn_->spare.size() >= kKeptExchanges) return;
+  H2ExchangeBuffers& kept = *kept_;
+  kept.fields.clear();
+  kept.response_fields.clear();
+  kept.response.clear();
+  if (kept.request_head.capacity() > kKeptRequestHead) std::string().swap(kept.request_head);
+  kept.request_head.clear();
+  kept.out_headers.clear();
+  kept.tried.clear();
+  conn_->spare.push_back(std::move(kept_));
+}
 
 asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread, std::shared_ptr<const HcmConfig> config,
                                  ProxyWorker& worker, bool counted) {
@@ -47,8 +81,9 @@ asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread
   auto session = h2::Session::create(
       h2::Session::Role::server, net::makeTransport(std::move(stream)), options,
       {[conn](std::shared_ptr<h2::Stream> s) {
-         auto exchange = std::make_shared<H2Exchange>(conn, s);
-         asio::co_spawn(s->executor(), runExchange(std::move(exchange)), asio::detached);
+         auto exchange = std::make_unique<H2Exchange>(conn, s);
+         H2Exchange& served = *exchange;
+         asio::co_spawn(s->executor(), served.run(std::move(exchange)), asio::detached);
        },
        [&closed, &is_closed] {
          is_closed = true;
@@ -65,7 +100,7 @@ asio::awaitable<void> serveHttp2(net::MaybeTlsStream stream, std::string preread
   stats.cx_destroy->inc();
 }
 
-asio::awaitable<void> H2Exchange::run() {
+asio::awaitable<void> H2Exchange::run(std::unique_ptr<H2Exchange> /*self*/) {
   const HcmConfig& config = *conn_->config;
   const HcmStats& stats = *config.stats;
   stats.rq_active->inc();
@@ -95,7 +130,7 @@ asio::awaitable<void> H2Exchange::run() {
     co_return finish();
   }
   if (config.generate_request_id && fields_.find("x-request-id") == fields_.end())
-    fields_.set("x-request-id", uuid4(conn_->worker.random));
+    fields_.set("x-request-id", uuid4(conn_->worker.random, request_id_));
   const char* proto = conn_->tls ? "https" : "http";
   if (config.use_remote_address) {
     if (!config.skip_xff_append) {
@@ -142,7 +177,7 @@ asio::awaitable<void> H2Exchange::run() {
     co_await localReply(404, "", "NR");
     co_return finish();
   }
-  route_name_ = route_->name;
+  if (!config.access_logs.empty()) route_name_ = route_->name;  // text only for a log
   if (route_->action == Route::Action::DirectResponse) {
     stats.rq_direct_response->inc();
     co_await localReply(route_->direct_status, route_->direct_body, "", directResponseHeaders(*table, *vh_, *route_));
@@ -191,40 +226,42 @@ asio::awaitable<void> H2Exchange::localReply(unsigned status, std::string body, 
   }
 }
 
-h2::Headers H2Exchange::responseHeaders(unsigned status, const Fields& upstream, Clock::time_point sent_at) {
+std::span<const h2::HeaderRef> H2Exchange::responseHeaders(unsigned status, const Fields& upstream,
+                                                           Clock::time_point sent_at) {
   status_ = status;
   const HcmConfig& config = *conn_->config;
   if (!config.access_logs.empty()) response_start_ = Clock::now();
-  auto service_ms = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count());
+  std::string_view service_ms = decimal(
+      service_ms_, uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count()));
   bool rewrites = !route_->response_headers.empty() || (weighted_ && !weighted_->response_headers.empty()) ||
                   !vh_->response_headers.empty() || !routes_->responseHeaders().empty();
-  h2::Headers out = {{":status", std::to_string(status)}};
+  out_headers_.clear();
+  out_headers_.add(":status", decimal(status_text_, status));
   if (!rewrites) {
-    // The common case: the upstream's headers as they are, straight into the HTTP/2 list.
-    out.reserve(std::distance(upstream.begin(), upstream.end()) + 3 + extra_response_headers_.size());
+    // The common case: the upstream's headers as they are, viewed straight into the HTTP/2 block.
     for (const auto& h : upstream) {
       if (isHopByHop(h.name()) || h.name() == http::field::server || beast::iequals(h.name_string(), "x-envoy-upstream-service-time"))
         continue;
-      out.push_back({lowerCase(h.name_string()), std::string(h.value())});
+      out_headers_.add(h);
     }
-    out.push_back({"x-envoy-upstream-service-time", std::move(service_ms)});
-    out.push_back({"server", config.server_name});
-    for (auto& [k, v] : extra_response_headers_) out.push_back({k, v});
+    out_headers_.add("x-envoy-upstream-service-time", service_ms);
+    out_headers_.add("server", config.server_name);
+    for (auto& [k, v] : extra_response_headers_) out_headers_.add(k, v);
+    auto refs = out_headers_.refs();
     if (!config.access_logs.empty())
-      for (const auto& h : out)
+      for (const auto& h : refs)
         if (h.name[0] != ':') response_fields_.insert(h.name, h.value);
-    return out;
+    return refs;
   }
-  Fields f = upstream;
-  stripHopByHop(f, false);
-  f.set("x-envoy-upstream-service-time", service_ms);
-  f.set(http::field::server, config.server_name);
-  for (auto& [k, v] : extra_response_headers_) f.insert(k, v);
-  applyResponseRewrites(*routes_, *vh_, *route_, weighted_, f);
-  for (const auto& h : f) out.push_back({lowerCase(h.name_string()), std::string(h.value())});
-  if (!config.access_logs.empty()) response_fields_ = std::move(f);
-  return out;
+  // Rewritten in response_fields_, which holds them while they are sent (and for access logs).
+  response_fields_ = upstream;
+  stripHopByHop(response_fields_, false);
+  response_fields_.set("x-envoy-upstream-service-time", service_ms);
+  response_fields_.set(http::field::server, config.server_name);
+  for (auto& [k, v] : extra_response_headers_) response_fields_.insert(k, v);
+  applyResponseRewrites(*routes_, *vh_, *route_, weighted_, response_fields_);
+  for (const auto& h : response_fields_) out_headers_.add(h);
+  return out_headers_.refs();
 }
 
 asio::awaitable<std::string> H2Exchange::readBody(size_t limit, bool& complete) {
