@@ -268,6 +268,9 @@ BOOST_AUTO_TEST_CASE(more_operators) {
   BOOST_TEST(render("%UPSTREAM_TRANSPORT_FAILURE_REASON%") == "TLS error: certificate verify failed");
   BOOST_TEST(render("%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%") == "10.0.0.9");
   BOOST_TEST(render("%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%") == "192.168.1.5");
+  BOOST_TEST(render("%REQUEST_HEADER(USER-AGENT)% %RESPONSE_HEADER(CONTENT-TYPE):4% %RESPONSE_TRAILER(GRPC-STATUS)%") ==
+             "curl/7.64.0 text 14");
+  BOOST_TEST(render("%UPSTREAM_REMOTE_ADDRESS%") == "10.1.2.3:8080");
   BOOST_TEST(render("%DYNAMIC_METADATA(istio.mixer:status)%") == "-");
   BOOST_TEST(render("%DYNAMIC_METADATA(istio.mixer:status):10%") == "-");
   BOOST_TEST(!render("%HOSTNAME%").empty());

@@ -318,6 +318,7 @@ AccessLogFormatter::AccessLogFormatter(const std::string& format) {
         {"RESPONSE_FLAGS", K::ResponseFlags}, {"BYTES_RECEIVED", K::BytesReceived}, {"BYTES_SENT", K::BytesSent},
         {"DURATION", K::Duration}, {"RESPONSE_DURATION", K::ResponseDuration}, {"UPSTREAM_HOST", K::UpstreamHost},
         {"UPSTREAM_CLUSTER", K::UpstreamCluster}, {"UPSTREAM_LOCAL_ADDRESS", K::UpstreamLocal},
+        {"UPSTREAM_REMOTE_ADDRESS", K::UpstreamHost},
         {"UPSTREAM_TRANSPORT_FAILURE_REASON", K::UpstreamTransportFailure},
         {"DOWNSTREAM_REMOTE_ADDRESS", K::DownstreamRemote}, {"DOWNSTREAM_DIRECT_REMOTE_ADDRESS", K::DownstreamRemote},
         {"DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", K::DownstreamRemoteNoPort},
@@ -332,11 +333,11 @@ AccessLogFormatter::AccessLogFormatter(const std::string& format) {
     } else if (auto a = arg("START_TIME")) {
       p.kind = K::StartTime;
       p.time = compileTimeFormat(*a);
-    } else if (auto a = arg("REQ")) {
+    } else if (auto a = arg("REQ") ? arg("REQ") : arg("REQUEST_HEADER")) {  // later Envoys' long names too
       headers(K::Request, *a);
-    } else if (auto a = arg("RESP")) {
+    } else if (auto a = arg("RESP") ? arg("RESP") : arg("RESPONSE_HEADER")) {
       headers(K::Response, *a);
-    } else if (auto a = arg("TRAILER")) {
+    } else if (auto a = arg("TRAILER") ? arg("TRAILER") : arg("RESPONSE_TRAILER")) {
       headers(K::Trailer, *a);
     } else if (auto a = arg("DYNAMIC_METADATA")) {
       if (a->empty() || a->front() == ':') throw std::invalid_argument("format: %" + op + "% needs a namespace");
