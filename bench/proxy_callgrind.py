@@ -15,6 +15,7 @@ Usage: proxy_callgrind.py [--requests N] [--warmup N] [--connections C] [--heade
 """
 import argparse
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -110,6 +111,59 @@ def profile_totals(path):
     return total, allocs, own
 
 
+def start_proxy(work, config):
+    """`monomesh proxy -c config --concurrency 1` under callgrind; dumps go to work/callgrind.out.<pid>.*"""
+    out = os.path.join(work, "callgrind.out")
+    return subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out + ".%p",
+                             BIN, "proxy", "-c", config, "--concurrency", "1", "--log_output_level", "default:warn"],
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "valgrind.log"), "w"))
+
+
+def zero_counters(proxy):
+    subprocess.run(["callgrind_control", "-z", str(proxy.pid)], check=True, capture_output=True)
+
+
+def dump_profile(proxy, work):
+    """Dumps the counters since the last zeroing; returns the dump's path."""
+    subprocess.run(["callgrind_control", "-d", "measured", str(proxy.pid)], check=True, capture_output=True)
+    dumps = [os.path.join(work, f) for f in os.listdir(work) if f.startswith("callgrind.out.") and "." in f[14:]]
+    return max(dumps, key=os.path.getmtime)
+
+
+@contextlib.contextmanager
+def work_folder(keep, prefix):
+    """A work folder and a list for the processes started in it; at the end they are stopped and the
+    folder is removed unless it is `keep`."""
+    work = keep or tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(work, exist_ok=True)
+    procs = []
+    try:
+        yield work, procs
+    finally:
+        stop_all(procs)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(dump, n, top, keep):
+    """Prints a dump's instructions and allocations per request and its top functions."""
+    total, allocs, by_fn = profile_totals(dump)
+    print("instructions per request: %.0f" % (total / n))
+    print("allocations per request: %.1f (%s)" % (sum(allocs.values()) / n,
+          ", ".join("%s %.1f" % (k, v / n) for k, v in allocs.most_common())))
+    print("top functions by own instructions per request:")
+    for name, ir in by_fn.most_common(top):
+        print("  %7.0f  %s" % (ir / n, name[:150]))
+    if keep:
+        print("profile: %s" % dump)
+
+
+def require_tools(script, *tools):
+    for tool in tools:
+        if shutil.which(tool) is None:
+            sys.exit("%s: %s is missing" % (script, tool))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=2000)
@@ -119,49 +173,26 @@ def main():
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--keep", help="keep the work folder (callgrind.out.*) here")
     args = ap.parse_args()
-    for tool in ("nginx", "valgrind", "callgrind_control"):
-        if shutil.which(tool) is None:
-            sys.exit("proxy_callgrind: %s is missing" % tool)
-    work = args.keep or tempfile.mkdtemp(prefix="monomesh-callgrind-")
-    os.makedirs(work, exist_ok=True)
-    procs = []
-    try:
+    require_tools("proxy_callgrind", "nginx", "valgrind", "callgrind_control")
+    with work_folder(args.keep, "monomesh-callgrind-") as (work, procs):
         backend_port = free_port()
         procs.append(subprocess.Popen(["nginx", "-c", write_backend_config(work, backend_port), "-p", work],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_port(backend_port)
         port, admin = free_port(), free_port()
         config = write_monomesh_config(work, admin, port, backend_port)
-        out = os.path.join(work, "callgrind.out")
-        proxy = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out + ".%p",
-                                  BIN, "proxy", "-c", config, "--concurrency", "1", "--log_output_level", "default:warn"],
-                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "valgrind.log"), "w"))
+        proxy = start_proxy(work, config)
         procs.append(proxy)
         wait_port(port, timeout=120)  # valgrind starts slowly
         conns = [(socket.create_connection(("127.0.0.1", port)), b"") for _ in range(args.connections)]
         drive(port, conns, args.warmup, args.headers)
-        subprocess.run(["callgrind_control", "-z", str(proxy.pid)], check=True, capture_output=True)
+        zero_counters(proxy)
         drive(port, conns, args.requests, args.headers)
-        subprocess.run(["callgrind_control", "-d", "measured", str(proxy.pid)], check=True, capture_output=True)
+        dump = dump_profile(proxy, work)
         for sock, _ in conns:
             sock.close()
-        dumps = [os.path.join(work, f) for f in os.listdir(work) if f.startswith("callgrind.out.") and "." in f[14:]]
-        dump = max(dumps, key=os.path.getmtime)
-        total, allocs, by_fn = profile_totals(dump)
-        n = args.requests
-        print("requests %d over %d connections" % (n, args.connections))
-        print("instructions per request: %.0f" % (total / n))
-        print("allocations per request: %.1f (%s)" % (sum(allocs.values()) / n,
-              ", ".join("%s %.1f" % (k, v / n) for k, v in allocs.most_common())))
-        print("top functions by own instructions per request:")
-        for name, ir in by_fn.most_common(args.top):
-            print("  %7.0f  %s" % (ir / n, name[:150]))
-        if args.keep:
-            print("profile: %s" % dump)
-    finally:
-        stop_all(procs)
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        print("requests %d over %d connections" % (args.requests, args.connections))
+        report(dump, args.requests, args.top, args.keep)
 
 
 if __name__ == "__main__":
