@@ -285,7 +285,8 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   out.append(method_).append(" ").append(rewritten_).append(" HTTP/1.1\r\n");
   appendFieldLines(
       fields_, [](const Fields::Field& f) { return isHopByHop(f.name()) || f.name() == http::field::content_length; }, out);
-  if (buffered && (!body.empty() || (method_ != "GET" && method_ != "HEAD"))) {
+  std::string_view method = method_;
+  if (buffered && (!body.empty() || (method != "GET" && method != "HEAD"))) {
     out.append("content-length: ").append(std::to_string(body.size())).append("\r\n");
   } else if (chunked) {
     out.append("transfer-encoding: chunked\r\n");
@@ -325,7 +326,7 @@ asio::awaitable<H2Exchange::Outcome> H2Exchange::toHttp1(const ClusterEntry& ent
   ResponseParser rp(response);
   rp.header_limit(uint32_t(conn_->config->max_request_headers_bytes));
   rp.body_limit(boost::none);
-  if (method_ == "HEAD") rp.skip(true);
+  if (method == "HEAD") rp.skip(true);
   beast::error_code rec;
   if (ok) {
     // The head read inline: a readHeader() coroutine would be one frame more per request.

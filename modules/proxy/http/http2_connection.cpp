@@ -109,23 +109,25 @@ asio::awaitable<void> H2Exchange::run(std::unique_ptr<H2Exchange> /*self*/) {
     ~ActiveGuard() { s.rq_active->dec(); }
   } guard{stats};
 
+  // (Compared as views: std::string == "literal" is a strlen and an out-of-line compare each.)
   for (const auto& h : down_->headers()) {
-    if (h.name.empty()) continue;
-    if (h.name[0] != ':') {
-      fields_.insert(h.name, h.value);
-    } else if (h.name == ":method") {
+    std::string_view name = h.name;
+    if (name.empty()) continue;
+    if (name[0] != ':') {
+      fields_.insert(name, h.value);
+    } else if (name == ":method") {
       method_ = h.value;
-    } else if (h.name == ":path") {
+    } else if (name == ":path") {
       path_ = h.value;
-    } else if (h.name == ":scheme") {
+    } else if (name == ":scheme") {
       scheme_ = h.value;
-    } else if (h.name == ":authority") {
+    } else if (name == ":authority") {
       authority_ = h.value;
     }
   }
   if (authority_.empty()) authority_ = std::string(fields_[http::field::host]);
   fields_.set(http::field::host, authority_);
-  if (method_ == "CONNECT") {
+  if (std::string_view(method_) == "CONNECT") {
     co_await localReply(403, "CONNECT is not allowed", "");
     co_return finish();
   }
