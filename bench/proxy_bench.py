@@ -5,7 +5,8 @@ same nginx backend, measured in one run with rounds interleaved across targets.
 Each proxy under test runs with one worker pinned to core 0; the backend and load generators run
 on the other cores. Reported per target, as medians over rounds:
   (a) max requests/s with 32 keep-alive connections (wrk) and requests per proxy CPU-second
-  (b) p50/p99 latency at fixed 1000 and 5000 requests/s (h2load --h1 --rps, per-request log),
+  (b) p50/p99 latency at fixed 1000 and 5000 requests/s (bench/latency/fixed_rate: open loop, a clock
+      read per request; h2load --h1 --rps when it is not built),
       and the latency each proxy adds over the direct path
   (c) proxy CPU per 1000 requests/s (from the fixed-rate runs)
   (d) peak RSS
@@ -90,6 +91,26 @@ def peak_rss_kb(pid):
     return 0
 
 
+FIXED_RATE = os.environ.get("MONOMESH_FIXED_RATE", os.path.join(os.path.dirname(BIN), "../../bench/fixed_rate"))
+
+
+def fixed_rate_latency(work, port, rate, seconds, clients=10):
+    """p50 and p99 in ms at a fixed request rate over `clients` keep-alive connections: with
+    bench/latency/fixed_rate when built (a clock read per request), else h2load --rps, whose
+    cached event-loop clock quantises sub-millisecond latencies."""
+    if os.access(FIXED_RATE, os.X_OK):
+        out = subprocess.run(["taskset", "-c", LOAD_CPUS, FIXED_RATE, str(port), str(rate), str(seconds), str(clients)],
+                             capture_output=True, text=True, timeout=seconds + 30).stdout.split()
+        fields = dict(zip(out[::2], out[1::2]))
+        return float(fields["p50"]), float(fields["p99"])
+    log = os.path.join(work, "h2load.log")
+    subprocess.run(["taskset", "-c", LOAD_CPUS, "h2load", "--h1", "-D", str(seconds), "-c", str(clients),
+                    "--rps", str(rate // clients), "--log-file", log, "http://127.0.0.1:%d/" % port],
+                   capture_output=True, text=True, timeout=seconds + 30)
+    lat = sorted(int(l.split("\t")[2]) / 1000.0 for l in open(log) if l.strip())
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+
+
 def stop_all(procs):
     for p in procs:
         p.terminate()
@@ -163,6 +184,15 @@ backend b
         hp = spawn(["taskset", "-c", PROXY_CPU, "haproxy", "-f", os.path.join(work, "haproxy.cfg")])
         wait_port(hp_port)
         targets["haproxy"] = (hp, hp_port)
+        # The floor: what the kernel's TCP path alone costs a proxied request (bench/floor).
+        floor_bin = os.environ.get("MONOMESH_FLOOR_PROXY", os.path.join(os.path.dirname(BIN), "../../bench/floor_proxy"))
+        if os.access(floor_bin, os.X_OK):
+            fl_port = free_port()
+            fl = spawn(["taskset", "-c", PROXY_CPU, floor_bin, str(fl_port), str(backend_port)])
+            wait_port(fl_port)
+            targets["floor"] = (fl, fl_port)
+        else:
+            print("bench: %s not built (ninja floor_proxy); the floor column is left out" % floor_bin, file=sys.stderr)
 
         results = {name: {"rps": [], "rps_per_cpu": [], "p50_1000": [], "p99_1000": [], "p50_5000": [],
                           "p99_5000": [], "cpu_per_krps": []} for name in targets}
@@ -180,19 +210,14 @@ backend b
                     results[name]["rps_per_cpu"].append(rps * args.seconds / max(cpu, 1e-6))
                 # (b)+(c) fixed rates
                 for rate in (1000, 5000):
-                    log = os.path.join(work, "h2load.log")
-                    clients = 10
                     c0 = cpu_seconds(proc.pid) if proc else 0
-                    subprocess.run(["taskset", "-c", LOAD_CPUS, "h2load", "--h1", "-D", str(args.seconds), "-c", str(clients),
-                                    "--rps", str(rate // clients), "--log-file", log, url],
-                                   capture_output=True, text=True, timeout=args.seconds + 30)
+                    p50, p99 = fixed_rate_latency(work, port, rate, args.seconds)
                     if proc:
                         cpu = cpu_seconds(proc.pid) - c0
                         if rate == 1000:
                             results[name]["cpu_per_krps"].append(cpu / args.seconds)
-                    lat = sorted(int(l.split("\t")[2]) / 1000.0 for l in open(log) if l.strip())
-                    results[name]["p50_%d" % rate].append(lat[len(lat) // 2])
-                    results[name]["p99_%d" % rate].append(lat[int(len(lat) * 0.99)])
+                    results[name]["p50_%d" % rate].append(p50)
+                    results[name]["p99_%d" % rate].append(p99)
             print("round %d/%d done" % (rnd + 1, args.rounds), file=sys.stderr)
 
         med = {n: {k: (statistics.median(v) if v else None) for k, v in r.items()} for n, r in results.items()}
@@ -210,22 +235,30 @@ backend b
             ("p50 ms at 5000 req/s", "p50_5000", "%.3f"),
             ("p99 ms at 5000 req/s", "p99_5000", "%.3f"),
         ]
-        names = ["monomesh", "nginx", "haproxy"]
-        lines = ["| metric (median of %d rounds) | direct | monomesh | nginx | haproxy | monomesh/nginx | monomesh/haproxy |" % args.rounds,
-                 "|---|---|---|---|---|---|---|"]
+        names = ["monomesh", "nginx", "haproxy"] + (["floor"] if "floor" in targets else [])
+
+        def ratio(a, b):
+            return "%.2f" % (a / b) if a is not None and b else "-"
+
+        lines = ["| metric (median of %d rounds) | direct | %s | monomesh/nginx | monomesh/haproxy |" % (args.rounds, " | ".join(names)),
+                 "|---|---|%s---|---|" % ("---|" * len(names))]
         for label, key, fmt in rows:
-            vals = [med["direct"][key]] + [med[n][key] for n in names]
-            cells = [(fmt % v) if v is not None else "-" for v in vals]
-            r1 = med["monomesh"][key] / med["nginx"][key] if med["nginx"][key] else None
-            r2 = med["monomesh"][key] / med["haproxy"][key] if med["haproxy"][key] else None
-            lines.append("| %s | %s | %.2f | %.2f |" % (" | ".join([label] + cells), "", r1 or 0, r2 or 0) if False else
-                         "| %s | %s | %s | %s |" % (label, " | ".join(cells), "%.2f" % r1 if r1 else "-", "%.2f" % r2 if r2 else "-"))
+            cells = [(fmt % v) if v is not None else "-" for v in [med["direct"][key]] + [med[n][key] for n in names]]
+            lines.append("| %s | %s | %s | %s |" % (label, " | ".join(cells), ratio(med["monomesh"][key], med["nginx"][key]),
+                                                    ratio(med["monomesh"][key], med["haproxy"][key])))
         for key, label in (("p50_1000", "added p50 ms at 1000 req/s"), ("p99_1000", "added p99 ms at 1000 req/s")):
-            vals = [added(n, key) for n in names]
-            lines.append("| %s | - | %s | %s | %s | %.2f | %.2f |" % (label, *("%.3f" % v for v in vals),
-                         vals[0] / vals[1] if vals[1] else 0, vals[0] / vals[2] if vals[2] else 0))
-        lines.append("| peak RSS MB | - | %.1f | %.1f | %.1f | %.2f | %.2f |" % (rss["monomesh"], rss["nginx"], rss["haproxy"],
-                     rss["monomesh"] / rss["nginx"], rss["monomesh"] / rss["haproxy"]))
+            vals = {n: added(n, key) for n in names}
+            lines.append("| %s | - | %s | %s | %s |" % (label, " | ".join("%.3f" % vals[n] for n in names),
+                                                      ratio(vals["monomesh"], vals["nginx"]), ratio(vals["monomesh"], vals["haproxy"])))
+        lines.append("| peak RSS MB | - | %s | %s | %s |" % (" | ".join("%.1f" % rss[n] for n in names),
+                                                           ratio(rss["monomesh"], rss["nginx"]), ratio(rss["monomesh"], rss["haproxy"])))
+        if "floor" in targets:
+            lines.append("")
+            lines.append("floor (an epoll forwarder doing only the 4 system calls, bench/floor): %s x nginx's req per CPU-second, "
+                         "%s x its CPU at 1000 req/s; monomesh is %s x the floor's req per CPU-second"
+                         % (ratio(med["floor"]["rps_per_cpu"], med["nginx"]["rps_per_cpu"]),
+                            ratio(med["floor"]["cpu_per_krps"], med["nginx"]["cpu_per_krps"]),
+                            ratio(med["monomesh"]["rps_per_cpu"], med["floor"]["rps_per_cpu"])))
         print("\n".join(lines))
     finally:
         stop_all(procs)

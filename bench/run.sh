@@ -21,7 +21,8 @@ else
 fi
 
 echo
-echo "proxy: monomesh vs nginx vs HAProxy (HTTP/1.1, one core each)"
+echo "proxy: monomesh vs nginx vs HAProxy (HTTP/1.1, one core each), and the floor (bench/floor)"
+ninja -C "$BUILD_DIR" floor_proxy fixed_rate >/dev/null || echo "  (could not build floor_proxy and fixed_rate; the floor column is left out, h2load times the latencies)"
 python3 bench/proxy_bench.py --rounds "${ROUNDS_PROXY:-3}" --seconds "${SECONDS_PROXY:-5}"
 
 echo
