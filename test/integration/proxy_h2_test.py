@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 from concurrent import futures
 
@@ -81,6 +82,15 @@ class FlakyEcho:
             threading.Event().wait(2)
             return request
 
+        def headers(request, context):
+            # What reached the server: its metadata (grpc-timeout is consumed by grpcio, so its
+            # remaining time comes back as "deadline-ms").
+            seen = dict(context.invocation_metadata())
+            remaining = context.time_remaining()
+            if remaining is not None:
+                seen["deadline-ms"] = int(remaining * 1000)
+            return json.dumps(seen).encode()
+
         h = grpc
         return grpc.method_handlers_generic_handler("test.Echo", {
             "Unary": h.unary_unary_rpc_method_handler(unary, IDENTITY, IDENTITY),
@@ -89,6 +99,7 @@ class FlakyEcho:
             "Stream": h.unary_stream_rpc_method_handler(stream, IDENTITY, IDENTITY),
             "Bidi": h.stream_stream_rpc_method_handler(bidi, IDENTITY, IDENTITY),
             "Slow": h.unary_unary_rpc_method_handler(slow, IDENTITY, IDENTITY),
+            "Headers": h.unary_unary_rpc_method_handler(headers, IDENTITY, IDENTITY),
         })
 
 
@@ -325,6 +336,101 @@ class GrpcThroughSidecarsTest(harness.MonomeshTestCase):
         with self.assertRaises(grpc.RpcError) as err:
             self.call("unary_unary", "Slow")(b"x", timeout=0.1)
         self.assertEqual(err.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+@unittest.skipIf(grpc is None, "python3-grpcio is not installed (scripts/setup.sh installs it)")
+class GrpcTimeoutTest(harness.MonomeshTestCase):
+    """max_grpc_timeout and grpc_timeout_offset: a gRPC client's deadline (grpc-timeout) sets the
+    route timeout, capped by max_grpc_timeout (0: no cap), less the offset. /test.Echo/Slow answers
+    after 2 s; the route's own timeout (0.3 s) is what non-gRPC requests get. Routes are picked by
+    the x-case metadata."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.binary()
+        cls.backend = FlakyEcho()
+        cls.backend.server.start()
+        cls.addClassCleanup(cls.backend.server.stop, 0)
+        cls.port, cls.admin = ph.free_port(), ph.free_port()
+
+        def case(name, **action):
+            return ph.route({"prefix": "/", "headers": [{"name": "x-case", "exact_match": name}]}, "grpc",
+                            timeout="0.3s", **action)
+        cls.proxy = ph.Proxy(ph.bootstrap([
+            ph.http_listener("grpc", cls.port, {"virtual_hosts": [ph.vhost("grpc", ["*"], [
+                case("uncapped", max_grpc_timeout="0s"),
+                case("capped", max_grpc_timeout="0.5s"),
+                case("offset", max_grpc_timeout="0s", grpc_timeout_offset="1s"),
+                case("plain"),
+            ])]}),
+        ], [ph.cluster("grpc", [cls.backend.port], **HTTP2)], admin_port=cls.admin))
+        cls.proxy.start()
+        cls.addClassCleanup(cls.proxy.stop)
+        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % cls.port)
+        cls.addClassCleanup(cls.channel.close)
+
+    def call(self, name, case, timeout=None, body=b"x"):
+        method = self.channel.unary_unary("/test.Echo/" + name, request_serializer=IDENTITY,
+                                          response_deserializer=IDENTITY)
+        return method(body, timeout=timeout, metadata=(("x-case", case),))
+
+    def assert_proxy_timeout(self, name, case, timeout=None, upstream_told=False):
+        """The call ends at the proxy's deadline, well before Slow's 2 s answer. With
+        `upstream_told`, the server got that deadline as its grpc-timeout too, and either end
+        may give up first: the proxy's 504 (UNAVAILABLE) or the server's DEADLINE_EXCEEDED."""
+        started = time.monotonic()
+        with self.assertRaises(grpc.RpcError) as err:
+            self.call(name, case, timeout)
+        self.assertLess(time.monotonic() - started, 1.9)
+        if upstream_told and err.exception.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return
+        self.assertEqual(err.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(err.exception.details(), "upstream request timeout")
+
+    def test_client_deadline_replaces_the_route_timeout(self):
+        self.assertEqual(self.call("Slow", "uncapped", timeout=10), b"x")
+        # Without max_grpc_timeout the route's 0.3 s stands.
+        self.assert_proxy_timeout("Slow", "plain", timeout=10)
+
+    def test_no_client_deadline_and_no_cap_means_no_timeout(self):
+        self.assertEqual(self.call("Slow", "uncapped"), b"x")
+
+    def test_max_grpc_timeout_caps_the_deadline_and_a_missing_one(self):
+        self.assert_proxy_timeout("Slow", "capped", timeout=10, upstream_told=True)
+        self.assert_proxy_timeout("Slow", "capped", upstream_told=True)
+        # A shorter client deadline is the client's own.
+        with self.assertRaises(grpc.RpcError) as err:
+            self.call("Slow", "capped", timeout=0.1)
+        self.assertEqual(err.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    def test_offset_leaves_the_proxy_time_to_answer_first(self):
+        # 2.5 s from the client, less 1 s: the proxy gives up at 1.5 s, before the 2 s answer and
+        # before the client's own deadline.
+        self.assert_proxy_timeout("Slow", "offset", timeout=2.5, upstream_told=True)
+
+    def test_the_upstream_is_told_the_deadline(self):
+        seen = json.loads(self.call("Headers", "capped", timeout=10))
+        self.assertEqual(seen["x-envoy-expected-rq-timeout-ms"], "500")
+        self.assertLessEqual(seen["deadline-ms"], 500)  # grpc-timeout rewritten to the cap
+        seen = json.loads(self.call("Headers", "offset", timeout=5))
+        self.assertTrue(3500 < int(seen["x-envoy-expected-rq-timeout-ms"]) <= 4100, seen)  # 5 s less 1 s
+        seen = json.loads(self.call("Headers", "plain", timeout=10))
+        self.assertEqual(seen["x-envoy-expected-rq-timeout-ms"], "300")
+        self.assertGreater(seen["deadline-ms"], 5000)  # grpc-timeout untouched without max_grpc_timeout
+
+    def test_unreadable_grpc_timeout_counts_as_none(self):
+        # A raw HTTP/2 request with a bad grpc-timeout: no deadline, so the cap (0.5 s) applies (and
+        # is sent upstream as its grpc-timeout, so the server may give up first).
+        started = time.monotonic()
+        out = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-D", "-",
+                              "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", "x-case: capped",
+                              "-H", "grpc-timeout: soon", "--data-binary", "@-",
+                              "http://127.0.0.1:%d/test.Echo/Slow" % self.port],
+                             input=b"\0\0\0\0\1x", capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertLess(time.monotonic() - started, 1.9)
+        self.assertTrue(b"grpc-message: upstream request timeout" in out.stdout or b"grpc-status: 4\r\n" in out.stdout,
+                        out.stdout)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,8 @@ BOOST_AUTO_TEST_CASE(status_codes_have_grpc_names_and_timeouts_parse) {
   BOOST_TEST(parseGrpcTimeout("100m")->count() == 100000000);
   BOOST_TEST(parseGrpcTimeout("2S")->count() == 2000000000);
   BOOST_TEST(!parseGrpcTimeout("123456789S"));  // nine digits
+  BOOST_TEST(parseGrpcTimeout("99999999H")->count() == std::chrono::nanoseconds::max().count());  // saturates
+  BOOST_TEST(parseGrpcTimeout("2562047H")->count() == 2562047LL * 3600 * 1000000000);
   BOOST_TEST(!parseGrpcTimeout("10x"));
   BOOST_TEST(!parseGrpcTimeout("m"));
   BOOST_TEST(formatGrpcTimeout(std::chrono::milliseconds(1500)) == "1500m");

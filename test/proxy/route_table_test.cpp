@@ -5,6 +5,7 @@
 
 #include "envoy/config/route/v3/route.pb.h"
 #include "proxy/http/http_filters.h"
+#include "proxy/http/request_support.h"
 #include "proxy/http/route_table.h"
 #include "proxy_test_util.h"
 
@@ -626,6 +627,91 @@ BOOST_AUTO_TEST_CASE(route_without_action_or_cluster_throws) {
   BOOST_TEST(errorOf([] { withRoutes("  - {match: {prefix: /}}\n"); }) != "(no exception)");
   BOOST_TEST(errorOf([] { withRoutes("  - {match: {prefix: /}, route: {timeout: 1s}}\n"); }) != "(no exception)");
   BOOST_TEST(errorOf([] { withRoutes("  - {match: {}, route: {cluster: a}}\n"); }) != "(no exception)");
+}
+
+// ---- gRPC timeouts (max_grpc_timeout, grpc_timeout_offset) ----
+
+namespace {
+
+// requestTimeout() for a request with these headers on the only route of `routes`; the upstream
+// headers it leaves are returned in `out`.
+long long timeoutFor(const std::string& routes, std::initializer_list<std::pair<const char*, const char*>> headers,
+                     Fields* out = nullptr, bool envoy_headers = true) {
+  auto t = withRoutes(routes);
+  const Route& r = onlyRoute(*t);
+  Fields f;
+  for (const auto& [name, value] : headers) f.insert(name, value);
+  auto ms = requestTimeout(r, r.retry ? &*r.retry : nullptr, f, envoy_headers).count();
+  if (out) *out = f;
+  return ms;
+}
+
+const char* kGrpcRoute = "  - {match: {prefix: /}, route: {cluster: c, timeout: 7s, max_grpc_timeout: 10s}}\n";
+const char* kGrpc = "application/grpc";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(grpc_timeout_header_sets_the_route_timeout_capped_by_max_grpc_timeout) {
+  Fields up;
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", kGrpc}, {"grpc-timeout", "2S"}}, &up) == 2000);
+  BOOST_TEST(up["grpc-timeout"] == "2000m");
+  BOOST_TEST(up["x-envoy-expected-rq-timeout-ms"] == "2000");
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", "application/grpc+proto"}, {"grpc-timeout", "1M"}}, &up) == 10000);
+  BOOST_TEST(up["grpc-timeout"] == "10000m");  // the upstream is told the capped deadline
+  // No (or an unreadable) grpc-timeout: Envoy's "infinity", then the cap.
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", kGrpc}}) == 10000);
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", kGrpc}, {"grpc-timeout", "soon"}}) == 10000);
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", kGrpc}, {"grpc-timeout", "99999999H"}}) == 10000);
+  // Not gRPC (grpc-web is not): the route timeout, grpc-timeout left alone.
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", "application/grpc-web"}, {"grpc-timeout", "2S"}}, &up) == 7000);
+  BOOST_TEST(up["grpc-timeout"] == "2S");
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"grpc-timeout", "2S"}}) == 7000);
+}
+
+BOOST_AUTO_TEST_CASE(max_grpc_timeout_zero_means_no_cap) {
+  const char* routes = "  - {match: {prefix: /}, route: {cluster: c, max_grpc_timeout: 0s}}\n";
+  Fields up;
+  BOOST_TEST(timeoutFor(routes, {{"content-type", kGrpc}, {"grpc-timeout", "1H"}}) == 3600000);
+  BOOST_TEST(timeoutFor(routes, {{"content-type", kGrpc}}, &up) == 0);  // no timeout at all
+  BOOST_TEST(up.count("x-envoy-expected-rq-timeout-ms") == 0u);
+  BOOST_TEST(up.count("grpc-timeout") == 0u);
+  // Without max_grpc_timeout, grpc-timeout is not read: the route's (default 15 s) timeout.
+  BOOST_TEST(timeoutFor("  - {match: {prefix: /}, route: {cluster: c}}\n",
+                        {{"content-type", kGrpc}, {"grpc-timeout", "1S"}}, &up) == 15000);
+  BOOST_TEST(up["grpc-timeout"] == "1S");
+  BOOST_TEST(up["x-envoy-expected-rq-timeout-ms"] == "15000");
+}
+
+BOOST_AUTO_TEST_CASE(grpc_timeout_offset_applies_only_when_it_leaves_time) {
+  const char* routes =
+      "  - {match: {prefix: /}, route: {cluster: c, max_grpc_timeout: 0s, grpc_timeout_offset: 0.5s}}\n";
+  BOOST_TEST(timeoutFor(routes, {{"content-type", kGrpc}, {"grpc-timeout", "2S"}}) == 1500);
+  BOOST_TEST(timeoutFor(routes, {{"content-type", kGrpc}, {"grpc-timeout", "400m"}}) == 400);
+  BOOST_TEST(timeoutFor(routes, {{"content-type", kGrpc}, {"grpc-timeout", "500m"}}) == 500);
+  BOOST_TEST(timeoutFor(routes, {{"content-type", kGrpc}}) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(expected_timeout_header_is_the_per_try_timeout_when_shorter) {
+  Fields up;
+  const char* routes = "  - {match: {prefix: /}, route: {cluster: c, timeout: 3s, retry_policy: {per_try_timeout: 1s}}}\n";
+  BOOST_TEST(timeoutFor(routes, {}, &up) == 3000);
+  BOOST_TEST(up["x-envoy-expected-rq-timeout-ms"] == "1000");
+  const char* longer = "  - {match: {prefix: /}, route: {cluster: c, timeout: 3s, retry_policy: {per_try_timeout: 5s}}}\n";
+  BOOST_TEST(timeoutFor(longer, {}, &up) == 3000);
+  BOOST_TEST(up["x-envoy-expected-rq-timeout-ms"] == "3000");
+  BOOST_TEST(timeoutFor("  - {match: {prefix: /}, route: {cluster: c, timeout: 0s}}\n", {}, &up) == 0);
+  BOOST_TEST(up.count("x-envoy-expected-rq-timeout-ms") == 0u);
+  // suppress_envoy_headers: no header, but grpc-timeout is still rewritten.
+  BOOST_TEST(timeoutFor(kGrpcRoute, {{"content-type", kGrpc}, {"grpc-timeout", "2S"}}, &up, false) == 2000);
+  BOOST_TEST(up.count("x-envoy-expected-rq-timeout-ms") == 0u);
+  BOOST_TEST(up["grpc-timeout"] == "2000m");
+}
+
+BOOST_AUTO_TEST_CASE(negative_grpc_timeouts_are_rejected) {
+  std::string error = errorOf([] { withRoutes("  - {match: {prefix: /}, route: {cluster: c, max_grpc_timeout: -1s}}\n"); });
+  BOOST_TEST(contains(error, "max_grpc_timeout: must not be negative"), error);
+  error = errorOf([] { withRoutes("  - {match: {prefix: /}, route: {cluster: c, grpc_timeout_offset: -1s}}\n"); });
+  BOOST_TEST(contains(error, "grpc_timeout_offset: must not be negative"), error);
 }
 
 // ---- retry policy ----

@@ -51,10 +51,15 @@ std::optional<std::chrono::nanoseconds> parseGrpcTimeout(std::string_view value)
     n = n * 10 + static_cast<uint64_t>(c - '0');
   }
   using namespace std::chrono;
+  // Eight digits of hours (or minutes) overflow nanoseconds: those saturate.
+  auto saturated = [n](uint64_t unit_seconds) {
+    constexpr uint64_t kMaxSeconds = uint64_t(duration_cast<seconds>(nanoseconds::max()).count());
+    return n > kMaxSeconds / unit_seconds ? nanoseconds::max() : nanoseconds(seconds(n * unit_seconds));
+  };
   switch (value.back()) {
-    case 'H': return duration_cast<nanoseconds>(hours(n));
-    case 'M': return duration_cast<nanoseconds>(minutes(n));
-    case 'S': return duration_cast<nanoseconds>(seconds(n));
+    case 'H': return saturated(3600);
+    case 'M': return saturated(60);
+    case 'S': return saturated(1);
     case 'm': return duration_cast<nanoseconds>(milliseconds(n));
     case 'u': return duration_cast<nanoseconds>(microseconds(n));
     case 'n': return nanoseconds(n);

@@ -120,7 +120,8 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
   }
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts = (retry && buffered) ? retry->num_retries + 1 : 1;
-  auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
+  auto timeout = requestTimeout(route, retry, fields_, !conn_->config->suppress_envoy_headers);
+  auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
   std::optional<uint64_t> hash = requestHash(route, fields_, conn_->remote);
   bool replay = false;  // the last attempt found its pooled connection closed: again, at once
   for (uint32_t attempt = 0; attempt < attempts; ++attempt) {

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "proxy/config/config_source.h"
 #include "proxy/config/http2_options.h"
 #include "proxy/config/proto_values.h"
@@ -77,7 +78,13 @@ std::shared_ptr<const HcmConfig> HcmConfig::compile(const hcm::HttpConnectionMan
     try {
       HttpFilterSlot slot{factory->name, factory->parse(f.has_typed_config() ? &f.typed_config() : nullptr),
                           factory->on_request};
-      if (factory->on_request == nullptr) router = true;
+      if (factory->on_request == nullptr) {
+        router = true;
+        envoy::extensions::filters::http::router::v3::Router settings;
+        if (f.has_typed_config() && !f.typed_config().UnpackTo(&settings))
+          throw std::invalid_argument("typed_config does not parse as " + settings.GetTypeName());
+        c->suppress_envoy_headers = settings.suppress_envoy_headers();
+      }
       else if (!f.disabled()) c->filters.push_back(std::move(slot));
     } catch (const std::exception& e) {
       throw std::invalid_argument(where + ": " + e.what());

@@ -44,6 +44,7 @@ struct HcmConfig {
   std::chrono::milliseconds idle_timeout{3600000};
   std::chrono::milliseconds request_headers_timeout{0};
   std::string server_name = "envoy";
+  bool suppress_envoy_headers = false;  // the router's: no x-envoy-expected-rq-timeout-ms upstream
   bool websocket = false;  // HCM-level upgrade_configs
   std::vector<std::shared_ptr<const AccessLogger>> access_logs;
   std::shared_ptr<HcmStats> stats;

@@ -741,7 +741,8 @@ asio::awaitable<bool> Http1Session::forward(RequestState& rs, RequestParser& par
   const RetryPolicy* retry = route.retry ? &*route.retry : (vh.retry ? &*vh.retry : nullptr);
   uint32_t attempts_left = (retry && buffered) ? retry->num_retries + 1 : 1;
   std::vector<const Host*> tried;
-  auto deadline = route.timeout.count() > 0 ? Clock::now() + route.timeout : Clock::time_point::max();
+  auto timeout = requestTimeout(route, retry, fields, !config_->suppress_envoy_headers);
+  auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
   std::optional<uint64_t> hash = requestHash(route, fields, remote_);
 
   // Set when an attempt died on a reused connection the server had already closed: the request

@@ -6,9 +6,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <algorithm>
+#include <charconv>
 
 #include <re2/re2.h>
 
+#include "net/grpc/grpc_framing.h"
 #include "observe/log.h"
 #include "proxy/config/proto_values.h"
 #include "proxy/upstream/load_balancer.h"
@@ -252,6 +255,49 @@ std::optional<uint64_t> requestHash(const Route& route, const Fields& fields, co
     }
   }
   return hash;
+}
+
+namespace {
+
+const HeaderName kExpectedTimeout("x-envoy-expected-rq-timeout-ms");
+const HeaderName kGrpcTimeout("grpc-timeout");
+
+// Envoy's test: application/grpc, or application/grpc+<codec> (not grpc-web).
+bool isGrpc(const Fields& fields) {
+  std::string_view type = fields[http::field::content_type];
+  constexpr std::string_view kGrpc = "application/grpc";
+  return type.starts_with(kGrpc) && (type.size() == kGrpc.size() || type[kGrpc.size()] == '+');
+}
+
+}  // namespace
+
+std::chrono::milliseconds requestTimeout(const Route& route, const RetryPolicy* retry, Fields& fields,
+                                         bool envoy_headers) {
+  using std::chrono::milliseconds;
+  bool grpc_deadline = route.max_grpc_timeout && isGrpc(fields);
+  milliseconds timeout = route.timeout;
+  if (grpc_deadline) {
+    timeout = milliseconds(0);  // no grpc-timeout: none (then the cap, if any)
+    auto value = fields.find(kGrpcTimeout);
+    if (value != fields.end())
+      if (auto parsed = net::grpc::parseGrpcTimeout(value->value()))
+        timeout = std::min(std::chrono::ceil<milliseconds>(*parsed), kNoTimeout);
+    if (route.grpc_timeout_offset < timeout) timeout -= route.grpc_timeout_offset;
+    milliseconds cap = *route.max_grpc_timeout;
+    if (cap.count() != 0 && (timeout.count() == 0 || timeout > cap)) timeout = cap;
+  }
+  milliseconds expected = retry ? retry->per_try_timeout : milliseconds(0);
+  if (timeout.count() != 0 && expected >= timeout) expected = milliseconds(0);
+  if (expected.count() == 0) expected = timeout;
+  if (expected.count() > 0) {
+    if (envoy_headers) {
+      std::array<char, 24> digits;
+      auto end = std::to_chars(digits.data(), digits.data() + digits.size(), expected.count()).ptr;
+      fields.set(kExpectedTimeout, std::string_view(digits.data(), size_t(end - digits.data())));
+    }
+    if (grpc_deadline) fields.set(kGrpcTimeout, net::grpc::formatGrpcTimeout(expected));
+  }
+  return timeout;
 }
 
 boost::asio::awaitable<bool> retryBackoff(const ClusterInfo& cluster, const RetryPolicy& retry, uint32_t attempt,

@@ -54,6 +54,14 @@ std::vector<std::pair<std::string, std::string>> directResponseHeaders(const Rou
 // The route's hash policies over a request (consistent-hash balancers), if any applies.
 std::optional<uint64_t> requestHash(const Route& route, const Fields& fields,
                                     const boost::asio::ip::tcp::endpoint& remote);
+// The request's timeout (0: none), as Envoy's router works it out: the route's timeout, or for a
+// gRPC request on a route with max_grpc_timeout the client's grpc-timeout (none when absent or
+// unreadable) less grpc_timeout_offset when that leaves some, capped by max_grpc_timeout unless
+// it is 0. The upstream request is told what it has (per-try timeout when shorter, else this):
+// x-envoy-expected-rq-timeout-ms unless `envoy_headers` is off (the router's
+// suppress_envoy_headers), and grpc-timeout when the route sets max_grpc_timeout.
+std::chrono::milliseconds requestTimeout(const Route& route, const RetryPolicy* retry, Fields& fields,
+                                         bool envoy_headers);
 // Before retry `attempt` (1, 2, ...): the retry budget (max_retries breaker) and the jittered
 // exponential backoff. False when the budget is spent (counted as upstream_rq_retry_overflow).
 boost::asio::awaitable<bool> retryBackoff(const ClusterInfo& cluster, const RetryPolicy& retry, uint32_t attempt,

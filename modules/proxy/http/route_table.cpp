@@ -179,6 +179,11 @@ Route compileRoute(const rv3::Route& r, const PerFilterConfigParser& per_filter)
       if (a.host_rewrite_specifier_case() == A::kAutoHostRewrite) out.auto_host_rewrite = a.auto_host_rewrite().value();
       if (a.has_timeout()) out.timeout = toMillis(a.timeout());
       if (a.has_idle_timeout()) out.idle_timeout = timeoutOrNever(a.idle_timeout());
+      if (a.has_max_grpc_timeout()) out.max_grpc_timeout = toMillis(a.max_grpc_timeout());
+      if (a.has_grpc_timeout_offset()) out.grpc_timeout_offset = toMillis(a.grpc_timeout_offset());
+      if (out.max_grpc_timeout.value_or(std::chrono::milliseconds(0)).count() < 0)
+        throw std::invalid_argument("max_grpc_timeout: must not be negative");
+      if (out.grpc_timeout_offset.count() < 0) throw std::invalid_argument("grpc_timeout_offset: must not be negative");
       if (a.has_retry_policy()) out.retry = compileRetry(a.retry_policy());
       for (const auto& mp : a.request_mirror_policies()) {
         MirrorPolicy p;

@@ -108,6 +108,9 @@ struct Route {
   bool auto_host_rewrite = false;
   std::chrono::milliseconds timeout{15000};  // 0 disables
   std::optional<std::chrono::milliseconds> idle_timeout;
+  // gRPC requests take their timeout from grpc-timeout, less the offset, capped by this (0: no cap).
+  std::optional<std::chrono::milliseconds> max_grpc_timeout;
+  std::chrono::milliseconds grpc_timeout_offset{0};
   std::optional<RetryPolicy> retry;
   std::vector<MirrorPolicy> mirrors;
   std::vector<HashPolicy> hash;
