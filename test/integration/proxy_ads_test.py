@@ -14,6 +14,7 @@ import unittest
 
 import harness
 import proxy_harness as ph
+from proxy_h2_test import IDENTITY, FlakyEcho, grpc
 
 XDS_SERVER = os.environ.get("XDS_TEST_SERVER", "")
 HCM_TYPE = ph.HCM_TYPE
@@ -556,6 +557,83 @@ class ProxyAdsTest(harness.MonomeshTestCase):
                 proxy.launch()
                 self.assertEqual(proxy.wait(), 1, proxy.log())
                 self.assertIn(message, proxy.log())
+
+
+@unittest.skipIf(grpc is None, "python3-grpcio is not installed (scripts/setup.sh installs it)")
+class Http2PoolSweepTest(harness.MonomeshTestCase):
+    """Upstream HTTP/2 connections are swept: closed after the cluster's idle_timeout
+    (common_http_protocol_options), and drained (GOAWAY, open streams finish, then closed) when
+    their host leaves the cluster through EDS. gRPC servers a and b behind an EDS cluster."""
+
+    def setUp(self):
+        self.servers = {}
+        for name in ("a", "b"):
+            server = FlakyEcho(name=name)
+            server.server.start()
+            self.addCleanup(server.server.stop, 0)
+            self.servers[name] = server
+        self.port = ph.free_port()
+        self.route_name = "http.%d" % self.port
+        self.resources = {
+            "clusters": [],
+            "endpoints": [assignment("g", self.servers["a"].port)],
+            "listeners": [rds_listener("grpc", self.port, self.route_name)],
+            "routes": [route_config(self.route_name, "g")],
+        }
+
+    def start(self, **cluster_extra):
+        cluster = dict(eds_cluster("g"), http2_protocol_options={}, **cluster_extra)
+        self.resources["clusters"] = [cluster]
+        self.xds = XdsServer(self.resources)
+        self.addCleanup(self.xds.cleanup)
+        self.xds.start()
+        self.proxy = ph.Proxy(ads_bootstrap(self.xds.port, ph.free_port()))
+        self.addCleanup(self.proxy.cleanup)
+        self.proxy.start()
+        self.addCleanup(self.proxy.stop)
+        self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
+        self.addCleanup(self.channel.close)
+
+    def served_by(self):
+        method = self.channel.unary_unary("/test.Echo/Unary", request_serializer=IDENTITY,
+                                          response_deserializer=IDENTITY)
+        _, call = method.with_call(b"hi", timeout=10)
+        return dict(call.trailing_metadata())["x-served-by"]
+
+    def test_idle_connections_close_after_the_idle_timeout(self):
+        self.start(common_http_protocol_options={"idle_timeout": "1s"})
+        self.assertEqual(self.served_by(), "a")
+        self.assertEqual(self.proxy.stat("cluster.g.upstream_cx_active"), 1)
+        ph.wait_for(lambda: self.proxy.stat("cluster.g.upstream_cx_active") == 0, timeout=10,
+                    what="the idle upstream connection to close")
+        self.assertEqual(self.proxy.stat("cluster.g.upstream_cx_destroy"), 1)
+        # The next request connects again.
+        self.assertEqual(self.served_by(), "a")
+        self.assertEqual(self.proxy.stat("cluster.g.upstream_cx_total"), 2)
+
+    def test_the_default_idle_timeout_keeps_connections(self):
+        self.start()
+        self.assertEqual(self.served_by(), "a")
+        time.sleep(2.5)  # more than two sweeps
+        self.assertEqual(self.proxy.stat("cluster.g.upstream_cx_active"), 1)
+        self.assertEqual(self.served_by(), "a")
+        self.assertEqual(self.proxy.stat("cluster.g.upstream_cx_total"), 1)
+
+    def test_a_removed_host_drains_letting_its_streams_finish(self):
+        self.start()
+        slow = self.channel.unary_unary("/test.Echo/Slow", request_serializer=IDENTITY,
+                                        response_deserializer=IDENTITY)
+        pending = slow.future(b"4", timeout=20)  # a 4 s call on the connection to a
+        ph.wait_for(lambda: self.proxy.stat("cluster.g.upstream_cx_active") == 1, what="the connection to a")
+        self.resources["endpoints"] = [assignment("g", self.servers["b"].port)]
+        self.xds.write(self.resources)
+        ph.wait_for(lambda: self.served_by() == "b", timeout=10, what="requests to go to b")
+        self.assertFalse(pending.done(), "the slow call ended before its host was removed")
+        self.assertEqual(pending.result(), b"4")  # its stream finished on the draining connection
+        ph.wait_for(lambda: self.proxy.stat("cluster.g.upstream_cx_destroy") == 1, timeout=10,
+                    what="the connection to a to close")
+        self.assertEqual(self.proxy.stat("cluster.g.upstream_cx_active"), 1)  # the one to b
+        self.assertEqual(self.served_by(), "b")
 
 
 if __name__ == "__main__":

@@ -44,10 +44,12 @@ def run(cmd, timeout=60):
 
 class FlakyEcho:
     """A python3-grpcio echo server; /test.Echo/Flaky answers UNAVAILABLE to the first `fail`
-    calls of each key (metadata x-key)."""
+    calls of each key (metadata x-key); /test.Echo/Slow answers after 2 s (or as many seconds as
+    its request says); Unary's x-served-by trailer is `name`."""
 
-    def __init__(self, fail=2):
+    def __init__(self, fail=2, name="python"):
         self.fail = fail
+        self.name = name
         self.calls = {}
         self.lock = threading.Lock()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
@@ -56,7 +58,7 @@ class FlakyEcho:
 
     def _handlers(self):
         def unary(request, context):
-            context.set_trailing_metadata((("x-served-by", "python"),))
+            context.set_trailing_metadata((("x-served-by", self.name),))
             return request
 
         def fail(request, context):
@@ -79,7 +81,11 @@ class FlakyEcho:
                 yield b"echo:" + r
 
         def slow(request, context):
-            threading.Event().wait(2)
+            try:
+                seconds = float(request)
+            except ValueError:
+                seconds = 2
+            threading.Event().wait(seconds)
             return request
 
         def headers(request, context):

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "proxy/config/proto_values.h"
 #include "proxy/upstream/cluster.h"
 #include "proxy_test_util.h"
 
@@ -78,6 +79,27 @@ per_connection_buffer_limit_bytes: 32768
   BOOST_TEST(c->ring_min_size == 4096u);
   BOOST_TEST(c->max_requests_per_connection == 100u);
   BOOST_TEST(c->per_connection_buffer_limit == 32768u);
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_of_upstream_connections) {
+  monomesh::observe::StatsStore stats;
+  BOOST_TEST(compileYaml(kStatic, stats)->idle_timeout.count() == 3600000);  // Envoy's 1 h
+  auto common = compileYaml(std::string(kStatic) + "common_http_protocol_options: {idle_timeout: 2s}\n", stats);
+  BOOST_TEST(common->idle_timeout.count() == 2000);
+  auto never = compileYaml(std::string(kStatic) + "common_http_protocol_options: {idle_timeout: 0s}\n", stats);
+  BOOST_TEST(never->idle_timeout.count() == kNoTimeout.count());
+  auto typed = compileYaml(std::string(kStatic) + R"(
+typed_extension_protocol_options:
+  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+    common_http_protocol_options: {idle_timeout: 30s}
+    explicit_http_config: {http2_protocol_options: {}}
+)",
+                           stats);
+  BOOST_TEST(typed->idle_timeout.count() == 30000);
+  BOOST_TEST(typed->http2);
+  // A GOAWAY'd HTTP/2 connection lets its streams finish (their own timeouts bound them).
+  BOOST_TEST(typed->h2.drain_timeout.count() == kNoTimeout.count());
 }
 
 BOOST_AUTO_TEST_CASE(lb_policies) {

@@ -52,6 +52,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   bool closed() const noexcept { return closed_; }
   size_t activeStreams() const noexcept { return streams_.size(); }
+  // When the last stream ended (or the connection started); meaningful while activeStreams() is 0.
+  std::chrono::steady_clock::time_point idleSince() const noexcept { return idle_since_; }
   Transport& transport() noexcept { return *transport_; }
   const H2Options& options() const noexcept { return options_; }
 

@@ -95,13 +95,16 @@ void ProxyServer::startPoolSweeps() {
       auto self = weak.lock();
       if (ec || !self) return;
       worker->flushHttp2Stats();
-      if (++*ticks % 5 == 0) worker->pool.sweep(Clock::now(), [clusters = worker->clusters()](const Host* h) {
+      auto current = [clusters = worker->clusters()](const Host* h) {
         if (!clusters) return false;
         for (const auto& [name, entry] : clusters->clusters)
           for (const auto& host : entry.hosts->hosts)
             if (host.get() == h) return true;
         return false;
-      });
+      };
+      // HTTP/2 connections each second (a host that left drains at once), HTTP/1 every 5 s.
+      worker->h2_pool.sweep(Clock::now(), current);
+      if (++*ticks % 5 == 0) worker->pool.sweep(Clock::now(), current);
       timer->expires_after(std::chrono::seconds(1));
       timer->async_wait([self](boost::system::error_code e) { (*self)(e); });
     };

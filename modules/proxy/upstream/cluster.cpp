@@ -70,12 +70,18 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
   if (info->type == Type::OriginalDst && info->lb != LbPolicy::ClusterProvided && c.lb_policy() != cv3::Cluster::ROUND_ROBIN)
     throw std::invalid_argument("lb_policy: ORIGINAL_DST clusters use CLUSTER_PROVIDED");
   if (c.has_connect_timeout()) info->connect_timeout = toMillis(c.connect_timeout());
+  // Upstream connections without requests close after idle_timeout (default 1 h; 0 never).
+  auto idle = [&info](const envoy::config::core::v3::HttpProtocolOptions& o) {
+    if (o.has_idle_timeout()) info->idle_timeout = timeoutOrNever(o.idle_timeout());
+  };
+  if (c.has_common_http_protocol_options()) idle(c.common_http_protocol_options());
   const envoy::config::core::v3::Http2ProtocolOptions* h2 = c.has_http2_protocol_options() ? &c.http2_protocol_options() : nullptr;
   if (auto it = c.typed_extension_protocol_options().find("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
       it != c.typed_extension_protocol_options().end()) {
     envoy::extensions::upstreams::http::v3::HttpProtocolOptions options;
     if (!it->second.UnpackTo(&options))
       throw std::invalid_argument("typed_extension_protocol_options: expected an HttpProtocolOptions");
+    if (options.has_common_http_protocol_options()) idle(options.common_http_protocol_options());
     if (options.explicit_http_config().has_http2_protocol_options()) h2 = &options.explicit_http_config().http2_protocol_options();
     if (h2) info->h2 = h2OptionsFrom(*h2);  // before `options` goes away
     info->http2 = h2 != nullptr;
@@ -83,6 +89,9 @@ std::shared_ptr<ClusterInfo> ClusterInfo::compile(const cv3::Cluster& c, observe
     info->http2 = true;
     info->h2 = h2OptionsFrom(*h2);
   }
+  // A GOAWAY'd upstream connection (idle, its host gone, the proxy draining) lets its streams
+  // finish, however long their own timeouts allow, as Envoy's drained pools do.
+  info->h2.drain_timeout = kNoTimeout;
   if (c.has_transport_socket() && !isPlaintextTransportSocket(c.transport_socket())) {
     info->tls = std::make_shared<const UpstreamTls>(compileUpstreamTls(c.transport_socket(), "transport_socket", secrets));
   }

@@ -69,7 +69,10 @@ asio::awaitable<H2Pool::Acquired> H2Pool::acquire(std::shared_ptr<const ClusterI
        }},
       &counters_);
   session->start();
-  hosts_[host.get()].sessions.push_back(session);
+  Entry& entry = hosts_[host.get()];
+  entry.host = host;
+  entry.idle_timeout = cluster->idle_timeout;
+  entry.sessions.push_back(session);
   co_return Acquired{ConnectError::None, session};
 }
 
@@ -78,10 +81,42 @@ void H2Pool::drain() {
     for (auto& s : entry.sessions) s->shutdown();
 }
 
+void H2Pool::sweep(std::chrono::steady_clock::time_point now, const std::function<bool(const Host*)>& current) {
+  auto closed = [](const auto& s) { return s->closed(); };
+  std::erase_if(leaving_, closed);
+  for (auto it = hosts_.begin(); it != hosts_.end();) {
+    Entry& entry = it->second;
+    std::erase_if(entry.sessions, closed);
+    if (!current(it->first)) {
+      // The host left its cluster: no new streams, the open ones finish.
+      for (auto& s : entry.sessions) {
+        s->shutdown();
+        if (!s->closed()) leaving_.push_back(std::move(s));
+      }
+      entry.sessions.clear();
+    } else {
+      for (const auto& s : entry.sessions)
+        if (s->activeStreams() == 0 && now - s->idleSince() >= entry.idle_timeout) s->shutdown();
+    }
+    // An entry with a connect in flight stays for the requests waiting on it.
+    it = entry.sessions.empty() && !entry.connecting ? hosts_.erase(it) : std::next(it);
+  }
+}
+
+size_t H2Pool::connectionCount() const {
+  size_t n = 0;
+  for (const auto& [host, entry] : hosts_)
+    for (const auto& s : entry.sessions) n += s->closed() ? 0 : 1;
+  for (const auto& s : leaving_) n += s->closed() ? 0 : 1;
+  return n;
+}
+
 void H2Pool::shutdown() {
   for (auto& [host, entry] : hosts_)
     for (auto& s : entry.sessions) s->close();
   hosts_.clear();
+  for (auto& s : leaving_) s->close();
+  leaving_.clear();
 }
 
 }  // namespace monomesh::proxy
