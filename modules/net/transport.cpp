@@ -40,7 +40,36 @@ class StreamTransport final : public Transport {
   MaybeTlsStream stream_;
 };
 
+class UnixTransport final : public Transport {
+ public:
+  explicit UnixTransport(boost::asio::local::stream_protocol::socket socket) : socket_(std::move(socket)) {}
+  boost::asio::any_io_executor executor() override { return socket_.get_executor(); }
+  void readSome(boost::asio::mutable_buffer buffer, IoHandler handler) override {
+    socket_.async_read_some(buffer, std::move(handler));
+  }
+  void write(boost::asio::const_buffer buffer, IoHandler handler) override {
+    boost::asio::async_write(socket_, buffer, std::move(handler));
+  }
+  void close() override {
+    boost::system::error_code ignored;
+    socket_.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+  std::string peerAddress() const override {
+    boost::system::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    return ec || ep.path().empty() ? "unix" : "unix:" + ep.path();
+  }
+
+ private:
+  boost::asio::local::stream_protocol::socket socket_;
+};
+
 }  // namespace
+
+std::unique_ptr<Transport> makeUnixTransport(boost::asio::local::stream_protocol::socket socket) {
+  return std::make_unique<UnixTransport>(std::move(socket));
+}
 
 std::unique_ptr<Transport> makeTransport(MaybeTlsStream stream) {
   return std::make_unique<StreamTransport>(std::move(stream));

@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <functional>
@@ -35,5 +36,7 @@ class MaybeTlsStream;
 // A connected (and, for TLS, handshaken) stream as a Transport.
 std::unique_ptr<Transport> makeTransport(MaybeTlsStream stream);
 std::unique_ptr<Transport> makeTcpTransport(boost::asio::ip::tcp::socket socket);
+// A connected Unix domain socket (a local gRPC peer such as an SDS agent), plaintext.
+std::unique_ptr<Transport> makeUnixTransport(boost::asio::local::stream_protocol::socket socket);
 
 }  // namespace monomesh::net

@@ -2,7 +2,8 @@
 // Istio's two secrets from a certificate folder (cert-chain.pem, key.pem, root-cert.pem) over
 // envoy.service.secret.v3.SecretDiscoveryService/StreamSecrets on 127.0.0.1:<free port>:
 // "default" (the workload certificate) and "ROOTCA" (the trust roots). Pushes when the files
-// change. Prints the port; runs until stdin closes.
+// change. Prints the port; runs until stdin closes. With --unix PATH it also serves on that Unix
+// domain socket, as Istio 1.1's node agent did (unix:/var/run/sds/uds_path).
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "net/grpc/grpc_server.h"
 #include "net/xds/ads_server.h"
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <unistd.h>
 
@@ -54,11 +56,19 @@ struct FolderSecrets : xds::ResourceSource {
   }
 };
 
+asio::awaitable<void> acceptUnix(asio::local::stream_protocol::acceptor* acceptor, grpc::GrpcServer* server) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    server->serve(makeUnixTransport(std::move(socket)));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: sds_test_server CERT_FOLDER\n";
+  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--unix")) {
+    std::cerr << "usage: sds_test_server CERT_FOLDER [--unix PATH]\n";
     return 2;
   }
   asio::io_context io{1};
@@ -68,6 +78,12 @@ int main(int argc, char** argv) {
   source->dir = argv[1];
   xds::AdsServer sds(grpc_server, source, std::string(xds::kSdsMethod));
   asio::co_spawn(io, grpc_server.acceptLoop(acceptor), asio::detached);
+  std::optional<asio::local::stream_protocol::acceptor> unix_acceptor;
+  if (argc == 4) {
+    ::unlink(argv[3]);
+    unix_acceptor.emplace(io, asio::local::stream_protocol::endpoint(argv[3]));
+    asio::co_spawn(io, acceptUnix(&*unix_acceptor, &grpc_server), asio::detached);
+  }
   std::cout << acceptor.local_endpoint().port() << std::endl;
   std::string last = source->version();
   asio::steady_timer poll(io);

@@ -102,6 +102,25 @@ typed_extension_protocol_options:
   BOOST_TEST(typed->h2.drain_timeout.count() == kNoTimeout.count());
 }
 
+BOOST_AUTO_TEST_CASE(pipe_endpoints_are_no_hosts) {
+  monomesh::observe::StatsStore stats;
+  auto c = compileYaml(R"(
+name: sds-grpc
+type: STATIC
+load_assignment:
+  cluster_name: sds-grpc
+  endpoints: [{lb_endpoints: [{endpoint: {address: {pipe: {path: /var/run/sds/uds_path}}}}]}]
+)",
+                       stats);
+  BOOST_TEST(c->targets.empty());
+  auto error = compileError(R"(
+name: x
+type: STATIC
+load_assignment: {cluster_name: x, endpoints: [{lb_endpoints: [{endpoint: {address: {}}}]}]}
+)");
+  BOOST_TEST(contains(error, "endpoint.address: a socket_address or a pipe is required"), error);
+}
+
 BOOST_AUTO_TEST_CASE(lb_policies) {
   const std::pair<const char*, ClusterInfo::LbPolicy> policies[] = {
       {"ROUND_ROBIN", ClusterInfo::LbPolicy::RoundRobin}, {"LEAST_REQUEST", ClusterInfo::LbPolicy::LeastRequest},

@@ -2,6 +2,8 @@
 // kind of source is refused naming the field;
 // initial_fetch_timeout defaults; the ADS/SDS gRPC target comes from a static cluster.
 #include <boost/test/unit_test.hpp>
+#include <utility>
+#include <vector>
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
 #include "proxy/config/config_source.h"
@@ -126,6 +128,66 @@ BOOST_AUTO_TEST_CASE(grpc_target_is_the_static_clusters_first_endpoint) {
   auto empty = fromYaml<core::ApiConfigSource>("api_type: GRPC\ngrpc_services: [{envoy_grpc: {}}]");
   auto err = grpcTargetOf(empty, bootstrap, "ads_config", target);
   BOOST_TEST(contains(err, "ads_config.grpc_services[0].envoy_grpc.cluster_name: required"), err);
+}
+
+BOOST_AUTO_TEST_CASE(grpc_targets_over_unix_sockets_and_google_grpc) {
+  auto bootstrap = fromYaml<Bootstrap>(R"(
+static_resources:
+  clusters:
+  - name: sds-grpc
+    type: STATIC
+    http2_protocol_options: {}
+    load_assignment:
+      cluster_name: sds-grpc
+      endpoints: [{lb_endpoints: [{endpoint: {address: {pipe: {path: /var/run/sds/uds_path}}}}]}]
+)");
+  auto target = [&](const std::string& service, std::string* error = nullptr) {
+    auto api = fromYaml<core::ApiConfigSource>("api_type: GRPC\ngrpc_services: [" + service + "]");
+    GrpcTarget out;
+    std::string err = grpcTargetOf(api, bootstrap, "sds_config", out);
+    if (error) *error = err;
+    else BOOST_TEST(err == "", err);
+    return out;
+  };
+  auto pipe = target("{envoy_grpc: {cluster_name: sds-grpc}}");
+  BOOST_TEST(pipe.unix_path == "/var/run/sds/uds_path");
+  BOOST_TEST(pipe.text() == "unix:/var/run/sds/uds_path");
+  // Istio 1.1's sidecar SDS config.
+  auto istio = target("{google_grpc: {target_uri: 'unix:/var/run/sds/uds_path', stat_prefix: sdsstat, "
+                      "channel_credentials: {local_credentials: {}}}}");
+  BOOST_TEST(istio.unix_path == "/var/run/sds/uds_path");
+  BOOST_TEST(istio.cluster == "");
+  BOOST_TEST(target("{google_grpc: {target_uri: 'unix:///run/agent.sock', stat_prefix: s}}").unix_path ==
+             "/run/agent.sock");
+  BOOST_TEST(target("{google_grpc: {target_uri: 'unix:relative.sock', stat_prefix: s}}").unix_path == "relative.sock");
+  auto tcp = target("{google_grpc: {target_uri: 'istio-citadel.istio-system:8060', stat_prefix: s}}");
+  BOOST_TEST(tcp.host == "istio-citadel.istio-system");
+  BOOST_TEST(tcp.port == 8060);
+  auto dns = target("{google_grpc: {target_uri: 'dns:///[::1]:15012', stat_prefix: s}}");
+  BOOST_TEST(dns.host == "::1");
+  BOOST_TEST(dns.port == 15012);
+  std::string error;
+  for (const auto& [service, message] : std::vector<std::pair<std::string, std::string>>{
+           {"{google_grpc: {stat_prefix: s}}", "sds_config.grpc_services[0].google_grpc.target_uri: required"},
+           {"{google_grpc: {target_uri: 'unix:', stat_prefix: s}}", "the Unix socket path is empty"},
+           {"{google_grpc: {target_uri: 'unix://host/x', stat_prefix: s}}", "names a host"},
+           {"{google_grpc: {target_uri: 'unix-abstract:x', stat_prefix: s}}", "abstract Unix sockets are not supported"},
+           {"{google_grpc: {target_uri: 'unix:@x', stat_prefix: s}}", "abstract Unix sockets are not supported"},
+           {"{google_grpc: {target_uri: 'unix:/" + std::string(200, 'x') + "', stat_prefix: s}}", "longer than 107 bytes"},
+           {"{google_grpc: {target_uri: 'pilot', stat_prefix: s}}", "needs a port"},
+           {"{google_grpc: {target_uri: 'pilot:0', stat_prefix: s}}", "needs a port"},
+           {"{google_grpc: {target_uri: 'pilot:99999', stat_prefix: s}}", "needs a port"},
+           {"{google_grpc: {target_uri: 'xds:///pilot', stat_prefix: s}}", "is not a unix: or host:port target"},
+           {"{google_grpc: {target_uri: 'unix:/x', stat_prefix: s, channel_credentials: {google_default: {}}}}",
+            "google_grpc.channel_credentials: only local_credentials are supported"},
+           {"{google_grpc: {target_uri: 'unix:/x', stat_prefix: s, call_credentials: [{from_plugin: {name: "
+            "envoy.grpc_credentials.file_based_metadata}}]}}",
+            "google_grpc.call_credentials: not supported"},
+           {"{}", "sds_config.grpc_services[0]: envoy_grpc or google_grpc is required"},
+       }) {
+    target(service, &error);
+    BOOST_TEST(contains(error, message), service << " -> " << error);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #include "net/grpc/grpc_client.h"
 
 #include "net/grpc/grpc_framing.h"
+#include "observe/log.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -99,7 +100,8 @@ std::shared_ptr<GrpcChannel> GrpcChannel::create(asio::any_io_executor executor,
 
 GrpcChannel::GrpcChannel(asio::any_io_executor executor, std::string host, uint16_t port, ChannelOptions options)
     : executor_(std::move(executor)), host_(std::move(host)), port_(port), options_(std::move(options)) {
-  if (options_.authority.empty()) options_.authority = host_ + ":" + std::to_string(port_);
+  if (options_.authority.empty())
+    options_.authority = options_.unix_path.empty() ? host_ + ":" + std::to_string(port_) : "localhost";
 }
 
 GrpcChannel::~GrpcChannel() {
@@ -114,6 +116,23 @@ void GrpcChannel::close() {
 
 asio::awaitable<bool> GrpcChannel::connectOnce() {
   attempts_++;
+  if (!options_.unix_path.empty()) {
+    // A local peer answers at once or not at all: no resolve, no connect timer.
+    if (options_.unix_path.size() > kMaxUnixPath) {
+      last_error_ = "unix socket path too long: " + options_.unix_path;
+      co_return false;
+    }
+    asio::local::stream_protocol::socket socket(executor_);
+    auto [uec] = co_await socket.async_connect(asio::local::stream_protocol::endpoint(options_.unix_path), nothrow);
+    if (uec) {
+      last_error_ = "cannot connect to unix:" + options_.unix_path + ": " + uec.message();
+      co_return false;
+    }
+    session_ = h2::Session::create(h2::Session::Role::client, makeUnixTransport(std::move(socket)), options_.h2, {},
+                                   &h2_counters_);
+    session_->start();
+    co_return true;
+  }
   asio::ip::tcp::resolver resolver(executor_);
   auto [rec, results] = co_await resolver.async_resolve(host_, std::to_string(port_), nothrow);
   if (rec) {
@@ -182,7 +201,9 @@ asio::awaitable<std::shared_ptr<h2::Session>> GrpcChannel::session(Clock::time_p
                    : std::min(options_.backoff_max, std::chrono::milliseconds(static_cast<int64_t>(
                                                         backoff_.count() * options_.backoff_multiplier)));
     std::uniform_real_distribution<double> jitter(1 - options_.backoff_jitter, 1 + options_.backoff_jitter);
-    next_attempt_ = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(backoff_.count() * jitter(random_)));
+    auto delay = std::chrono::milliseconds(static_cast<int64_t>(backoff_.count() * jitter(random_)));
+    next_attempt_ = Clock::now() + delay;
+    observe::logScope("grpc").warn("{}; retrying in {} ms", last_error_, delay.count());
     if (!wait_for_ready) co_return nullptr;
   }
 }

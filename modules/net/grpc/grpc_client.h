@@ -50,6 +50,9 @@ class ClientCall {
   h2::Headers empty_;
 };
 
+// The longest Unix socket path the kernel takes (sockaddr_un's sun_path less its terminator).
+inline constexpr size_t kMaxUnixPath = 107;
+
 struct ChannelOptions {
   h2::H2Options h2;
   size_t max_message_size = kDefaultMaxMessageSize;
@@ -58,7 +61,9 @@ struct ChannelOptions {
   std::chrono::milliseconds backoff_max{120000};
   double backoff_multiplier = 1.6;
   double backoff_jitter = 0.2;
-  std::string authority;  // :authority; host:port by default
+  std::string authority;  // :authority; host:port by default ("localhost" over a Unix socket)
+  // Connect to this Unix domain socket instead of host:port (gRPC's "unix:" targets).
+  std::string unix_path;
   // Wraps a connected socket (TLS handshake); plain TCP when empty.
   std::function<boost::asio::awaitable<std::unique_ptr<Transport>>(boost::asio::ip::tcp::socket)> secure;
 };

@@ -22,15 +22,19 @@ std::string configSourcePath(const envoy::config::core::v3::ConfigSource& source
 // Envoy's initial_fetch_timeout: 15 s unless set; 0 means wait for ever (returned as 0).
 std::chrono::milliseconds initialFetchTimeout(const envoy::config::core::v3::ConfigSource& source);
 
-// The gRPC server an ApiConfigSource names through envoy_grpc: a static cluster of the bootstrap
-// and the first endpoint of its load_assignment.
+// The gRPC server an ApiConfigSource names: through envoy_grpc, a static cluster of the bootstrap
+// and the first endpoint of its load_assignment (a socket address, or a pipe: a Unix socket);
+// through google_grpc, its target_uri ("unix:/path" or "unix:///path" as Istio 1.1's SDS
+// agent was reached, else "host:port" or "dns:///host:port").
 struct GrpcTarget {
-  std::string cluster;
+  std::string cluster;  // empty for google_grpc
   std::string host;
   uint16_t port = 0;
+  std::string unix_path;  // set for a Unix socket (then host and port are unused)
+  std::string text() const { return unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path; }
 };
-// "" on success; an error naming `field` otherwise (not gRPC, not exactly one envoy_grpc service,
-// no such static cluster, a cluster without endpoints).
+// "" on success; an error naming `field` otherwise (not gRPC, not exactly one gRPC service, no
+// such static cluster, a cluster without endpoints, a target_uri that names no server).
 std::string grpcTargetOf(const envoy::config::core::v3::ApiConfigSource& api,
                          const envoy::config::bootstrap::v3::Bootstrap& bootstrap, const std::string& field,
                          GrpcTarget& out);

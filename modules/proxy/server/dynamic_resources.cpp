@@ -45,8 +45,11 @@ std::string ProxyServer::startAdsClient() {
   // Envoy's xDS retry backoff: 500 ms doubling to 30 s.
   channel.backoff_initial = std::chrono::milliseconds(500);
   channel.backoff_max = std::chrono::seconds(30);
+  channel.unix_path = target.unix_path;
   for (const auto& info : cluster_infos_) {
     if (info->name != target.cluster || !info->tls) continue;
+    if (!target.unix_path.empty())
+      return "dynamic_resources.ads_config: cluster \"" + target.cluster + "\": TLS over a pipe address is not supported";
     auto context = info->tls->context;
     channel.secure = [context](asio::ip::tcp::socket socket) { return secureXdsConnection(std::move(socket), context); };
   }
@@ -55,8 +58,8 @@ std::string ProxyServer::startAdsClient() {
   auto* connected = &stats_.gauge("control_plane.connected_state");
   options.on_connection = [connected](bool up) { connected->set(up ? 1 : 0); };
   ads_client_ = xds::AdsClient::create(ads_channel_, bootstrap_.node(), options);
-  observe::logScope("proxy").info("following the control plane at {}:{} (cluster {}) as node {}", target.host,
-                                  target.port, target.cluster, bootstrap_.node().id());
+  observe::logScope("proxy").info("following the control plane at {} (cluster {}) as node {}", target.text(),
+                                  target.cluster, bootstrap_.node().id());
   return {};
 }
 

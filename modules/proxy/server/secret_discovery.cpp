@@ -30,8 +30,6 @@ std::string ProxyServer::startSecretDiscovery() {
   if (auto err = grpcTargetOf(refs.front().source.api_config_source(), bootstrap_, "sds_config.api_config_source", target);
       !err.empty())
     return err;
-  const std::string& host = target.host;
-  uint16_t port = target.port;
   std::set<std::string> names;
   for (const auto& r : refs) {
     if (r.source.SerializeAsString() != refs.front().source.SerializeAsString())
@@ -40,7 +38,9 @@ std::string ProxyServer::startSecretDiscovery() {
   }
   sds_names_.assign(names.begin(), names.end());
   readiness_.require("secrets");
-  sds_channel_ = net::grpc::GrpcChannel::create(runtime_->main().get_executor(), host, port);
+  net::grpc::ChannelOptions channel;
+  channel.unix_path = target.unix_path;  // Istio's node agent: unix:/var/run/sds/uds_path
+  sds_channel_ = net::grpc::GrpcChannel::create(runtime_->main().get_executor(), target.host, target.port, channel);
   net::xds::AdsClient::Options options;
   options.method = std::string(net::xds::kSdsMethod);
   sds_client_ = net::xds::AdsClient::create(sds_channel_, bootstrap_.node(), options);
@@ -49,7 +49,7 @@ std::string ProxyServer::startSecretDiscovery() {
                            return onSecrets(version, resources);
                          });
   sds_client_->start();
-  observe::logScope("proxy").info("waiting for {} SDS secret(s) from {}:{}", sds_names_.size(), host, port);
+  observe::logScope("proxy").info("waiting for {} SDS secret(s) from {}", sds_names_.size(), target.text());
   return {};
 }
 

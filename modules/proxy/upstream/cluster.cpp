@@ -7,6 +7,7 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "proxy/config/config_source.h"
 #include "proxy/config/proto_values.h"
+#include "observe/log.h"
 
 namespace monomesh::proxy {
 
@@ -155,8 +156,15 @@ std::vector<ClusterInfo::Target> compileLoadAssignment(const envoy::config::endp
     for (int j = 0; j < locality_endpoints.lb_endpoints_size(); ++j) {
       const auto& lb = locality_endpoints.lb_endpoints(j);
       std::string where = prefix + "endpoints[" + std::to_string(i) + "].lb_endpoints[" + std::to_string(j) + "]";
+      if (lb.endpoint().address().has_pipe()) {
+        // A Unix socket: what an envoy_grpc service (ADS, SDS) may name; the HTTP and TCP pools
+        // dial socket addresses only, so the endpoint is no host for routes.
+        observe::logScope("proxy").info("{}: pipe {} serves gRPC config sources only, not routes", where,
+                                        lb.endpoint().address().pipe().path());
+        continue;
+      }
       if (!lb.endpoint().address().has_socket_address())
-        throw std::invalid_argument(where + ".endpoint.address: a socket_address is required");
+        throw std::invalid_argument(where + ".endpoint.address: a socket_address or a pipe is required");
       const auto& sa = lb.endpoint().address().socket_address();
       ClusterInfo::Target t;
       t.address = sa.address();
