@@ -11,7 +11,7 @@ packages=(
   libssl-dev libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev libspdlog-dev libfmt-dev libnghttp2-dev libre2-dev
   # real peers for integration tests and benchmarks
-  curl openssl python3 python3-grpcio python3-protobuf
+  curl openssl python3 python3-grpcio python3-protobuf python3-h2
   nginx-light haproxy wrk nghttp2-client
 )
 

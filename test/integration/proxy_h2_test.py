@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -22,6 +23,13 @@ try:
     import grpc
 except ImportError:  # pragma: no cover
     grpc = None
+try:
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.settings
+except ImportError:  # pragma: no cover
+    h2 = None
 
 IDENTITY = (lambda b: b)
 HTTP2 = {"http2_protocol_options": {}}
@@ -437,6 +445,191 @@ class GrpcTimeoutTest(harness.MonomeshTestCase):
         self.assertLess(time.monotonic() - started, 1.9)
         self.assertTrue(b"grpc-message: upstream request timeout" in out.stdout or b"grpc-status: 4\r\n" in out.stdout,
                         out.stdout)
+
+
+class H2Client:
+    """A python3-h2 client connection, read by hand: the server's SETTINGS, then events."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        # (The proxy is what is tested: the client sends what it is told, a plain CONNECT included.)
+        self.conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
+            client_side=True, validate_outbound_headers=False))
+        self.conn.initiate_connection()
+        self.flush()
+        self.pending = []
+        self.settings = None
+        self.wait_for(lambda e: isinstance(e, h2.events.RemoteSettingsChanged))
+
+    def flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def events(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the proxy closed the connection")
+        events = self.conn.receive_data(data)
+        for e in events:
+            if isinstance(e, h2.events.RemoteSettingsChanged):
+                self.settings = {int(k): v.new_value for k, v in e.changed_settings.items()}
+            if isinstance(e, h2.events.DataReceived):
+                self.conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+        self.flush()
+        return events
+
+    def wait_for(self, predicate):
+        while True:
+            for i, e in enumerate(self.pending):
+                if predicate(e):
+                    del self.pending[i]
+                    return e
+            self.pending.extend(self.events())
+
+    def connect(self, path="/ws", protocol="websocket"):
+        stream = self.conn.get_next_available_stream_id()
+        if protocol:
+            headers = [(":method", "CONNECT"), (":protocol", protocol), (":scheme", "http"), (":path", path),
+                       (":authority", "example.com"), ("sec-websocket-version", "13")]
+        else:  # a plain CONNECT names only the authority (RFC 9113 8.5)
+            headers = [(":method", "CONNECT"), (":authority", "example.com:443")]
+        self.conn.send_headers(stream, headers)
+        self.flush()
+        return stream
+
+    def response(self, stream):
+        """The response headers as a dict, or the StreamReset that came instead."""
+        e = self.wait_for(lambda e: getattr(e, "stream_id", None) == stream and isinstance(
+            e, (h2.events.ResponseReceived, h2.events.StreamReset)))
+        if isinstance(e, h2.events.StreamReset):
+            return e
+        return {k.decode(): v.decode() for k, v in e.headers}
+
+    def send(self, stream, data, end=False):
+        """Sends in frames the peer takes, waiting for window updates as flow control asks."""
+        while True:
+            room = min(self.conn.local_flow_control_window(stream), self.conn.max_outbound_frame_size)
+            if room == 0 and data:
+                self.pending.extend(self.events())
+                continue
+            piece, data = data[:room], data[room:]
+            self.conn.send_data(stream, piece, end_stream=end and not data)
+            self.flush()
+            if not data:
+                return
+
+    def receive(self, stream, size):
+        got = b""
+        while len(got) < size:
+            e = self.wait_for(lambda e: getattr(e, "stream_id", None) == stream and isinstance(
+                e, (h2.events.DataReceived, h2.events.StreamEnded, h2.events.StreamReset)))
+            if not isinstance(e, h2.events.DataReceived):
+                raise AssertionError("the stream ended after %d of %d bytes: %r" % (len(got), size, e))
+            got += e.data
+        return got
+
+    def close(self):
+        self.sock.close()
+
+
+@unittest.skipIf(h2 is None, "python3-h2 is not installed (scripts/setup.sh installs it)")
+class ExtendedConnectTest(harness.MonomeshTestCase):
+    """RFC 8441 WebSocket over HTTP/2 downstream, HTTP/1.1 Upgrade upstream (PyBackend echoes
+    every byte after its 101)."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.binary()
+        cls.ws = ph.PyBackend("ws")
+        cls.ws.start()
+        cls.addClassCleanup(cls.ws.stop)
+        cls.allowed, cls.no_ws, cls.no_connect, cls.admin = (ph.free_port() for _ in range(4))
+        routes = {"virtual_hosts": [ph.vhost("all", ["*"], [ph.route("/down", "down"), ph.route("/", "ws")])]}
+        ws = [{"upgrade_type": "websocket"}]
+        allow = {"allow_connect": True}
+        cls.proxy = ph.Proxy(ph.bootstrap([
+            ph.http_listener("allowed", cls.allowed, routes, upgrade_configs=ws, http2_protocol_options=allow,
+                             stream_idle_timeout="1s"),
+            ph.http_listener("no_ws", cls.no_ws, routes, http2_protocol_options=allow),
+            ph.http_listener("no_connect", cls.no_connect, routes, upgrade_configs=ws),
+        ], [ph.cluster("ws", [cls.ws.port]), ph.cluster("down", [ph.closed_port()])], admin_port=cls.admin))
+        cls.proxy.start()
+        cls.addClassCleanup(cls.proxy.stop)
+
+    def client(self, port):
+        c = H2Client(port)
+        self.addCleanup(c.close)
+        return c
+
+    def test_enable_connect_protocol_is_advertised_only_with_allow_connect(self):
+        enable = h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL
+        self.assertEqual(self.client(self.allowed).settings.get(enable), 1)
+        self.assertNotIn(enable, self.client(self.no_connect).settings)
+
+    def test_websocket_tunnel_both_ways(self):
+        c = self.client(self.allowed)
+        stream = c.connect()
+        response = c.response(stream)
+        self.assertEqual(response[":status"], "200", response)
+        self.assertEqual(response.get("x-backend-name"), "ws")
+        self.assertNotIn("upgrade", response)
+        self.assertNotIn("connection", response)
+        for message in (b"hello", b"x" * 100000, b"bye"):
+            c.send(stream, message)
+            self.assertEqual(c.receive(stream, len(message)), message)
+        # The client's END_STREAM half-closes the upstream, which then closes: the stream ends.
+        c.send(stream, b"", end=True)
+        c.wait_for(lambda e: isinstance(e, h2.events.StreamEnded) and e.stream_id == stream)
+        # Streams of the same connection go on.
+        again = c.connect()
+        self.assertEqual(c.response(again)[":status"], "200")
+        c.send(again, b"again")
+        self.assertEqual(c.receive(again, 5), b"again")
+
+    def test_a_client_reset_closes_the_tunnel(self):
+        c = self.client(self.allowed)
+        stream = c.connect()
+        self.assertEqual(c.response(stream)[":status"], "200")
+        closed = self.proxy.stat("cluster.ws.upstream_cx_destroy")
+        c.conn.reset_stream(stream)
+        c.flush()
+        ph.wait_for(lambda: self.proxy.stat("cluster.ws.upstream_cx_destroy") > closed, what="the upstream to close")
+        other = c.connect()
+        self.assertEqual(c.response(other)[":status"], "200")
+        c.send(other, b"still")
+        self.assertEqual(c.receive(other, 5), b"still")
+
+    def test_a_silent_tunnel_ends_at_the_stream_idle_timeout(self):
+        c = self.client(self.allowed)
+        stream = c.connect()
+        self.assertEqual(c.response(stream)[":status"], "200")
+        c.send(stream, b"ping")
+        self.assertEqual(c.receive(stream, 4), b"ping")
+        started = time.monotonic()
+        c.wait_for(lambda e: isinstance(e, h2.events.StreamReset) and e.stream_id == stream)
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_websocket_must_be_enabled(self):
+        c = self.client(self.no_ws)
+        response = c.response(c.connect())
+        self.assertEqual(response[":status"], "403", response)
+
+    def test_plain_connect_and_other_protocols_are_refused(self):
+        c = self.client(self.allowed)
+        self.assertEqual(c.response(c.connect(protocol=None))[":status"], "403")
+        self.assertEqual(c.response(c.connect(protocol="bytestream"))[":status"], "403")
+
+    def test_without_the_setting_the_protocol_pseudo_header_is_a_stream_error(self):
+        c = self.client(self.no_connect)
+        reset = c.response(c.connect())
+        self.assertIsInstance(reset, h2.events.StreamReset)
+        self.assertEqual(ph.get(self.no_connect, "/").status, 200)  # the proxy serves on
+
+    def test_upstream_unreachable_is_503(self):
+        c = self.client(self.allowed)
+        response = c.response(c.connect(path="/down"))
+        self.assertEqual(response[":status"], "503", response)
 
 
 if __name__ == "__main__":

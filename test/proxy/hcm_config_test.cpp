@@ -72,6 +72,17 @@ BOOST_AUTO_TEST_CASE(router_only) {
   BOOST_TEST(c->filters.empty());  // the router ends the chain; it is not a slot
 }
 
+BOOST_AUTO_TEST_CASE(router_settings_and_extended_connect) {
+  BOOST_TEST(!compileYaml(withFilters(kRouter))->suppress_envoy_headers);
+  BOOST_TEST(!compileYaml(withFilters(kRouter))->h2.enable_connect_protocol);
+  auto c = compileYaml(withFilters(R"(- name: envoy.filters.http.router
+  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, suppress_envoy_headers: true}
+)",
+                                   "http2_protocol_options: {allow_connect: true}\n"));
+  BOOST_TEST(c->suppress_envoy_headers);
+  BOOST_TEST(c->h2.enable_connect_protocol);  // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441)
+}
+
 BOOST_AUTO_TEST_CASE(filters_before_the_router_in_order) {
   auto c = compileYaml(withFilters(
       "- name: envoy.filters.http.cors\n"

@@ -46,6 +46,8 @@ struct H2Options {
   std::chrono::milliseconds keepalive_interval{0};  // PING when the peer was quiet this long
   std::chrono::milliseconds keepalive_timeout{20000};
   std::chrono::milliseconds drain_timeout{5000};   // after GOAWAY, streams get this long
+  // Server: SETTINGS_ENABLE_CONNECT_PROTOCOL, so clients may send extended CONNECT (RFC 8441).
+  bool enable_connect_protocol = false;
 };
 
 // Why connections were closed or streams refused; owned by whoever creates sessions (one per

@@ -64,6 +64,7 @@ void Session::start(std::string_view preread) {
   };
   if (role_ == Role::server) {
     settings.push_back({NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams});
+    if (options_.enable_connect_protocol) settings.push_back({NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1});
   } else {
     settings.push_back({NGHTTP2_SETTINGS_ENABLE_PUSH, 0});
   }

@@ -26,6 +26,7 @@ net::h2::H2Options h2OptionsFrom(const envoy::config::core::v3::Http2ProtocolOpt
   if (o.has_max_outbound_control_frames()) out.max_outbound_control_frames = o.max_outbound_control_frames().value();
   if (o.has_max_consecutive_inbound_frames_with_empty_payload())
     out.max_consecutive_empty_frames = o.max_consecutive_inbound_frames_with_empty_payload().value();
+  out.enable_connect_protocol = o.allow_connect();  // (a client never sends it)
   if (o.has_connection_keepalive()) {
     const auto& k = o.connection_keepalive();
     if (k.has_interval()) out.keepalive_interval = toMillis(k.interval());

@@ -60,6 +60,11 @@ class H2Exchange {
   boost::asio::awaitable<void> localReply(unsigned status, std::string body, std::string_view flags,
                                           HeaderList headers = {});
   boost::asio::awaitable<void> forward(const VirtualHost& vh, const Route& route, RequestContext& ctx);
+  // Extended CONNECT (h2_upgrade.cpp): the request becomes its HTTP/1.1 upgrade (the :protocol is
+  // returned, "" for a plain CONNECT); toUpgrade() is its one attempt, a tunnel after a 101.
+  std::string extendedConnectToUpgrade();
+  boost::asio::awaitable<Outcome> toUpgrade(const ClusterEntry& entry, HostPtr host,
+                                            std::chrono::steady_clock::time_point deadline);
   // One attempt at one host; Retry only before anything went to the client.
   boost::asio::awaitable<Outcome> toHttp2(const ClusterEntry& entry, HostPtr host, const std::string& body,
                                           bool buffered, std::chrono::steady_clock::time_point deadline,
@@ -81,6 +86,7 @@ class H2Exchange {
   std::string method_, path_, scheme_, authority_, rewritten_;
   std::unique_ptr<H2ExchangeBuffers> kept_;  // taken from the connection, given back at the end
   Fields& fields_ = kept_->fields;  // request headers, HTTP/1-style (host from :authority)
+  std::string upgrade_;  // an extended CONNECT's :protocol
   std::shared_ptr<const RouteTable> routes_;  // held for the request (RDS may publish others meanwhile)
   const VirtualHost* vh_ = nullptr;
   const Route* route_ = nullptr;

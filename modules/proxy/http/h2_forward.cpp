@@ -146,7 +146,9 @@ asio::awaitable<void> H2Exchange::forward(const VirtualHost& vh, const Route& ro
     auto try_deadline = deadline;
     if (retry && retry->per_try_timeout.count() > 0) try_deadline = std::min(deadline, Clock::now() + retry->per_try_timeout);
     Outcome outcome;
-    if (cluster.http2) {
+    if (!upgrade_.empty()) {
+      outcome = co_await toUpgrade(*entry, host, try_deadline);  // (h2_upgrade.cpp)
+    } else if (cluster.http2) {
       outcome = co_await toHttp2(*entry, host, body, buffered, try_deadline, retry, last);
     } else {
       outcome = co_await toHttp1(*entry, host, body, buffered, try_deadline, retry, last, replaying);

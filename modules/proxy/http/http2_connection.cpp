@@ -128,8 +128,11 @@ asio::awaitable<void> H2Exchange::run(std::unique_ptr<H2Exchange> /*self*/) {
   if (authority_.empty()) authority_ = std::string(fields_[http::field::host]);
   fields_.set(http::field::host, authority_);
   if (std::string_view(method_) == "CONNECT") {
-    co_await localReply(403, "CONNECT is not allowed", "");
-    co_return finish();
+    upgrade_ = extendedConnectToUpgrade();
+    if (upgrade_.empty()) {
+      co_await localReply(403, "CONNECT is not allowed", "");
+      co_return finish();
+    }
   }
   if (config.generate_request_id && fields_.find("x-request-id") == fields_.end())
     fields_.set("x-request-id", uuid4(conn_->worker.random, request_id_));
@@ -188,6 +191,8 @@ asio::awaitable<void> H2Exchange::run(std::unique_ptr<H2Exchange> /*self*/) {
     HeaderList location;
     location.emplace_back("location", redirectLocation(*route_, authority_, path_, proto));
     co_await localReply(route_->redirect_code, "", "", std::move(location));
+  } else if (!upgrade_.empty() && !(beast::iequals(upgrade_, "websocket") && (route_->websocket || config.websocket))) {
+    co_await localReply(403, "upgrade not allowed", "");
   } else {
     co_await forward(*vh_, *route_, ctx);
   }
