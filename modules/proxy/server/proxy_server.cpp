@@ -82,20 +82,25 @@ void ProxyServer::startAccessLogFlush() {
 }
 
 void ProxyServer::startPoolSweeps() {
-  // Every second each worker flushes its HTTP/2 counters into the stats; every fifth second it
-  // also closes idle upstream connections that expired, went stale, or lead to hosts no longer in
-  // their cluster (a walk over every host, too much to repeat each second).
+  // Every second each worker flushes its HTTP/2 counters into the stats and sweeps its HTTP/2
+  // upstream connections (walking the hosts only for connections it has not checked against the
+  // current clusters); every fifth second it also closes idle HTTP/1 upstream connections that
+  // expired, went stale, or lead to hosts no longer in their cluster (a walk over every host).
   for (size_t i = 0; i < runtime_->workerCount(); ++i) {
     auto timer = std::make_shared<asio::steady_timer>(runtime_->worker(i));
     auto tick = std::make_shared<std::function<void(boost::system::error_code)>>();
     std::weak_ptr<std::function<void(boost::system::error_code)>> weak = tick;
     ProxyWorker* worker = workers_[i].get();
     auto ticks = std::make_shared<unsigned>(0);
-    *tick = [worker, timer, weak, ticks](boost::system::error_code ec) {
+    auto swept = std::make_shared<std::shared_ptr<const UpstreamSnapshot>>();  // the clusters last swept against
+    *tick = [worker, timer, weak, ticks, swept](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self) return;
       worker->flushHttp2Stats();
-      auto current = [clusters = worker->clusters()](const Host* h) {
+      auto clusters = worker->clusters();
+      bool hosts_changed = clusters != *swept;
+      *swept = clusters;
+      auto current = [&clusters](const Host* h) {
         if (!clusters) return false;
         for (const auto& [name, entry] : clusters->clusters)
           for (const auto& host : entry.hosts->hosts)
@@ -103,7 +108,7 @@ void ProxyServer::startPoolSweeps() {
         return false;
       };
       // HTTP/2 connections each second (a host that left drains at once), HTTP/1 every 5 s.
-      worker->h2_pool.sweep(Clock::now(), current);
+      worker->h2_pool.sweep(Clock::now(), current, hosts_changed);
       if (++*ticks % 5 == 0) worker->pool.sweep(Clock::now(), current);
       timer->expires_after(std::chrono::seconds(1));
       timer->async_wait([self](boost::system::error_code e) { (*self)(e); });

@@ -81,13 +81,16 @@ void H2Pool::drain() {
     for (auto& s : entry.sessions) s->shutdown();
 }
 
-void H2Pool::sweep(std::chrono::steady_clock::time_point now, const std::function<bool(const Host*)>& current) {
+void H2Pool::sweep(std::chrono::steady_clock::time_point now, const std::function<bool(const Host*)>& current,
+                   bool hosts_changed) {
   auto closed = [](const auto& s) { return s->closed(); };
   std::erase_if(leaving_, closed);
   for (auto it = hosts_.begin(); it != hosts_.end();) {
     Entry& entry = it->second;
     std::erase_if(entry.sessions, closed);
-    if (!current(it->first)) {
+    bool check = hosts_changed || !entry.checked;
+    entry.checked = true;
+    if (check && !current(it->first)) {
       // The host left its cluster: no new streams, the open ones finish.
       for (auto& s : entry.sessions) {
         s->shutdown();

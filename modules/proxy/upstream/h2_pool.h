@@ -30,8 +30,10 @@ class H2Pool {
   void drain();
   void shutdown();
   // Drains connections idle since before `now` - their cluster's idle_timeout and those to hosts
-  // `current` no longer knows; forgets closed ones.
-  void sweep(std::chrono::steady_clock::time_point now, const std::function<bool(const Host*)>& current);
+  // `current` no longer knows (asked for every host when `hosts_changed`, else only for hosts
+  // connected since the last sweep); forgets closed ones.
+  void sweep(std::chrono::steady_clock::time_point now, const std::function<bool(const Host*)>& current,
+             bool hosts_changed);
   size_t connectionCount() const;
   const net::h2::H2Counters& counters() const noexcept { return counters_; }
 
@@ -39,6 +41,7 @@ class H2Pool {
   struct Entry {
     HostPtr host;  // held, so that the key cannot name another host later
     std::chrono::milliseconds idle_timeout{0};
+    bool checked = false;  // against the clusters of the last sweep
     std::vector<std::shared_ptr<net::h2::Session>> sessions;
     std::shared_ptr<boost::asio::steady_timer> connecting;  // cancelled when the connect ends
   };
