@@ -5,7 +5,7 @@
     streams against each proxy (one worker pinned to core 0) in front of the same nginx HTTP/1.1
     backend; max requests/s and requests per proxy CPU-second.
 (b) Two sidecars, Istio's path: client -> sidecar A (HTTP/1.1 in) -> HTTP/2 over mutual TLS with
-    SPIFFE identities -> sidecar B -> backend, at a fixed 1000 requests/s (h2load --h1 --rps):
+    SPIFFE identities -> sidecar B -> backend, at a fixed 1000 requests/s (bench/latency/fixed_rate):
     p50/p99 and what the pair adds over the direct path, and the pair's CPU per 1000 req/s.
 Medians over rounds interleaved across targets. Usage: h2_bench.py [--rounds N] [--seconds S]
 """
@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_bench import BIN, LOAD_CPUS, PROXY_CPU, cpu_seconds, free_port, stop_all, wait_port  # noqa: E402
+from proxy_bench import BIN, LOAD_CPUS, PROXY_CPU, cpu_seconds, fixed_rate_latency, free_port, stop_all, wait_port  # noqa: E402
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 DTLS = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
@@ -154,14 +154,12 @@ def main():
                 rps[name].append(r)
                 per_cpu[name].append(r * args.seconds / max(cpu, 1e-6))
             for name, port in (("direct", backend), ("pair", a)):
-                log = os.path.join(work, "lat.log")
                 c0 = sum(cpu_seconds(p.pid) for p in pair)
-                h2load(["--h1", "-c", "10", "--rps", "100", "--log-file", log, "http://127.0.0.1:%d/" % port], args.seconds)
+                p50, p99 = fixed_rate_latency(work, port, 1000, args.seconds)
                 if name == "pair":
                     pair_cpu.append((sum(cpu_seconds(p.pid) for p in pair) - c0) / args.seconds)
-                values = sorted(int(l.split("\t")[2]) / 1000.0 for l in open(log) if l.strip())
-                lat[name]["p50"].append(values[len(values) // 2])
-                lat[name]["p99"].append(values[int(len(values) * 0.99)])
+                lat[name]["p50"].append(p50)
+                lat[name]["p99"].append(p99)
             print("round %d/%d done" % (rnd + 1, args.rounds), file=sys.stderr)
 
         med = lambda v: statistics.median(v)
