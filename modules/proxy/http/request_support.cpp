@@ -57,12 +57,6 @@ void stripHopByHop(Fields& fields, bool keep_upgrade) {
   }
 }
 
-std::string lowerCase(std::string_view name) {
-  std::string out(name);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view uuid4(std::mt19937_64& random, std::array<char, 36>& out) {
   // Version 4, variant 1, written without printf (it showed in profiles).
   uint64_t a = (random() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;

@@ -21,8 +21,6 @@
 namespace monomesh::proxy {
 
 bool isHopByHop(boost::beast::http::field f);
-// A header name as HTTP/2 wants it.
-std::string lowerCase(std::string_view name);
 // Drops hop-by-hop headers, including any the Connection header names.
 void stripHopByHop(Fields& fields, bool keep_upgrade);
 // A random (version 4) UUID for x-request-id; the first form writes it into `out` (no allocation).
