@@ -3,10 +3,12 @@
 // accepting every generated cluster and listener.
 #include <boost/test/unit_test.hpp>
 
+#include "envoy/extensions/access_loggers/file/v3/file.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "pilot/discovery/push_debouncer.h"
+#include "pilot/xds/access_log.h"
 #include "proxy/upstream/cluster.h"
 #include "registry_test_data.h"
 #include "xds_test_util.h"
@@ -190,6 +192,76 @@ BOOST_AUTO_TEST_CASE(sidecar_listeners_as_istio_1_1) {
   BOOST_TEST(findListener(bound, "virtual") == nullptr);
   BOOST_REQUIRE(findListener(bound, "127.0.0.1_9080") != nullptr);
   BOOST_TEST(findListener(bound, "127.0.0.1_9080")->bind_to_port().value());
+}
+
+BOOST_AUTO_TEST_CASE(mesh_access_log_reaches_every_connection_manager_and_tcp_proxy) {
+  TestMesh mesh;
+  mesh.add(testing::kBookinfoRegistry);
+  auto proxy = testing::productpageSidecar();
+  namespace hcm_v3 = envoy::extensions::filters::network::http_connection_manager::v3;
+  namespace file_v3 = envoy::extensions::access_loggers::file::v3;
+  // Counts the listeners' HCMs and tcp_proxies, and those with exactly one log to `path`.
+  auto count = [](const std::vector<envoy::config::listener::v3::Listener>& listeners, const std::string& path) {
+    std::pair<int, int> filters_logged{0, 0};
+    for (const auto& l : listeners) {
+      for (const auto& chain : l.filter_chains()) {
+        for (const auto& f : chain.filters()) {
+          google::protobuf::RepeatedPtrField<envoy::config::accesslog::v3::AccessLog> logs;
+          if (f.name() == "envoy.filters.network.http_connection_manager") {
+            hcm_v3::HttpConnectionManager m;
+            BOOST_REQUIRE(f.typed_config().UnpackTo(&m));
+            logs = m.access_log();
+          } else if (f.name() == "envoy.filters.network.tcp_proxy") {
+            envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy t;
+            BOOST_REQUIRE(f.typed_config().UnpackTo(&t));
+            logs = t.access_log();
+          } else {
+            continue;
+          }
+          ++filters_logged.first;
+          file_v3::FileAccessLog file;
+          if (logs.size() == 1 && logs[0].name() == "envoy.file_access_log" && logs[0].typed_config().UnpackTo(&file) &&
+              file.path() == path)
+            ++filters_logged.second;
+        }
+      }
+    }
+    return filters_logged;
+  };
+
+  // 1.1's chart default: off.
+  mesh.mesh().set_access_log_file("");
+  xds::ProxyView off_view(mesh.push(), proxy);
+  auto off = count(xds::buildListeners(off_view), "");
+  BOOST_TEST(off.first > 3);
+  BOOST_TEST(off.second == 0);
+
+  // TEXT with 1.1's default format; every listener still compiles in our proxy.
+  mesh.mesh().set_access_log_file("/dev/stdout");
+  xds::ProxyView text_view(mesh.push(), proxy);
+  auto listeners = xds::buildListeners(text_view);
+  auto text = count(listeners, "/dev/stdout");
+  BOOST_TEST(text.first == off.first);
+  BOOST_TEST(text.second == text.first);
+  for (const auto& l : listeners) testing::checkProxyAccepts(l);
+  auto log = xds::meshAccessLog(mesh.mesh());
+  file_v3::FileAccessLog file;
+  BOOST_REQUIRE(log.typed_config().UnpackTo(&file));
+  BOOST_TEST(file.log_format().text_format().rfind("[%START_TIME%] \"%REQ(:METHOD)%", 0) == 0u);
+  BOOST_TEST(file.log_format().text_format().back() == '\n');
+
+  // A custom TEXT format gets its newline; JSON: 1.1's fields, or the format read as JSON.
+  mesh.mesh().set_access_log_format("%RESPONSE_CODE% %DURATION%");
+  BOOST_REQUIRE(xds::meshAccessLog(mesh.mesh()).typed_config().UnpackTo(&file));
+  BOOST_TEST(file.log_format().text_format() == "%RESPONSE_CODE% %DURATION%\n");
+  mesh.mesh().set_access_log_encoding(istio::mesh::v1alpha1::MeshConfig::JSON);
+  BOOST_REQUIRE(xds::meshAccessLog(mesh.mesh()).typed_config().UnpackTo(&file));
+  BOOST_TEST(file.log_format().json_format().fields().size() == 21u);  // not JSON: the default fields
+  BOOST_TEST(file.log_format().json_format().fields().at("response_code").string_value() == "%RESPONSE_CODE%");
+  mesh.mesh().set_access_log_format(R"({"code": "%RESPONSE_CODE%", "took": "%DURATION%"})");
+  BOOST_REQUIRE(xds::meshAccessLog(mesh.mesh()).typed_config().UnpackTo(&file));
+  BOOST_TEST(file.log_format().json_format().fields().size() == 2u);
+  BOOST_TEST(file.log_format().json_format().fields().at("took").string_value() == "%DURATION%");
 }
 
 BOOST_AUTO_TEST_CASE(sidecar_resource_binds_egress_and_ingress_listeners) {

@@ -1,6 +1,7 @@
 #include <charconv>
 #include <map>
 
+#include "pilot/xds/access_log.h"
 #include "pilot/xds/naming.h"
 #include "pilot/xds/xds_builder.h"
 
@@ -114,7 +115,9 @@ std::string outboundKey(const ProxyNode& proxy, const config::ResourcePtr& sidec
 }
 
 std::vector<envoy::config::listener::v3::Listener> buildListeners(const ProxyView& view) {
-  return view.isRouter() ? buildGatewayListeners(view) : buildSidecarListeners(view);
+  auto listeners = view.isRouter() ? buildGatewayListeners(view) : buildSidecarListeners(view);
+  addMeshAccessLog(view.push.mesh(), listeners);
+  return listeners;
 }
 
 }  // namespace monomesh::pilot::xds
