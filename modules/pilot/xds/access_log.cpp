@@ -10,11 +10,15 @@
 #include <utility>
 
 #include "envoy/extensions/access_loggers/file/v3/file.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 
 namespace monomesh::pilot::xds {
 
 namespace {
 
+using envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager;
+using envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy;
 using istio::mesh::v1alpha1::MeshConfig;
 
 // Istio 1.1's default TEXT format (EnvoyTextLogFormat), newline included.
@@ -80,9 +84,27 @@ std::string asRepeatedField(int number, const envoy::config::accesslog::v3::Acce
   return out;
 }
 
-// access_log's field number in HttpConnectionManager and in TcpProxy (Envoy v3).
-constexpr int kHcmAccessLog = 13;
-constexpr int kTcpProxyAccessLog = 5;
+// The log's encodings for the mesh's current settings, made again only when these change: once
+// per mesh config rather than per proxy and push (so a format that is not JSON warns once).
+struct SerializedLog {
+  std::string file;
+  std::string format;
+  int encoding = -1;
+  std::string for_hcm;  // HttpConnectionManager.access_log
+  std::string for_tcp;  // TcpProxy.access_log
+};
+
+const SerializedLog& serializedFor(const MeshConfig& mesh) {
+  thread_local SerializedLog cached;
+  if (cached.encoding != mesh.access_log_encoding() || cached.file != mesh.access_log_file() ||
+      cached.format != mesh.access_log_format()) {
+    const auto log = meshAccessLog(mesh);
+    cached = {mesh.access_log_file(), mesh.access_log_format(), mesh.access_log_encoding(),
+              asRepeatedField(HttpConnectionManager::kAccessLogFieldNumber, log),
+              asRepeatedField(TcpProxy::kAccessLogFieldNumber, log)};
+  }
+  return cached;
+}
 
 }  // namespace
 
@@ -104,16 +126,14 @@ envoy::config::accesslog::v3::AccessLog meshAccessLog(const MeshConfig& mesh) {
 
 void addMeshAccessLog(const MeshConfig& mesh, std::vector<envoy::config::listener::v3::Listener>& listeners) {
   if (mesh.access_log_file().empty()) return;
-  const auto log = meshAccessLog(mesh);
-  const std::string for_hcm = asRepeatedField(kHcmAccessLog, log);
-  const std::string for_tcp = asRepeatedField(kTcpProxyAccessLog, log);
+  const auto& log = serializedFor(mesh);
   for (auto& listener : listeners) {
     for (auto& chain : *listener.mutable_filter_chains()) {
       for (auto& filter : *chain.mutable_filters()) {
         if (filter.name() == "envoy.filters.network.http_connection_manager") {
-          filter.mutable_typed_config()->mutable_value()->append(for_hcm);
+          filter.mutable_typed_config()->mutable_value()->append(log.for_hcm);
         } else if (filter.name() == "envoy.filters.network.tcp_proxy") {
-          filter.mutable_typed_config()->mutable_value()->append(for_tcp);
+          filter.mutable_typed_config()->mutable_value()->append(log.for_tcp);
         }
       }
     }
