@@ -91,7 +91,12 @@ def peak_rss_kb(pid):
     return 0
 
 
-FIXED_RATE = os.environ.get("MONOMESH_FIXED_RATE", os.path.join(os.path.dirname(BIN), "../../bench/fixed_rate"))
+def bench_tool(name, env):
+    """A bench/ program built beside the binary under test (build/bench/NAME), or $env."""
+    return os.environ.get(env, os.path.join(os.path.dirname(BIN), "../../bench", name))
+
+
+FIXED_RATE = bench_tool("fixed_rate", "MONOMESH_FIXED_RATE")
 
 
 def fixed_rate_latency(work, port, rate, seconds, clients=10):
@@ -185,7 +190,7 @@ backend b
         wait_port(hp_port)
         targets["haproxy"] = (hp, hp_port)
         # The floor: what the kernel's TCP path alone costs a proxied request (bench/floor).
-        floor_bin = os.environ.get("MONOMESH_FLOOR_PROXY", os.path.join(os.path.dirname(BIN), "../../bench/floor_proxy"))
+        floor_bin = bench_tool("floor_proxy", "MONOMESH_FLOOR_PROXY")
         if os.access(floor_bin, os.X_OK):
             fl_port = free_port()
             fl = spawn(["taskset", "-c", PROXY_CPU, floor_bin, str(fl_port), str(backend_port)])
